@@ -1,0 +1,112 @@
+#include "actors/dispatcher.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/priority.hpp"
+
+namespace ordernode {
+
+namespace {
+
+processor_actor spawn_worker(dispatcher_pointer self) {
+  auto handle = self->state.factory(self->system(), self);
+  self->link_to(handle);
+  return handle;
+}
+
+void pump(dispatcher_pointer self) {
+  auto& st = self->state;
+  while (!st.vip.empty() || !st.normal.empty()) {
+    auto w = std::min_element(st.workers.begin(), st.workers.end(),
+                              [](auto& x, auto& y) { return x.held < y.held; });
+    if (w == st.workers.end() || w->held >= st.credits)
+      return;
+    auto& queue = st.vip.empty() ? st.normal : st.vip;
+    auto x = std::move(queue.front());
+    queue.pop_front();
+    ++w->held;
+    auto index = static_cast<size_t>(w - st.workers.begin());
+    st.held.emplace(x.id, std::make_pair(index, x));
+    send_for(self, x.vip, w->handle, process_atom::value, std::move(x));
+  }
+}
+
+void enqueue_front(dispatcher_state& st, order x) {
+  (x.vip ? st.vip : st.normal).push_front(std::move(x));
+}
+
+void replace_worker(dispatcher_pointer self, size_t index, const caf::error& reason) {
+  auto& st = self->state;
+  std::vector<order> orphans;
+  for (auto i = st.held.begin(); i != st.held.end();) {
+    if (i->second.first == index) {
+      orphans.push_back(std::move(i->second.second));
+      i = st.held.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  std::sort(orphans.begin(), orphans.end(),
+            [](auto& x, auto& y) { return x.created_at > y.created_at; });
+  for (auto& x : orphans) {
+    spdlog::warn("order {}: re-queued after its processor in region {} died", x.id, st.region);
+    enqueue_front(st, std::move(x));
+  }
+  auto& w = st.workers[index];
+  w.held = 0;
+  ++w.restarts;
+  w.handle = spawn_worker(self);
+  spdlog::warn("dispatcher {}: processor {} died ({}), restarted ({} restarts), {} orders re-queued",
+               st.region, index, caf::to_string(reason), w.restarts, orphans.size());
+}
+
+}  // namespace
+
+dispatcher_actor::behavior_type dispatcher(dispatcher_pointer self, std::string region,
+                                           int32_t workers, int32_t credits,
+                                           processor_factory factory) {
+  auto& st = self->state;
+  st.region = std::move(region);
+  st.credits = static_cast<size_t>(std::max(1, credits));
+  st.factory = std::move(factory);
+  for (int32_t i = 0; i < workers; ++i)
+    st.workers.push_back({spawn_worker(self), 0, 0});
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto i = std::find_if(st.workers.begin(), st.workers.end(),
+                          [&](auto& w) { return w.handle.address() == msg.source; });
+    if (i == st.workers.end()) {
+      self->quit(msg.reason);
+      return;
+    }
+    replace_worker(self, static_cast<size_t>(i - st.workers.begin()), msg.reason);
+    pump(self);
+  });
+  return {
+    [=](process_atom, order& x) {
+      auto& st = self->state;
+      (x.vip ? st.vip : st.normal).push_back(std::move(x));
+      pump(self);
+    },
+    [=](done_atom, const std::string& id) {
+      auto& st = self->state;
+      auto i = st.held.find(id);
+      if (i == st.held.end())
+        return;
+      auto& w = st.workers[i->second.first];
+      if (w.held > 0)
+        --w.held;
+      st.held.erase(i);
+      pump(self);
+    },
+    [=](in_flight_atom) -> uint64_t {
+      auto& st = self->state;
+      return st.vip.size() + st.normal.size() + st.held.size();
+    },
+  };
+}
+
+}  // namespace ordernode

@@ -1,0 +1,44 @@
+// The dispatcher of one region: queues orders VIP first and hands them to its processors.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/stages.hpp"
+
+namespace ordernode {
+
+// Spawns one processor that reports to `owner`.
+using processor_factory = std::function<processor_actor(caf::actor_system&, dispatcher_actor owner)>;
+
+struct dispatcher_state {
+  struct worker {
+    processor_actor handle;
+    size_t held = 0;
+    uint64_t restarts = 0;
+  };
+
+  std::string region;
+  size_t credits = 1;
+  processor_factory factory;
+  std::deque<order> vip;
+  std::deque<order> normal;
+  std::vector<worker> workers;
+  std::unordered_map<std::string, std::pair<size_t, order>> held;  // id -> (worker, order)
+
+  static inline const char* name = "dispatcher";
+};
+
+using dispatcher_pointer = dispatcher_actor::stateful_pointer<dispatcher_state>;
+
+// Owns `workers` processors (linked, restarted when one dies). Each holds at most `credits`
+// orders; the rest wait here, every VIP order ahead of every normal one. When a processor
+// dies, the orders it held go back to the front of the queue.
+dispatcher_actor::behavior_type dispatcher(dispatcher_pointer self, std::string region,
+                                           int32_t workers, int32_t credits,
+                                           processor_factory factory);
+
+}  // namespace ordernode

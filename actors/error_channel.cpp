@@ -1,0 +1,27 @@
+#include "actors/error_channel.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+
+namespace ordernode {
+
+error_channel_actor::behavior_type error_channel(error_channel_actor::pointer self,
+                                                 journal_actor journal) {
+  return {
+    [=](error_report& x) {
+      if (x.at == 0)
+        x.at = now();
+      if (x.order_id.empty()) {
+        spdlog::error("{} error in {}: {}", x.type, x.stage, x.cause);
+      } else {
+        spdlog::warn("order {}: {} error in {}: {}", x.order_id, x.type, x.stage, x.cause);
+        auto state = x.stage == "validator" ? order_state::rejected : order_state::failed;
+        self->send(journal, order_event{x.order_id, state, x.stage, x.type + ": " + x.cause, x.at});
+      }
+      self->send(journal, std::move(x));
+    },
+  };
+}
+
+}  // namespace ordernode

@@ -1,0 +1,13 @@
+// The error channel: every error of every stage ends here, is logged and recorded.
+#pragma once
+
+#include "runtime/stages.hpp"
+
+namespace ordernode {
+
+// Records each report in the journal's errors table; a report about an order ends that order,
+// as `rejected` when the validator sent it and as `failed` otherwise.
+error_channel_actor::behavior_type error_channel(error_channel_actor::pointer self,
+                                                 journal_actor journal);
+
+}  // namespace ordernode

@@ -1,0 +1,96 @@
+#include "actors/intake.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/errors.hpp"
+#include "runtime/priority.hpp"
+
+namespace ordernode {
+
+namespace {
+
+void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) {
+  auto vip = x.item.vip;
+  switch (x.state) {
+    case order_state::received:
+      send_for(self, vip, entries.validator, std::move(x.item));
+      return;
+    case order_state::validated:
+    case order_state::processing:
+      if (auto i = entries.dispatchers.find(x.item.region); i != entries.dispatchers.end()) {
+        send_for(self, vip, i->second, process_atom::value, std::move(x.item));
+        return;
+      }
+      send_for(self, vip, entries.errors,
+               error_report{x.item.id, "intake", "recovery",
+                            "region '" + x.item.region + "' is no longer configured", now()});
+      return;
+    default:
+      send_for(self, vip, entries.shipper, ship_atom::value, std::move(x.item));
+  }
+}
+
+}  // namespace
+
+intake_actor::behavior_type intake(intake_pointer self, journal_actor journal,
+                                   flow_entries entries, uint64_t max_in_flight) {
+  self->state.max_in_flight = max_in_flight;
+  self->request(journal, caf::infinite, subscribe_atom::value, finished_listener{self})
+    .then([](const totals&) {},
+          [](const caf::error& err) {
+            spdlog::critical("intake cannot subscribe to the journal: {}", describe(err));
+          });
+  return {
+    [=](submit_atom, order& x) -> caf::result<admission> {
+      auto& st = self->state;
+      if (st.in_flight >= st.max_in_flight)
+        return make_error(errc::overloaded,
+                          std::to_string(st.in_flight) + " orders in flight, try again later");
+      ++st.in_flight;
+      auto rp = self->make_response_promise<admission>();
+      auto vip = x.vip;
+      auto validator = entries.validator;
+      self->request(journal, caf::infinite, append_atom::value, x)
+        .then(
+          [=, x = std::move(x)](admission result) mutable {
+            if (result == admission::accepted) {
+              send_for(self, vip, validator, std::move(x));
+            } else {
+              --self->state.in_flight;
+              spdlog::info("order {}: duplicate submission ignored", x.id);
+            }
+            rp.deliver(result);
+          },
+          [=](caf::error& err) mutable {
+            --self->state.in_flight;
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+    [=](recover_atom) -> caf::result<uint64_t> {
+      auto rp = self->make_response_promise<uint64_t>();
+      self->request(journal, caf::infinite, unfinished_atom::value)
+        .then(
+          [=](std::vector<stored_order>& xs) mutable {
+            for (auto& x : xs) {
+              spdlog::info("order {}: recovered in state {}", x.item.id, to_string(x.state));
+              ++self->state.in_flight;
+              reenter(self, entries, x);
+            }
+            if (!xs.empty())
+              spdlog::info("recovered {} unfinished orders from the journal", xs.size());
+            rp.deliver(static_cast<uint64_t>(xs.size()));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](finished_atom, const std::vector<finished_order>& batch) {
+      auto& st = self->state;
+      st.in_flight -= std::min(st.in_flight, static_cast<uint64_t>(batch.size()));
+    },
+    [=](in_flight_atom) { return self->state.in_flight; },
+  };
+}
+
+}  // namespace ordernode

@@ -1,0 +1,35 @@
+// The intake: the entry point of the flow. An order is accepted once the journal holds it.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "runtime/stages.hpp"
+
+namespace ordernode {
+
+// Where an order re-enters the flow, by the state it had when the node stopped.
+struct flow_entries {
+  validator_actor validator;
+  std::map<std::string, dispatcher_actor> dispatchers;
+  shipper_actor shipper;
+  error_channel_actor errors;
+};
+
+struct intake_state {
+  uint64_t in_flight = 0;
+  uint64_t max_in_flight = 0;
+
+  static inline const char* name = "intake";
+};
+
+using intake_pointer = intake_actor::stateful_pointer<intake_state>;
+
+// Admits at most `max_in_flight` unfinished orders and answers `overloaded` beyond that (the
+// source pauses, the API answers 503): memory stays flat whatever the input rate. A submitted
+// order goes on to the validator only after the journal committed it; a duplicate id is
+// answered `duplicate` and goes nowhere. `recover` re-queues every unfinished order.
+intake_actor::behavior_type intake(intake_pointer self, journal_actor journal,
+                                   flow_entries entries, uint64_t max_in_flight);
+
+}  // namespace ordernode

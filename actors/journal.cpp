@@ -1,0 +1,155 @@
+#include "actors/journal.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/errors.hpp"
+
+namespace ordernode {
+
+namespace {
+
+constexpr caf::timespan min_retry_delay = std::chrono::milliseconds(50);
+constexpr caf::timespan max_retry_delay = std::chrono::seconds(2);
+
+void commit(journal_pointer self) {
+  auto& st = self->state;
+  if (st.batch.empty() && st.flushes.empty())
+    return;
+  auto seqs = st.store->commit(st.batch);
+  if (!seqs) {
+    st.retry_delay = std::min(max_retry_delay, std::max(min_retry_delay, st.retry_delay * 2));
+    spdlog::error("journal commit of {} rows failed, retrying in {} ms: {}", st.batch.size(),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(st.retry_delay).count(),
+                  describe(seqs.error()));
+    self->delayed_send(self, st.retry_delay, tick_atom::value);
+    return;
+  }
+  if (st.retry_delay.count() > 0) {
+    spdlog::info("journal commits again after a failure");
+    st.retry_delay = caf::timespan{0};
+  }
+  for (size_t i = 0; i < st.batch.new_orders.size(); ++i) {
+    auto& x = st.batch.new_orders[i];
+    if (auto seq = (*seqs)[i]; seq > 0) {
+      auto id = x.id;
+      st.live.emplace(std::move(id),
+                      journal_state::live_order{seq, std::move(x), order_state::received, 0});
+      st.appends[i].deliver(admission::accepted);
+    } else {
+      st.appends[i].deliver(admission::duplicate);
+    }
+  }
+  if (!st.finished.empty()) {
+    for (auto& listener : st.listeners)
+      self->send(listener, finished_atom::value, st.finished);
+    st.finished.clear();
+  }
+  for (auto& rp : st.flushes)
+    rp.deliver(true);
+  st.batch.clear();
+  st.appends.clear();
+  st.flushes.clear();
+}
+
+void maybe_commit(journal_pointer self) {
+  auto& st = self->state;
+  if (st.retry_delay.count() > 0)
+    return;
+  if (st.batch.size() >= st.max_batch || self->mailbox().empty())
+    commit(self);
+}
+
+void record(journal_pointer self, order_event& e) {
+  auto& st = self->state;
+  auto i = st.live.find(e.order_id);
+  if (i == st.live.end()) {
+    spdlog::debug("order {}: journal ignores {} for a finished or unknown order", e.order_id,
+                  to_string(e.state));
+    return;
+  }
+  auto& x = i->second;
+  if (!is_legal(x.state, e.state)) {
+    spdlog::warn("order {}: journal refuses illegal move {} -> {} from {}", e.order_id,
+                 to_string(x.state), to_string(e.state), e.stage);
+    return;
+  }
+  x.state = e.state;
+  if (is_final(e.state)) {
+    st.finished.push_back(finished_order{std::move(x.item), e.state, e.detail, e.at});
+    auto seq = x.seq;
+    st.live.erase(i);
+    st.batch.changes.push_back(state_change{seq, std::move(e)});
+  } else {
+    st.batch.changes.push_back(state_change{x.seq, std::move(e)});
+  }
+}
+
+}  // namespace
+
+journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
+                                     int32_t max_batch) {
+  auto& st = self->state;
+  st.store = std::move(store);
+  st.max_batch = static_cast<size_t>(std::max(1, max_batch));
+  if (auto unfinished = st.store->unfinished()) {
+    for (auto& x : *unfinished) {
+      st.recovered.push_back(x.item);
+      st.live.emplace(x.item.item.id, journal_state::live_order{x.seq, x.item.item, x.item.state,
+                                                                x.item.recoveries});
+    }
+  } else {
+    spdlog::critical("journal cannot read unfinished orders: {}", describe(unfinished.error()));
+    self->quit(unfinished.error());
+  }
+  return {
+    [=](append_atom, order& x) -> caf::result<admission> {
+      auto& st = self->state;
+      if (st.live.count(x.id) > 0)
+        return admission::duplicate;
+      auto rp = self->make_response_promise<admission>();
+      st.batch.new_orders.push_back(std::move(x));
+      st.appends.push_back(rp);
+      maybe_commit(self);
+      return rp;
+    },
+    [=](order_event& e) {
+      record(self, e);
+      maybe_commit(self);
+    },
+    [=](error_report& x) {
+      self->state.batch.errors.push_back(std::move(x));
+      maybe_commit(self);
+    },
+    [=](flush_atom) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      self->state.flushes.push_back(rp);
+      maybe_commit(self);
+      return rp;
+    },
+    [=](tick_atom) { commit(self); },
+    [=](unfinished_atom) -> std::vector<stored_order> {
+      auto& st = self->state;
+      auto result = std::move(st.recovered);
+      st.recovered.clear();
+      return result;
+    },
+    [=](totals_atom) -> caf::result<totals> {
+      auto result = self->state.store->finished_totals();
+      if (!result)
+        return result.error();
+      return std::move(*result);
+    },
+    [=](subscribe_atom, finished_listener& x) -> caf::result<totals> {
+      self->state.listeners.push_back(std::move(x));
+      auto result = self->state.store->finished_totals();
+      if (!result)
+        return result.error();
+      return std::move(*result);
+    },
+  };
+}
+
+}  // namespace ordernode

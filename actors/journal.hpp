@@ -1,0 +1,45 @@
+// The journal: the one writer of the order store, committing writes in groups.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "runtime/stages.hpp"
+#include "runtime/store/order_store.hpp"
+
+namespace ordernode {
+
+struct journal_state {
+  struct live_order {
+    int64_t seq = 0;
+    order item;
+    order_state state = order_state::received;
+    int32_t recoveries = 0;
+  };
+
+  std::shared_ptr<order_store> store;
+  size_t max_batch = 4096;
+  journal_batch batch;
+  std::vector<caf::typed_response_promise<admission>> appends;
+  std::vector<caf::typed_response_promise<bool>> flushes;
+  std::vector<finished_order> finished;
+  std::unordered_map<std::string, live_order> live;
+  std::vector<stored_order> recovered;
+  std::vector<finished_listener> listeners;
+  caf::timespan retry_delay{0};
+
+  static inline const char* name = "journal";
+};
+
+using journal_pointer = journal_actor::stateful_pointer<journal_state>;
+
+// Commits whenever its mailbox runs empty or a batch reaches `max_batch` rows, and answers
+// appends and flushes only after their commit. Run it detached: SQLite blocks.
+journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
+                                     int32_t max_batch);
+
+}  // namespace ordernode

@@ -1,0 +1,42 @@
+#include "actors/processor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/priority.hpp"
+
+namespace ordernode {
+
+processor_actor::behavior_type processor(processor_actor::pointer self, dispatcher_actor owner,
+                                         std::shared_ptr<processing_system> system,
+                                         journal_actor journal, shipper_actor shipper,
+                                         error_channel_actor errors) {
+  return {
+    [=](process_atom, order& x) {
+      auto started = now();
+      spdlog::debug("order {}: processing started", x.id);
+      send_for(self, x.vip, journal, order_event{x.id, order_state::processing, "processor", "", started});
+      auto delay = system->latency(x);
+      if (delay.count() > 0)
+        self->delayed_send(self, delay, finish_atom::value, std::move(x), started);
+      else
+        self->send(self, finish_atom::value, std::move(x), started);
+    },
+    [=](finish_atom, order& x, timestamp started) {
+      auto id = x.id;
+      auto vip = x.vip;
+      try {
+        auto message = system->process(x);
+        auto at = now();
+        spdlog::info("{} in {:.1f} ms", message, (at - started) / 1e6);
+        send_for(self, vip, journal, order_event{id, order_state::processed, "processor", message, at});
+        send_for(self, vip, shipper, ship_atom::value, std::move(x));
+      } catch (const std::exception& ex) {
+        send_for(self, vip, errors, error_report{id, "processor", "processing", ex.what(), now()});
+      }
+      send_for(self, vip, owner, done_atom::value, std::move(id));
+    },
+  };
+}
+
+}  // namespace ordernode

@@ -1,0 +1,19 @@
+// A processor: hands an order to the external processing system, then on to the shipper.
+#pragma once
+
+#include <memory>
+
+#include "runtime/external/processing_system.hpp"
+#include "runtime/stages.hpp"
+
+namespace ordernode {
+
+// Records `processing`, waits the system's latency with a delayed message (never a sleep),
+// then records `processed` and ships the order, or reports the failure to the error channel.
+// Either way it returns the credit to `owner`.
+processor_actor::behavior_type processor(processor_actor::pointer self, dispatcher_actor owner,
+                                         std::shared_ptr<processing_system> system,
+                                         journal_actor journal, shipper_actor shipper,
+                                         error_channel_actor errors);
+
+}  // namespace ordernode

@@ -1,0 +1,49 @@
+#include "actors/shipper.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/errors.hpp"
+#include "runtime/priority.hpp"
+
+namespace ordernode {
+
+shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_options options,
+                                     std::shared_ptr<shipping_system> system,
+                                     journal_actor journal, error_channel_actor errors) {
+  auto attempt = [=](order& x, int32_t n) {
+    auto detail = n == 1 ? std::string{} : "attempt " + std::to_string(n);
+    send_for(self, x.vip, journal, order_event{x.id, order_state::shipping, "shipper", detail, now()});
+    auto delay = system->latency(x);
+    if (delay.count() > 0)
+      self->delayed_send(self, delay, finish_atom::value, std::move(x), n);
+    else
+      self->send(self, finish_atom::value, std::move(x), n);
+  };
+  return {
+    [=](ship_atom, order& x) { attempt(x, 1); },
+    [=](retry_atom, order& x, int32_t n) { attempt(x, n); },
+    [=](finish_atom, order& x, int32_t n) {
+      auto result = system->ship(x, n);
+      if (result) {
+        spdlog::info("Shipping succeeded for order {} (tracking {}, attempt {})", x.id, *result, n);
+        send_for(self, x.vip, journal,
+                 order_event{x.id, order_state::completed, "shipper", "tracking " + *result, now()});
+        return;
+      }
+      auto cause = describe(result.error());
+      if (n <= options.max_retries) {
+        auto delay = options.retry_delay;
+        spdlog::warn("order {}: shipping attempt {} failed ({}), retrying in {} ms", x.id, n, cause,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+        self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);
+        return;
+      }
+      send_for(self, x.vip, errors,
+               error_report{x.id, "shipper", "shipping",
+                            "failed after " + std::to_string(n) + " attempts: " + cause, now()});
+    },
+  };
+}
+
+}  // namespace ordernode

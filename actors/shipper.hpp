@@ -1,0 +1,19 @@
+// The shipper: hands processed orders to the shipping system, retrying with delayed messages.
+#pragma once
+
+#include <memory>
+
+#include "runtime/config.hpp"
+#include "runtime/external/shipping_system.hpp"
+#include "runtime/stages.hpp"
+
+namespace ordernode {
+
+// Records every attempt as `shipping`; on success records `completed` with the tracking
+// number. A failed attempt is retried up to `max-retries` times, `retry-delay` apart, while
+// other orders keep shipping; after the last one the order goes to the error channel.
+shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_options options,
+                                     std::shared_ptr<shipping_system> system,
+                                     journal_actor journal, error_channel_actor errors);
+
+}  // namespace ordernode

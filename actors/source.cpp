@@ -1,0 +1,86 @@
+#include "actors/source.hpp"
+
+#include <cstdio>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/errors.hpp"
+#include "runtime/random.hpp"
+
+namespace ordernode {
+
+namespace {
+
+template <class T>
+const T& pick(const std::vector<T>& xs) {
+  return xs[std::uniform_int_distribution<size_t>{0, xs.size() - 1}(thread_rng())];
+}
+
+}  // namespace
+
+order make_mock_order(const source_options& options, const std::vector<std::string>& regions) {
+  order x;
+  x.id = make_uuid();
+  x.product_name = pick(options.products);
+  x.quantity = std::uniform_int_distribution<int32_t>{1, 10}(thread_rng());
+  x.region = pick(regions);
+  x.customer = pick(options.customers);
+  x.vip = chance(options.vip_share);
+  x.created_at = now();
+  if (chance(options.invalid_share)) {
+    switch (std::uniform_int_distribution<int>{0, 3}(thread_rng())) {
+      case 0:
+        x.product_name.clear();
+        break;
+      case 1:
+        x.product_name = "   ";
+        break;
+      case 2:
+        x.quantity = -x.quantity;
+        break;
+      default:
+        x.region = "atlantis";
+    }
+  }
+  return x;
+}
+
+source_actor::behavior_type source(source_pointer self, source_options options,
+                                   std::vector<std::string> regions, intake_actor intake) {
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      self->delayed_send(self, options.interval, tick_atom::value);
+      if (self->state.paused)
+        return;
+      for (int32_t i = 0; i < options.burst; ++i) {
+        auto x = make_mock_order(options, regions);
+        ++self->state.generated;
+        if (options.print)
+          std::printf("Order generated: id=%s product=\"%s\" quantity=%d region=%s customer=%s vip=%s\n",
+                      x.id.c_str(), x.product_name.c_str(), x.quantity, x.region.c_str(),
+                      x.customer.c_str(), x.vip ? "true" : "false");
+        auto id = x.id;
+        self->request(intake, caf::infinite, submit_atom::value, std::move(x))
+          .then([](admission) {},
+                [=](const caf::error& err) {
+                  ++self->state.refused;
+                  spdlog::warn("order {}: not accepted: {}", id, describe(err));
+                });
+      }
+      if (options.print)
+        std::fflush(stdout);
+    },
+    [=](pause_atom) {
+      spdlog::info("source paused");
+      self->state.paused = true;
+    },
+    [=](resume_atom) {
+      spdlog::info("source resumed");
+      self->state.paused = false;
+    },
+  };
+}
+
+}  // namespace ordernode

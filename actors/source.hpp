@@ -1,0 +1,28 @@
+// The source: mock orders on a timer, as the spec's polled message source.
+#pragma once
+
+#include "runtime/config.hpp"
+#include "runtime/stages.hpp"
+
+namespace ordernode {
+
+struct source_state {
+  bool paused = false;
+  uint64_t generated = 0;
+  uint64_t refused = 0;
+
+  static inline const char* name = "source";
+};
+
+using source_pointer = source_actor::stateful_pointer<source_state>;
+
+// A random order; a share of `options.invalid_share` is invalid on purpose (empty or blank
+// name, negative quantity, unknown region) so the error path runs.
+order make_mock_order(const source_options& options, const std::vector<std::string>& regions);
+
+// Every `options.interval`, submits `options.burst` mock orders to `intake` and prints each.
+// While the intake answers `overloaded` the source skips its bursts.
+source_actor::behavior_type source(source_pointer self, source_options options,
+                                   std::vector<std::string> regions, intake_actor intake);
+
+}  // namespace ordernode

@@ -1,0 +1,223 @@
+#include "runtime/config.hpp"
+
+#include <set>
+#include <thread>
+
+#include <caf/config_option_set.hpp>
+#include <caf/settings.hpp>
+
+#include "runtime/errors.hpp"
+#include "runtime/messages.hpp"
+
+namespace ordernode {
+
+namespace {
+
+caf::error bad(const std::string& key, const std::string& why) {
+  return make_error(errc::bad_config, key + ": " + why);
+}
+
+caf::error check_range(const std::string& key, double value, double lo, double hi) {
+  if (value < lo || value > hi)
+    return bad(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                      ", got " + std::to_string(value));
+  return caf::none;
+}
+
+caf::error check_positive(const std::string& key, caf::timespan value) {
+  if (value.count() <= 0)
+    return bad(key, "must be a positive duration");
+  return caf::none;
+}
+
+caf::error check_not_negative(const std::string& key, caf::timespan value) {
+  if (value.count() < 0)
+    return bad(key, "must not be negative");
+  return caf::none;
+}
+
+}  // namespace
+
+node_config::node_config() {
+  add_error_category(caf::atom("ordernode"), render_error);
+  add_message_type<order>("ordernode::order");
+  add_message_type<order_event>("ordernode::order_event");
+  add_message_type<error_report>("ordernode::error_report");
+  add_message_type<finished_order>("ordernode::finished_order");
+  add_message_type<std::vector<finished_order>>("std::vector<ordernode::finished_order>");
+  add_message_type<stored_order>("ordernode::stored_order");
+  add_message_type<std::vector<stored_order>>("std::vector<ordernode::stored_order>");
+  add_message_type<totals>("ordernode::totals");
+  add_message_type<order_state>("ordernode::order_state");
+  add_message_type<admission>("ordernode::admission");
+  opt_group{custom_options_, "global"}.add(version_requested, "version",
+                                           "print the version and exit");
+  opt_group{custom_options_, "source"}
+    .add(source.enabled, "enabled", "generate mock orders")
+    .add(source.interval, "interval", "time between two bursts of mock orders")
+    .add(source.burst, "burst", "mock orders per interval")
+    .add(source.vip_share, "vip-share", "share of VIP orders, 0 to 1")
+    .add(source.invalid_share, "invalid-share", "share of invalid orders, 0 to 1")
+    .add(source.print, "print", "print each generated order to stdout")
+    .add(source.products, "products", "product names to draw from")
+    .add(source.customers, "customers", "customer names to draw from");
+  opt_group{custom_options_, "validation"}
+    .add(validation.min_quantity, "min-quantity", "smallest valid quantity")
+    .add(validation.max_quantity, "max-quantity", "largest valid quantity")
+    .add(validation.max_name_length, "max-name-length", "longest valid product name");
+  opt_group{custom_options_, "routing"}.add(
+    regions, "regions", "regions, each with an optional worker count: [\"eu=4\", \"us\"]");
+  opt_group{custom_options_, "processor"}
+    .add(processor.workers, "workers", "processors per region (0: number of cores)")
+    .add(processor.max_in_flight, "max-in-flight", "orders one processor holds at once")
+    .add(processor.latency, "latency", "latency of the mock processing system")
+    .add(processor.failure_rate, "failure-rate", "share of failing orders, 0 to 1")
+    .add(processor.fail_match, "fail-match", "products containing this always fail");
+  opt_group{custom_options_, "shipper"}
+    .add(shipper.latency, "latency", "latency of the mock shipping system")
+    .add(shipper.failure_rate, "failure-rate", "share of failing attempts, 0 to 1")
+    .add(shipper.max_retries, "max-retries", "retries after a failed attempt")
+    .add(shipper.retry_delay, "retry-delay", "time between two attempts")
+    .add(shipper.fail_match, "fail-match", "products containing this fail their first attempts")
+    .add(shipper.fail_first, "fail-first", "failing attempts of fail-match products");
+  opt_group{custom_options_, "journal"}
+    .add(journal.path, "path", "SQLite file of the order journal")
+    .add(journal.max_batch, "max-batch", "most rows in one commit")
+    .add(journal.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)");
+  opt_group{custom_options_, "aggregator"}.add(node.report_interval, "report-interval",
+                                               "time between two totals log lines");
+  opt_group{custom_options_, "node"}
+    .add(node.max_in_flight, "max-in-flight", "accepted orders not yet finished, at most")
+    .add(node.shutdown_deadline, "shutdown-deadline", "time to finish in-flight orders on exit");
+  opt_group{custom_options_, "log"}
+    .add(node.log_level, "level", "trace, debug, info, warn, error or off")
+    .add(node.log_file, "file", "also append the log to this file");
+}
+
+caf::error node_config::load(int argc, char** argv) {
+  if (auto err = parse(argc, argv))
+    return make_error(errc::bad_config, describe(err));
+  if (cli_helptext_printed || version_requested)
+    return caf::none;
+  if (auto err = check_file_keys())
+    return err;
+  return check_values();
+}
+
+caf::error node_config::check_file_keys() const {
+  if (config_file_path.empty() || config_file_path == "caf-application.ini")
+    return caf::none;
+  auto file = parse_config_file(config_file_path.c_str());
+  if (!file)
+    return make_error(errc::bad_config, config_file_path + ": " + describe(file.error()));
+  for (auto& [group, entries] : *file) {
+    auto* dict = caf::get_if<caf::settings>(&entries);
+    if (dict == nullptr)
+      return bad(group, "unknown key (expected a [group])");
+    for (auto& [name, value] : *dict) {
+      auto key = group + "." + name;
+      auto* opt = custom_options_.qualified_name_lookup(group, name);
+      if (opt == nullptr)
+        return bad(key, "unknown key");
+      if (auto err = opt->check(value))
+        return bad(key, "expected a value of type " + std::string{opt->type_name().data(),
+                                                                  opt->type_name().size()});
+    }
+  }
+  return caf::none;
+}
+
+caf::error node_config::check_values() const {
+  if (source.interval.count() <= 0)
+    return check_positive("source.interval", source.interval);
+  if (source.burst < 1 || source.burst > 100000)
+    return check_range("source.burst", source.burst, 1, 100000);
+  if (auto err = check_range("source.vip-share", source.vip_share, 0, 1))
+    return err;
+  if (auto err = check_range("source.invalid-share", source.invalid_share, 0, 1))
+    return err;
+  if (source.products.empty())
+    return bad("source.products", "must not be empty");
+  if (source.customers.empty())
+    return bad("source.customers", "must not be empty");
+  if (validation.min_quantity < 0)
+    return bad("validation.min-quantity", "must not be negative");
+  if (validation.max_quantity < validation.min_quantity)
+    return bad("validation.max-quantity", "must not be below validation.min-quantity");
+  if (validation.max_name_length < 1)
+    return bad("validation.max-name-length", "must be at least 1");
+  if (regions.empty())
+    return bad("routing.regions", "must name at least one region");
+  std::set<std::string> seen;
+  for (auto& route : routes()) {
+    if (route.name.empty())
+      return bad("routing.regions", "a region name must not be empty");
+    if (route.workers < 1 || route.workers > 1024)
+      return bad("routing.regions", "worker count of " + route.name + " must be 1 to 1024");
+    if (!seen.insert(route.name).second)
+      return bad("routing.regions", "region " + route.name + " appears twice");
+  }
+  if (processor.workers < 0 || processor.workers > 1024)
+    return check_range("processor.workers", processor.workers, 0, 1024);
+  if (processor.max_in_flight < 1 || processor.max_in_flight > 100000)
+    return check_range("processor.max-in-flight", processor.max_in_flight, 1, 100000);
+  if (auto err = check_not_negative("processor.latency", processor.latency))
+    return err;
+  if (auto err = check_range("processor.failure-rate", processor.failure_rate, 0, 1))
+    return err;
+  if (auto err = check_not_negative("shipper.latency", shipper.latency))
+    return err;
+  if (auto err = check_range("shipper.failure-rate", shipper.failure_rate, 0, 1))
+    return err;
+  if (shipper.max_retries < 0 || shipper.max_retries > 100)
+    return check_range("shipper.max-retries", shipper.max_retries, 0, 100);
+  if (auto err = check_not_negative("shipper.retry-delay", shipper.retry_delay))
+    return err;
+  if (shipper.fail_first < 0)
+    return bad("shipper.fail-first", "must not be negative");
+  if (journal.path.empty())
+    return bad("journal.path", "must not be empty");
+  if (journal.max_batch < 1 || journal.max_batch > 1000000)
+    return check_range("journal.max-batch", journal.max_batch, 1, 1000000);
+  if (journal.synchronous != "normal" && journal.synchronous != "full")
+    return bad("journal.synchronous", "must be \"normal\" or \"full\", got \"" +
+                                        journal.synchronous + "\"");
+  if (node.max_in_flight < 1)
+    return bad("node.max-in-flight", "must be at least 1");
+  if (auto err = check_positive("aggregator.report-interval", node.report_interval))
+    return err;
+  if (auto err = check_not_negative("node.shutdown-deadline", node.shutdown_deadline))
+    return err;
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  if (levels.count(node.log_level) == 0)
+    return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \"" +
+                              node.log_level + "\"");
+  return caf::none;
+}
+
+std::vector<region_route> node_config::routes() const {
+  auto default_workers = processor.workers > 0
+                           ? processor.workers
+                           : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<region_route> result;
+  for (auto& entry : regions) {
+    auto eq = entry.find('=');
+    if (eq == std::string::npos) {
+      result.push_back({entry, default_workers});
+      continue;
+    }
+    region_route route{entry.substr(0, eq), -1};
+    try {
+      size_t used = 0;
+      route.workers = std::stoi(entry.substr(eq + 1), &used);
+      if (used != entry.size() - eq - 1)
+        route.workers = -1;
+    } catch (const std::exception&) {
+      route.workers = -1;
+    }
+    result.push_back(std::move(route));
+  }
+  return result;
+}
+
+}  // namespace ordernode

@@ -1,0 +1,94 @@
+// The node's configuration: CAF's own actor_system_config plus the ordernode options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+namespace ordernode {
+
+struct source_options {
+  bool enabled = true;
+  caf::timespan interval = std::chrono::seconds(1);
+  int32_t burst = 1;
+  double vip_share = 0.1;
+  double invalid_share = 0.05;
+  bool print = true;
+  std::vector<std::string> products{"keyboard", "mouse", "monitor", "laptop", "headset",
+                                    "webcam", "dock", "cable"};
+  std::vector<std::string> customers{"alice", "bob", "carol", "dave", "erin", "frank"};
+};
+
+struct validation_options {
+  int32_t min_quantity = 0;
+  int32_t max_quantity = 1000000;
+  int32_t max_name_length = 200;
+};
+
+struct region_route {
+  std::string name;
+  int32_t workers = 0;
+};
+
+struct processor_options {
+  int32_t workers = 0;  // Per region; 0 means the number of cores.
+  int32_t max_in_flight = 8;
+  caf::timespan latency = std::chrono::milliseconds(20);
+  double failure_rate = 0.02;
+  std::string fail_match;
+};
+
+struct shipper_options {
+  caf::timespan latency = std::chrono::milliseconds(10);
+  double failure_rate = 0.05;
+  int32_t max_retries = 3;
+  caf::timespan retry_delay = std::chrono::seconds(2);
+  std::string fail_match;
+  int32_t fail_first = 0;
+};
+
+struct journal_options {
+  std::string path = "ordernode.db";
+  int32_t max_batch = 4096;
+  std::string synchronous = "normal";
+};
+
+struct node_options {
+  int32_t max_in_flight = 10000;
+  caf::timespan shutdown_deadline = std::chrono::seconds(10);
+  caf::timespan report_interval = std::chrono::seconds(10);
+  std::string log_level = "info";
+  std::string log_file;
+};
+
+class node_config : public caf::actor_system_config {
+public:
+  node_config();
+
+  // Parses the command line and the config file, then checks every value; the error names
+  // the offending key.
+  caf::error load(int argc, char** argv);
+
+  source_options source;
+  validation_options validation;
+  std::vector<std::string> regions{"eu", "us", "ap"};
+  processor_options processor;
+  shipper_options shipper;
+  journal_options journal;
+  node_options node;
+
+  // The configured regions with their worker counts resolved.
+  std::vector<region_route> routes() const;
+
+  bool version_requested = false;
+
+private:
+  caf::error check_file_keys() const;
+  caf::error check_values() const;
+};
+
+}  // namespace ordernode

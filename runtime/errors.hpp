@@ -1,0 +1,32 @@
+// The error codes of ordernode, as CAF errors in the "ordernode" category.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+
+namespace ordernode {
+
+enum class errc : uint8_t {
+  overloaded = 1,
+  invalid_order,
+  unknown_region,
+  store_failure,
+  bad_config,
+  shutting_down,
+};
+
+std::string to_string(errc x);
+
+caf::error make_error(errc x);
+
+caf::error make_error(errc x, std::string context);
+
+// Renders errors of the "ordernode" category, for actor_system_config::add_error_category.
+std::string render_error(uint8_t code, caf::atom_value category, const caf::message& context);
+
+// "overloaded: too many orders in flight", "store_failure: disk I/O error", ...
+std::string describe(const caf::error& err);
+
+}  // namespace ordernode

@@ -1,0 +1,31 @@
+// The external shipping system the shipper hands each processed order to.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+#include <caf/timespan.hpp>
+
+#include "runtime/config.hpp"
+#include "runtime/messages.hpp"
+
+namespace ordernode {
+
+class shipping_system {
+public:
+  virtual ~shipping_system() = default;
+
+  // How long one attempt for `x` takes; the shipper waits with a delayed message.
+  virtual caf::timespan latency(const order& x) = 0;
+
+  // Ships `x` (idempotent by order id); `attempt` counts from 1. Returns a tracking number.
+  virtual caf::expected<std::string> ship(const order& x, int32_t attempt) = 0;
+};
+
+// A mock with configurable latency, random failures and a deterministic failure mode: products
+// containing `fail_match` fail their first `fail_first` attempts.
+std::shared_ptr<shipping_system> make_mock_shipping(const shipper_options& options);
+
+}  // namespace ordernode

@@ -1,0 +1,73 @@
+#include "runtime/flow.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/aggregator.hpp"
+#include "actors/dispatcher.hpp"
+#include "actors/error_channel.hpp"
+#include "actors/intake.hpp"
+#include "actors/journal.hpp"
+#include "actors/processor.hpp"
+#include "actors/shipper.hpp"
+#include "actors/source.hpp"
+#include "actors/validator.hpp"
+
+namespace ordernode {
+
+//  source ─> intake ─> journal(received) ─> validator ─┬─> dispatcher[region] ─> processor×N
+//                                                      │                           │
+//             error_channel <─ invalid ────────────────┘   failure ─> error_channel <┤
+//                                                                                  v
+//  aggregator <─ journal(committed final states) <─ completed ─ shipper <──── processed
+//
+// Every stage records its state changes in the journal; the error channel ends failed and
+// rejected orders there; the aggregator and the intake learn of finished orders only once
+// the journal committed them.
+flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
+  flow f;
+  f.journal = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch);
+  f.errors = sys.spawn(error_channel, f.journal);
+  f.aggregator = sys.spawn(aggregator, f.journal, cfg.node.report_interval);
+  f.shipper = sys.spawn(shipper, cfg.shipper, ext.shipping, f.journal, f.errors);
+  auto make_processor = [=, journal = f.journal, shipper = f.shipper, errors = f.errors](
+                          caf::actor_system& sys, dispatcher_actor owner) {
+    return sys.spawn(processor, owner, ext.processing, journal, shipper, errors);
+  };
+  std::vector<std::string> regions;
+  for (auto& route : cfg.routes()) {
+    regions.push_back(route.name);
+    f.dispatchers[route.name] = sys.spawn(dispatcher, route.name, route.workers,
+                                          cfg.processor.max_in_flight, make_processor);
+  }
+  f.validator = sys.spawn(validator, cfg.validation, f.dispatchers, f.journal, f.errors);
+  f.intake = sys.spawn(intake, f.journal, flow_entries{f.validator, f.dispatchers, f.shipper, f.errors},
+                       static_cast<uint64_t>(cfg.node.max_in_flight));
+  if (cfg.source.enabled)
+    f.source = sys.spawn(source, cfg.source, regions, f.intake);
+  return f;
+}
+
+std::vector<caf::actor> flow::stages() const {
+  std::vector<caf::actor> result;
+  auto add = [&](const auto& hdl) {
+    if (hdl)
+      result.push_back(caf::actor_cast<caf::actor>(hdl));
+  };
+  add(source);
+  add(intake);
+  add(validator);
+  for (auto& [name, hdl] : dispatchers)
+    add(hdl);
+  add(shipper);
+  add(aggregator);
+  add(errors);
+  add(journal);
+  return result;
+}
+
+void stop_flow(const flow& f) {
+  for (auto& hdl : f.stages())
+    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+}
+
+}  // namespace ordernode

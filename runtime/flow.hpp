@@ -1,0 +1,47 @@
+// The order flow: every stage spawned and wired in one place.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "runtime/config.hpp"
+#include "runtime/external/processing_system.hpp"
+#include "runtime/external/shipping_system.hpp"
+#include "runtime/stages.hpp"
+#include "runtime/store/order_store.hpp"
+
+namespace ordernode {
+
+// The external systems the flow talks to; the node picks mocks or real ones from the config.
+struct externals {
+  std::shared_ptr<order_store> store;
+  std::shared_ptr<processing_system> processing;
+  std::shared_ptr<shipping_system> shipping;
+};
+
+// The handles the node, its tests and its interfaces need.
+struct flow {
+  journal_actor journal;
+  error_channel_actor errors;
+  aggregator_actor aggregator;
+  shipper_actor shipper;
+  std::map<std::string, dispatcher_actor> dispatchers;
+  validator_actor validator;
+  intake_actor intake;
+  source_actor source;  // Invalid when source.enabled is off.
+
+  // Every stage, upstream first.
+  std::vector<caf::actor> stages() const;
+};
+
+// Spawns the stages from the sink back to the source, each with its downstream handles.
+flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext);
+
+// Sends every stage an exit message, upstream first.
+void stop_flow(const flow& f);
+
+}  // namespace ordernode

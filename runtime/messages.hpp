@@ -1,0 +1,124 @@
+// The typed messages that travel between the stages of the order flow.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "runtime/order_state.hpp"
+
+namespace ordernode {
+
+// UTC nanoseconds since the Unix epoch.
+using timestamp = int64_t;
+
+timestamp now();
+
+// An order as it enters the flow; immutable once accepted by the journal.
+struct order {
+  std::string id;
+  std::string product_name;
+  int32_t quantity = 0;
+  std::string region;
+  std::string customer;
+  bool vip = false;
+  timestamp created_at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order& x) {
+  return f(caf::meta::type_name("order"), x.id, x.product_name, x.quantity, x.region, x.customer,
+           x.vip, x.created_at);
+}
+
+// One state change of one order, as the journal records it.
+struct order_event {
+  std::string order_id;
+  order_state state = order_state::received;
+  std::string stage;
+  std::string detail;
+  timestamp at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_event& x) {
+  return f(caf::meta::type_name("order_event"), x.order_id, x.state, x.stage, x.detail, x.at);
+}
+
+// An error of any stage, routed to the error channel.
+struct error_report {
+  std::string order_id;  // Empty for errors that concern no single order.
+  std::string stage;
+  std::string type;
+  std::string cause;
+  timestamp at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, error_report& x) {
+  return f(caf::meta::type_name("error_report"), x.order_id, x.stage, x.type, x.cause, x.at);
+}
+
+// An order that reached a final state, published by the journal after the commit.
+struct finished_order {
+  order item;
+  order_state state = order_state::completed;
+  std::string detail;
+  timestamp at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, finished_order& x) {
+  return f(caf::meta::type_name("finished_order"), x.item, x.state, x.detail, x.at);
+}
+
+// An unfinished order read back from the journal for recovery.
+struct stored_order {
+  order item;
+  order_state state = order_state::received;
+  int32_t recoveries = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_order& x) {
+  return f(caf::meta::type_name("stored_order"), x.item, x.state, x.recoveries);
+}
+
+// Counts and quantity sums of one region, or of all.
+struct region_totals {
+  uint64_t completed = 0;
+  int64_t quantity = 0;
+  uint64_t failed = 0;
+  uint64_t rejected = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, region_totals& x) {
+  return f(caf::meta::type_name("region_totals"), x.completed, x.quantity, x.failed, x.rejected);
+}
+
+// The aggregator's statistics.
+struct totals {
+  region_totals all;
+  std::map<std::string, region_totals> by_region;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, totals& x) {
+  return f(caf::meta::type_name("totals"), x.all, x.by_region);
+}
+
+inline bool operator==(const region_totals& x, const region_totals& y) {
+  return x.completed == y.completed && x.quantity == y.quantity && x.failed == y.failed &&
+         x.rejected == y.rejected;
+}
+
+// Whether an order was newly recorded or already known (at-least-once delivery).
+enum class admission : uint8_t { accepted, duplicate };
+
+std::string to_string(admission x);
+
+}  // namespace ordernode

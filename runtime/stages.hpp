@@ -1,0 +1,91 @@
+// The typed interface of every stage: a wrong wire between stages is a compile error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "runtime/messages.hpp"
+
+namespace ordernode {
+
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using recover_atom = caf::atom_constant<caf::atom("recover")>;
+using process_atom = caf::atom_constant<caf::atom("process")>;
+using finish_atom = caf::atom_constant<caf::atom("finish")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using ship_atom = caf::atom_constant<caf::atom("ship")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using finished_atom = caf::atom_constant<caf::atom("finished")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using totals_atom = caf::atom_constant<caf::atom("totals")>;
+using in_flight_atom = caf::atom_constant<caf::atom("inflight")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using report_atom = caf::atom_constant<caf::atom("report")>;
+using unfinished_atom = caf::atom_constant<caf::atom("unfinished")>;
+
+// Receives the orders that reached a final state, in committed batches.
+using finished_listener = caf::typed_actor<
+  caf::reacts_to<finished_atom, std::vector<finished_order>>>;
+
+// Owns the durable record of every order; answers appends only after the commit.
+using journal_actor = caf::typed_actor<
+  caf::replies_to<append_atom, order>::with<admission>,
+  caf::reacts_to<order_event>,
+  caf::reacts_to<error_report>,
+  caf::replies_to<flush_atom>::with<bool>,
+  caf::replies_to<unfinished_atom>::with<std::vector<stored_order>>,
+  caf::replies_to<totals_atom>::with<totals>,
+  caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
+  caf::reacts_to<tick_atom>>;
+
+// Logs and records every error; errors about an order end it as rejected or failed.
+using error_channel_actor = caf::typed_actor<caf::reacts_to<error_report>>;
+
+// Keeps the totals of finished orders and publishes them.
+using aggregator_actor = finished_listener::extend<
+  caf::replies_to<totals_atom>::with<totals>,
+  caf::reacts_to<subscribe_atom, caf::actor>,
+  caf::reacts_to<report_atom>>;
+
+// Ships processed orders, retrying failed attempts with delayed messages.
+using shipper_actor = caf::typed_actor<
+  caf::reacts_to<ship_atom, order>,
+  caf::reacts_to<retry_atom, order, int32_t>,
+  caf::reacts_to<finish_atom, order, int32_t>>;
+
+// Hands an order to the external processing system and on to the shipper.
+using processor_actor = caf::typed_actor<
+  caf::reacts_to<process_atom, order>,
+  caf::reacts_to<finish_atom, order, timestamp>>;
+
+// Queues the orders of one region, VIP first, and bounds what each processor holds.
+using dispatcher_actor = caf::typed_actor<
+  caf::reacts_to<process_atom, order>,
+  caf::reacts_to<done_atom, std::string>,
+  caf::replies_to<in_flight_atom>::with<uint64_t>>;
+
+// Checks each order and routes the valid ones to their region's dispatcher.
+using validator_actor = caf::typed_actor<caf::reacts_to<order>>;
+
+// The entry point of the flow: records an order durably, then lets it in.
+using intake_actor = finished_listener::extend<
+  caf::replies_to<submit_atom, order>::with<admission>,
+  caf::replies_to<recover_atom>::with<uint64_t>,
+  caf::replies_to<in_flight_atom>::with<uint64_t>>;
+
+// Generates mock orders on a timer.
+using source_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom>,
+  caf::reacts_to<pause_atom>,
+  caf::reacts_to<resume_atom>>;
+
+}  // namespace ordernode

@@ -1,0 +1,65 @@
+// The storage behind the journal: one batch of writes per commit, and the reads recovery needs.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "runtime/messages.hpp"
+
+namespace ordernode {
+
+// A new state of an order, with the order's id resolved by the journal.
+struct state_change {
+  int64_t seq = 0;
+  order_event event;
+};
+
+// Everything the journal commits at once.
+struct journal_batch {
+  std::vector<order> new_orders;
+  std::vector<state_change> changes;
+  std::vector<error_report> errors;
+
+  bool empty() const {
+    return new_orders.empty() && changes.empty() && errors.empty();
+  }
+
+  size_t size() const {
+    return new_orders.size() + changes.size() + errors.size();
+  }
+
+  void clear() {
+    new_orders.clear();
+    changes.clear();
+    errors.clear();
+  }
+};
+
+// An order as stored, with its sequence number in the store.
+struct stored_entry {
+  int64_t seq = 0;
+  stored_order item;
+};
+
+class order_store {
+public:
+  virtual ~order_store() = default;
+
+  // Commits `batch` atomically. Returns the sequence number of each new order, in order, or
+  // 0 for an order whose id the store already held.
+  virtual caf::expected<std::vector<int64_t>> commit(const journal_batch& batch) = 0;
+
+  // Every order not in a final state, VIP first, then oldest first.
+  virtual caf::expected<std::vector<stored_entry>> unfinished() = 0;
+
+  // Totals over every finished order.
+  virtual caf::expected<totals> finished_totals() = 0;
+
+  // Counts a recovery attempt for each of the orders.
+  virtual caf::error count_recovery(const std::vector<int64_t>& seqs) = 0;
+};
+
+}  // namespace ordernode

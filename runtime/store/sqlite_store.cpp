@@ -1,0 +1,272 @@
+#include "runtime/store/sqlite_store.hpp"
+
+#include <unordered_map>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "runtime/errors.hpp"
+
+namespace ordernode {
+
+namespace {
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version(
+  version INTEGER NOT NULL,
+  applied_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS orders(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  product_name TEXT NOT NULL,
+  quantity INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  customer TEXT NOT NULL,
+  vip INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL,
+  recoveries INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS orders_by_state ON orders(state, seq);
+CREATE TABLE IF NOT EXISTS order_events(
+  order_seq INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events(order_seq);
+CREATE TABLE IF NOT EXISTS errors(
+  id INTEGER PRIMARY KEY,
+  order_id TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  type TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS errors_by_time ON errors(at);
+CREATE INDEX IF NOT EXISTS errors_by_type ON errors(type, at);
+CREATE VIEW IF NOT EXISTS order_history AS
+  SELECT o.id AS order_id, e.state, e.stage, e.detail, e.at
+  FROM order_events e JOIN orders o ON o.seq = e.order_seq;
+)sql";
+
+constexpr const char* final_states = "('completed', 'rejected', 'failed', 'dead_letter')";
+
+class sqlite_store : public order_store {
+public:
+  explicit sqlite_store(const sqlite_options& options)
+    : db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, options.busy_timeout_ms) {
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec(options.fsync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    db_.exec("PRAGMA cache_size=-65536");
+    migrate();
+    insert_order_.emplace(db_,
+                          "INSERT OR IGNORE INTO orders(id, product_name, quantity, region, "
+                          "customer, vip, created_at, state, updated_at) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, 'received', ?)");
+    insert_event_.emplace(db_,
+                          "INSERT INTO order_events(order_seq, state, stage, detail, at) "
+                          "VALUES(?, ?, ?, ?, ?)");
+    update_order_.emplace(db_,
+                          "UPDATE orders SET state = ?, detail = ?, updated_at = ? WHERE seq = ?");
+    insert_error_.emplace(db_,
+                          "INSERT INTO errors(order_id, stage, type, cause, at) "
+                          "VALUES(?, ?, ?, ?, ?)");
+  }
+
+  caf::expected<std::vector<int64_t>> commit(const journal_batch& batch) override {
+    try {
+      std::vector<int64_t> seqs;
+      seqs.reserve(batch.new_orders.size());
+      SQLite::Transaction tx(db_);
+      auto at = now();
+      for (auto& x : batch.new_orders) {
+        auto& q = *insert_order_;
+        q.bind(1, x.id);
+        q.bind(2, x.product_name);
+        q.bind(3, x.quantity);
+        q.bind(4, x.region);
+        q.bind(5, x.customer);
+        q.bind(6, x.vip ? 1 : 0);
+        q.bind(7, static_cast<int64_t>(x.created_at));
+        q.bind(8, static_cast<int64_t>(at));
+        q.exec();
+        q.reset();
+        if (db_.getChanges() == 0) {
+          seqs.push_back(0);
+          continue;
+        }
+        auto seq = db_.getLastInsertRowid();
+        seqs.push_back(seq);
+        insert_event(seq, "received", "intake", "", at);
+      }
+      latest_.clear();
+      for (auto& change : batch.changes) {
+        auto& e = change.event;
+        auto state = to_string(e.state);
+        insert_event(change.seq, state, e.stage, e.detail, e.at);
+        latest_[change.seq] = &change;
+      }
+      for (auto& [seq, change] : latest_) {
+        auto& q = *update_order_;
+        q.bind(1, to_string(change->event.state));
+        q.bind(2, change->event.detail);
+        q.bind(3, static_cast<int64_t>(change->event.at));
+        q.bind(4, static_cast<int64_t>(seq));
+        q.exec();
+        q.reset();
+      }
+      for (auto& x : batch.errors) {
+        auto& q = *insert_error_;
+        q.bind(1, x.order_id);
+        q.bind(2, x.stage);
+        q.bind(3, x.type);
+        q.bind(4, x.cause);
+        q.bind(5, static_cast<int64_t>(x.at));
+        q.exec();
+        q.reset();
+      }
+      tx.commit();
+      return seqs;
+    } catch (const std::exception& ex) {
+      reset_statements();
+      return make_error(errc::store_failure, ex.what());
+    }
+  }
+
+  caf::expected<std::vector<stored_entry>> unfinished() override {
+    try {
+      SQLite::Statement q(db_,
+                          std::string{"SELECT seq, id, product_name, quantity, region, customer, "
+                                      "vip, created_at, state, recoveries FROM orders "
+                                      "WHERE state NOT IN "} +
+                            final_states + " ORDER BY vip DESC, seq");
+      std::vector<stored_entry> result;
+      while (q.executeStep()) {
+        stored_entry x;
+        x.seq = q.getColumn(0).getInt64();
+        x.item.item.id = q.getColumn(1).getString();
+        x.item.item.product_name = q.getColumn(2).getString();
+        x.item.item.quantity = q.getColumn(3).getInt();
+        x.item.item.region = q.getColumn(4).getString();
+        x.item.item.customer = q.getColumn(5).getString();
+        x.item.item.vip = q.getColumn(6).getInt() != 0;
+        x.item.item.created_at = q.getColumn(7).getInt64();
+        x.item.state = parse_order_state(q.getColumn(8).getString()).value_or(order_state::received);
+        x.item.recoveries = q.getColumn(9).getInt();
+        result.push_back(std::move(x));
+      }
+      return result;
+    } catch (const std::exception& ex) {
+      return make_error(errc::store_failure, ex.what());
+    }
+  }
+
+  caf::expected<totals> finished_totals() override {
+    try {
+      SQLite::Statement q(db_,
+                          "SELECT region, state, COUNT(*), COALESCE(SUM(quantity), 0) FROM orders "
+                          "WHERE state IN ('completed', 'rejected', 'failed') "
+                          "GROUP BY region, state");
+      totals result;
+      while (q.executeStep()) {
+        auto& region = result.by_region[q.getColumn(0).getString()];
+        auto state = q.getColumn(1).getString();
+        auto count = static_cast<uint64_t>(q.getColumn(2).getInt64());
+        if (state == "completed") {
+          region.completed += count;
+          region.quantity += q.getColumn(3).getInt64();
+        } else if (state == "failed") {
+          region.failed += count;
+        } else {
+          region.rejected += count;
+        }
+      }
+      for (auto& [name, region] : result.by_region) {
+        result.all.completed += region.completed;
+        result.all.quantity += region.quantity;
+        result.all.failed += region.failed;
+        result.all.rejected += region.rejected;
+      }
+      return result;
+    } catch (const std::exception& ex) {
+      return make_error(errc::store_failure, ex.what());
+    }
+  }
+
+  caf::error count_recovery(const std::vector<int64_t>& seqs) override {
+    try {
+      SQLite::Transaction tx(db_);
+      SQLite::Statement q(db_, "UPDATE orders SET recoveries = recoveries + 1 WHERE seq = ?");
+      for (auto seq : seqs) {
+        q.bind(1, static_cast<int64_t>(seq));
+        q.exec();
+        q.reset();
+      }
+      tx.commit();
+      return caf::none;
+    } catch (const std::exception& ex) {
+      return make_error(errc::store_failure, ex.what());
+    }
+  }
+
+private:
+  void migrate() {
+    SQLite::Transaction tx(db_);
+    db_.exec(schema);
+    SQLite::Statement q(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    q.executeStep();
+    auto version = q.getColumn(0).getInt();
+    if (version > sqlite_schema_version)
+      throw std::runtime_error("journal schema version " + std::to_string(version) +
+                               " is newer than this build's " +
+                               std::to_string(sqlite_schema_version));
+    if (version < sqlite_schema_version) {
+      SQLite::Statement ins(db_, "INSERT INTO schema_version(version, applied_at) VALUES(?, ?)");
+      ins.bind(1, sqlite_schema_version);
+      ins.bind(2, static_cast<int64_t>(now()));
+      ins.exec();
+    }
+    tx.commit();
+  }
+
+  void insert_event(int64_t seq, const std::string& state, const std::string& stage,
+                    const std::string& detail, timestamp at) {
+    auto& q = *insert_event_;
+    q.bind(1, static_cast<int64_t>(seq));
+    q.bind(2, state);
+    q.bind(3, stage);
+    q.bind(4, detail);
+    q.bind(5, static_cast<int64_t>(at));
+    q.exec();
+    q.reset();
+  }
+
+  void reset_statements() {
+    for (auto* q : {&*insert_order_, &*insert_event_, &*update_order_, &*insert_error_}) {
+      try {
+        q->reset();
+      } catch (const std::exception&) {
+        // The statement is reset again before its next use.
+      }
+    }
+  }
+
+  SQLite::Database db_;
+  std::optional<SQLite::Statement> insert_order_;
+  std::optional<SQLite::Statement> insert_event_;
+  std::optional<SQLite::Statement> update_order_;
+  std::optional<SQLite::Statement> insert_error_;
+  std::unordered_map<int64_t, const state_change*> latest_;
+};
+
+}  // namespace
+
+caf::expected<std::unique_ptr<order_store>> open_sqlite_store(const sqlite_options& options) {
+  try {
+    return std::unique_ptr<order_store>{new sqlite_store(options)};
+  } catch (const std::exception& ex) {
+    return make_error(errc::store_failure, options.path + ": " + ex.what());
+  }
+}
+
+}  // namespace ordernode

@@ -1,0 +1,23 @@
+// An order_store in one SQLite file in WAL mode.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "runtime/store/order_store.hpp"
+
+namespace ordernode {
+
+struct sqlite_options {
+  std::string path;
+  bool fsync_every_commit = false;  // PRAGMA synchronous=FULL instead of NORMAL.
+  int busy_timeout_ms = 5000;
+};
+
+// Opens (creating or migrating) the journal database.
+caf::expected<std::unique_ptr<order_store>> open_sqlite_store(const sqlite_options& options);
+
+// The schema version this build writes.
+constexpr int sqlite_schema_version = 1;
+
+}  // namespace ordernode
