@@ -41,32 +41,63 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal,
           [](const caf::error& err) {
             spdlog::critical("intake cannot subscribe to the journal: {}", describe(err));
           });
+  // Returns the refusal, if any; otherwise hands `x` to the journal.
+  auto admit = [=](order& x, intake_state::waiter w) -> caf::error {
+    auto& st = self->state;
+    if (st.in_flight >= st.max_in_flight)
+      return make_error(errc::overloaded,
+                        std::to_string(st.in_flight) + " orders in flight, try again later");
+    if (st.waiting.count(x.id) > 0)
+      return make_error(errc::invalid_order, "order " + x.id + " is being submitted already");
+    ++st.in_flight;
+    self->send(journal, admit_atom::value, x);
+    w.item = std::move(x);
+    auto id = w.item.id;
+    st.waiting.emplace(std::move(id), std::move(w));
+    return caf::none;
+  };
   return {
     [=](submit_atom, order& x) -> caf::result<admission> {
-      auto& st = self->state;
-      if (st.in_flight >= st.max_in_flight)
-        return make_error(errc::overloaded,
-                          std::to_string(st.in_flight) + " orders in flight, try again later");
-      ++st.in_flight;
+      // The promise took over the request: a refusal must go through it.
       auto rp = self->make_response_promise<admission>();
-      auto vip = x.vip;
-      auto validator = entries.validator;
-      self->request(journal, caf::infinite, append_atom::value, x)
-        .then(
-          [=, x = std::move(x)](admission result) mutable {
-            if (result == admission::accepted) {
-              send_for(self, vip, validator, std::move(x));
-            } else {
-              --self->state.in_flight;
-              spdlog::info("order {}: duplicate submission ignored", x.id);
-            }
-            rp.deliver(result);
-          },
-          [=](caf::error& err) mutable {
-            --self->state.in_flight;
-            rp.deliver(std::move(err));
-          });
+      if (auto err = admit(x, {{}, rp, {}}))
+        rp.deliver(std::move(err));
       return rp;
+    },
+    [=](submit_atom, order& x, admission_listener& listener) {
+      auto id = x.id;
+      if (auto err = admit(x, {{}, {}, listener}))
+        self->send(listener, admitted_atom::value,
+                   std::vector<admission_note>{{id, admission::duplicate, describe(err)}});
+    },
+    [=](admitted_atom, std::vector<admission_note>& notes) {
+      auto& st = self->state;
+      std::vector<std::pair<admission_listener, std::vector<admission_note>>> replies;
+      for (auto& note : notes) {
+        auto i = st.waiting.find(note.order_id);
+        if (i == st.waiting.end())
+          continue;
+        auto& w = i->second;
+        if (note.outcome == admission::accepted) {
+          auto vip = w.item.vip;
+          send_for(self, vip, entries.validator, std::move(w.item));
+        } else {
+          --st.in_flight;
+          spdlog::info("order {}: duplicate submission ignored", note.order_id);
+        }
+        if (w.promise.pending()) {
+          w.promise.deliver(note.outcome);
+        } else if (w.listener) {
+          auto r = std::find_if(replies.begin(), replies.end(),
+                                [&](auto& x) { return x.first == w.listener; });
+          if (r == replies.end())
+            r = replies.emplace(replies.end(), w.listener, std::vector<admission_note>{});
+          r->second.push_back(std::move(note));
+        }
+        st.waiting.erase(i);
+      }
+      for (auto& [listener, xs] : replies)
+        self->send(listener, admitted_atom::value, std::move(xs));
     },
     [=](recover_atom) -> caf::result<uint64_t> {
       auto rp = self->make_response_promise<uint64_t>();

@@ -3,6 +3,9 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
+
+#include <caf/typed_response_promise.hpp>
 
 #include "runtime/stages.hpp"
 
@@ -17,8 +20,16 @@ struct flow_entries {
 };
 
 struct intake_state {
+  // A submission the journal has not committed yet, and who waits for its outcome.
+  struct waiter {
+    order item;
+    caf::typed_response_promise<admission> promise;
+    admission_listener listener;
+  };
+
   uint64_t in_flight = 0;
   uint64_t max_in_flight = 0;
+  std::unordered_map<std::string, waiter> waiting;
 
   static inline const char* name = "intake";
 };
@@ -28,7 +39,8 @@ using intake_pointer = intake_actor::stateful_pointer<intake_state>;
 // Admits at most `max_in_flight` unfinished orders and answers `overloaded` beyond that (the
 // source pauses, the API answers 503): memory stays flat whatever the input rate. A submitted
 // order goes on to the validator only after the journal committed it; a duplicate id is
-// answered `duplicate` and goes nowhere. `recover` re-queues every unfinished order.
+// answered `duplicate` and goes nowhere. A submission answers with a response, or with a
+// batched admission note when it names a listener. `recover` re-queues every unfinished order.
 intake_actor::behavior_type intake(intake_pointer self, journal_actor journal,
                                    flow_entries entries, uint64_t max_in_flight);
 

@@ -14,10 +14,28 @@ namespace {
 constexpr caf::timespan min_retry_delay = std::chrono::milliseconds(50);
 constexpr caf::timespan max_retry_delay = std::chrono::seconds(2);
 
+// One message per sender with all its notes.
+void send_notes(journal_pointer self) {
+  auto& notes = self->state.notes;
+  std::vector<std::pair<caf::strong_actor_ptr, std::vector<admission_note>>> by_sender;
+  for (auto& [sender, note] : notes) {
+    auto i = std::find_if(by_sender.begin(), by_sender.end(),
+                          [&](auto& x) { return x.first == sender; });
+    if (i == by_sender.end())
+      i = by_sender.emplace(by_sender.end(), sender, std::vector<admission_note>{});
+    i->second.push_back(std::move(note));
+  }
+  notes.clear();
+  for (auto& [sender, xs] : by_sender)
+    self->send(caf::actor_cast<admission_listener>(sender), admitted_atom::value, std::move(xs));
+}
+
 void commit(journal_pointer self) {
   auto& st = self->state;
-  if (st.batch.empty() && st.flushes.empty())
+  if (st.batch.empty() && st.flushes.empty()) {
+    send_notes(self);
     return;
+  }
   auto seqs = st.store->commit(st.batch);
   if (!seqs) {
     st.retry_delay = std::min(max_retry_delay, std::max(min_retry_delay, st.retry_delay * 2));
@@ -33,15 +51,19 @@ void commit(journal_pointer self) {
   }
   for (size_t i = 0; i < st.batch.new_orders.size(); ++i) {
     auto& x = st.batch.new_orders[i];
-    if (auto seq = (*seqs)[i]; seq > 0) {
+    auto seq = (*seqs)[i];
+    auto outcome = seq > 0 ? admission::accepted : admission::duplicate;
+    if (st.appends[i].pending())
+      st.appends[i].deliver(outcome);
+    else
+      st.notes.emplace_back(std::move(st.admitters[i]), admission_note{x.id, outcome, {}});
+    if (seq > 0) {
       auto id = x.id;
       st.live.emplace(std::move(id),
                       journal_state::live_order{seq, std::move(x), order_state::received, 0});
-      st.appends[i].deliver(admission::accepted);
-    } else {
-      st.appends[i].deliver(admission::duplicate);
     }
   }
+  send_notes(self);
   if (!st.finished.empty()) {
     for (auto& listener : st.listeners)
       self->send(listener, finished_atom::value, st.finished);
@@ -51,6 +73,7 @@ void commit(journal_pointer self) {
     rp.deliver(true);
   st.batch.clear();
   st.appends.clear();
+  st.admitters.clear();
   st.flushes.clear();
 }
 
@@ -112,8 +135,21 @@ journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order
       auto rp = self->make_response_promise<admission>();
       st.batch.new_orders.push_back(std::move(x));
       st.appends.push_back(rp);
+      st.admitters.emplace_back();
       maybe_commit(self);
       return rp;
+    },
+    [=](admit_atom, order& x) {
+      auto& st = self->state;
+      if (st.live.count(x.id) > 0) {
+        st.notes.emplace_back(self->current_sender(),
+                              admission_note{x.id, admission::duplicate, {}});
+      } else {
+        st.batch.new_orders.push_back(std::move(x));
+        st.appends.emplace_back();
+        st.admitters.push_back(self->current_sender());
+      }
+      maybe_commit(self);
     },
     [=](order_event& e) {
       record(self, e);
@@ -131,18 +167,21 @@ journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order
     },
     [=](tick_atom) { commit(self); },
     [=](unfinished_atom) -> std::vector<stored_order> {
+      maybe_commit(self);
       auto& st = self->state;
       auto result = std::move(st.recovered);
       st.recovered.clear();
       return result;
     },
     [=](totals_atom) -> caf::result<totals> {
+      maybe_commit(self);
       auto result = self->state.store->finished_totals();
       if (!result)
         return result.error();
       return std::move(*result);
     },
     [=](subscribe_atom, finished_listener& x) -> caf::result<totals> {
+      maybe_commit(self);
       self->state.listeners.push_back(std::move(x));
       auto result = self->state.store->finished_totals();
       if (!result)

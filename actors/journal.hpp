@@ -24,7 +24,10 @@ struct journal_state {
   std::shared_ptr<order_store> store;
   size_t max_batch = 4096;
   journal_batch batch;
+  // Who waits for each of batch.new_orders: a response promise, or else a sender of `admit`.
   std::vector<caf::typed_response_promise<admission>> appends;
+  std::vector<caf::strong_actor_ptr> admitters;
+  std::vector<std::pair<caf::strong_actor_ptr, admission_note>> notes;
   std::vector<caf::typed_response_promise<bool>> flushes;
   std::vector<finished_order> finished;
   std::unordered_map<std::string, live_order> live;

@@ -50,6 +50,8 @@ node_config::node_config() {
   add_message_type<totals>("ordernode::totals");
   add_message_type<order_state>("ordernode::order_state");
   add_message_type<admission>("ordernode::admission");
+  add_message_type<admission_note>("ordernode::admission_note");
+  add_message_type<std::vector<admission_note>>("std::vector<ordernode::admission_note>");
   opt_group{custom_options_, "global"}.add(version_requested, "version",
                                            "print the version and exit");
   opt_group{custom_options_, "source"}
@@ -95,8 +97,26 @@ node_config::node_config() {
 }
 
 caf::error node_config::load(int argc, char** argv) {
-  if (auto err = parse(argc, argv))
+  // CAF takes booleans on the command line as bare flags only; also accept --key=true|false.
+  caf::actor_system_config::string_list args;
+  std::vector<std::pair<const caf::config_option*, bool>> flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto eq = arg.find('=');
+    if (arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      auto value = arg.substr(eq + 1);
+      auto* opt = custom_options_.qualified_name_lookup(arg.substr(2, eq - 2));
+      if (opt != nullptr && opt->is_flag() && (value == "true" || value == "false")) {
+        flags.emplace_back(opt, value == "true");
+        continue;
+      }
+    }
+    args.push_back(std::move(arg));
+  }
+  if (auto err = parse(std::move(args)))
     return make_error(errc::bad_config, describe(err));
+  for (auto& [opt, value] : flags)
+    opt->store(caf::config_value{value});
   if (cli_helptext_printed || version_requested)
     return caf::none;
   if (auto err = check_file_keys())

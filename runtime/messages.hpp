@@ -121,4 +121,16 @@ enum class admission : uint8_t { accepted, duplicate };
 
 std::string to_string(admission x);
 
+// The outcome of one submission, for clients that take outcomes in batches.
+struct admission_note {
+  std::string order_id;
+  admission outcome = admission::accepted;
+  std::string refusal;  // Set instead of `outcome` when the order was not taken.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, admission_note& x) {
+  return f(caf::meta::type_name("admission_note"), x.order_id, x.outcome, x.refusal);
+}
+
 }  // namespace ordernode

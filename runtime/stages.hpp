@@ -31,14 +31,23 @@ using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 using unfinished_atom = caf::atom_constant<caf::atom("unfinished")>;
+using admit_atom = caf::atom_constant<caf::atom("admit")>;
+using admitted_atom = caf::atom_constant<caf::atom("admitted")>;
+
+// Receives the outcomes of its submissions in batches. High-volume clients use this instead of
+// one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
+using admission_listener = caf::typed_actor<
+  caf::reacts_to<admitted_atom, std::vector<admission_note>>>;
 
 // Receives the orders that reached a final state, in committed batches.
 using finished_listener = caf::typed_actor<
   caf::reacts_to<finished_atom, std::vector<finished_order>>>;
 
-// Owns the durable record of every order; answers appends only after the commit.
+// Owns the durable record of every order; answers appends only after the commit, either as a
+// response (`append`) or as a batched admission note to the sender (`admit`).
 using journal_actor = caf::typed_actor<
   caf::replies_to<append_atom, order>::with<admission>,
+  caf::reacts_to<admit_atom, order>,
   caf::reacts_to<order_event>,
   caf::reacts_to<error_report>,
   caf::replies_to<flush_atom>::with<bool>,
@@ -77,8 +86,9 @@ using dispatcher_actor = caf::typed_actor<
 using validator_actor = caf::typed_actor<caf::reacts_to<order>>;
 
 // The entry point of the flow: records an order durably, then lets it in.
-using intake_actor = finished_listener::extend<
+using intake_actor = finished_listener::extend_with<admission_listener>::extend<
   caf::replies_to<submit_atom, order>::with<admission>,
+  caf::reacts_to<submit_atom, order, admission_listener>,
   caf::replies_to<recover_atom>::with<uint64_t>,
   caf::replies_to<in_flight_atom>::with<uint64_t>>;
 

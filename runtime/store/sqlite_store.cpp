@@ -27,7 +27,6 @@ CREATE TABLE IF NOT EXISTS orders(
   detail TEXT NOT NULL DEFAULT '',
   updated_at INTEGER NOT NULL,
   recoveries INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS orders_by_state ON orders(state, seq);
 CREATE TABLE IF NOT EXISTS order_events(
   order_seq INTEGER NOT NULL,
   state TEXT NOT NULL,
