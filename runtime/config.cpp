@@ -39,6 +39,8 @@ caf::error check_not_negative(const std::string& key, caf::timespan value) {
 }  // namespace
 
 node_config::node_config() {
+  // CAF starts at least four workers; on a small machine they would crowd out the journal.
+  set("scheduler.max-threads", static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
   add_error_category(caf::atom("ordernode"), render_error);
   add_message_type<order>("ordernode::order");
   add_message_type<order_event>("ordernode::order_event");

@@ -6,7 +6,7 @@ namespace ordernode {
 
 namespace {
 
-constexpr std::array<const char*, 9> names = {
+const std::array<std::string, 9> names = {
   "received", "validated", "processing", "processed", "shipping",
   "completed", "rejected", "failed", "dead_letter",
 };
@@ -14,6 +14,10 @@ constexpr std::array<const char*, 9> names = {
 }  // namespace
 
 std::string to_string(order_state x) {
+  return names[static_cast<size_t>(x)];
+}
+
+const std::string& state_name(order_state x) {
   return names[static_cast<size_t>(x)];
 }
 

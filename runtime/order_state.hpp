@@ -23,6 +23,9 @@ enum class order_state : uint8_t {
 
 std::string to_string(order_state x);
 
+// The name of `x` as stored in the journal, without an allocation.
+const std::string& state_name(order_state x);
+
 std::optional<order_state> parse_order_state(const std::string& name);
 
 // Completed, rejected, failed and dead-lettered orders never move again, except that a

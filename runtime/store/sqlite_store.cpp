@@ -1,5 +1,10 @@
 #include "runtime/store/sqlite_store.hpp"
 
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -48,7 +53,46 @@ CREATE VIEW IF NOT EXISTS order_history AS
   FROM order_events e JOIN orders o ON o.seq = e.order_seq;
 )sql";
 
+constexpr size_t events_per_insert = 64;
+
 constexpr const char* final_states = "('completed', 'rejected', 'failed', 'dead_letter')";
+
+// Copies the WAL back into the database file on its own thread and connection, so that the
+// writer never pays for checkpoints inside its commits.
+class checkpointer {
+public:
+  checkpointer(const std::string& path, int busy_timeout_ms)
+    : db_(path, SQLite::OPEN_READWRITE, busy_timeout_ms), thread_([this] { run(); }) {
+  }
+
+  ~checkpointer() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+private:
+  void run() {
+    std::unique_lock<std::mutex> guard{mtx_};
+    while (!stop_) {
+      cv_.wait_for(guard, std::chrono::milliseconds(200));
+      try {
+        db_.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      } catch (const std::exception&) {
+        // Busy or locked: the next round tries again.
+      }
+    }
+  }
+
+  SQLite::Database db_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 class sqlite_store : public order_store {
 public:
@@ -57,14 +101,15 @@ public:
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec(options.fsync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     db_.exec("PRAGMA cache_size=-65536");
+    db_.exec("PRAGMA wal_autocheckpoint=0");
     migrate();
+    checkpointer_.emplace(options.path, options.busy_timeout_ms);
     insert_order_.emplace(db_,
                           "INSERT OR IGNORE INTO orders(id, product_name, quantity, region, "
                           "customer, vip, created_at, state, updated_at) "
                           "VALUES(?, ?, ?, ?, ?, ?, ?, 'received', ?)");
-    insert_event_.emplace(db_,
-                          "INSERT INTO order_events(order_seq, state, stage, detail, at) "
-                          "VALUES(?, ?, ?, ?, ?)");
+    insert_event_.emplace(db_, insert_events_sql(1));
+    insert_events_.emplace(db_, insert_events_sql(events_per_insert));
     update_order_.emplace(db_,
                           "UPDATE orders SET state = ?, detail = ?, updated_at = ? WHERE seq = ?");
     insert_error_.emplace(db_,
@@ -99,15 +144,25 @@ public:
         insert_event(seq, "received", "intake", "", at);
       }
       latest_.clear();
-      for (auto& change : batch.changes) {
-        auto& e = change.event;
-        auto state = to_string(e.state);
-        insert_event(change.seq, state, e.stage, e.detail, e.at);
-        latest_[change.seq] = &change;
+      auto& changes = batch.changes;
+      size_t i = 0;
+      for (; i + events_per_insert <= changes.size(); i += events_per_insert) {
+        auto& q = *insert_events_;
+        for (size_t j = 0; j < events_per_insert; ++j)
+          bind_event(q, static_cast<int>(j * 5), changes[i + j]);
+        q.exec();
+        q.reset();
       }
+      for (; i < changes.size(); ++i) {
+        bind_event(*insert_event_, 0, changes[i]);
+        insert_event_->exec();
+        insert_event_->reset();
+      }
+      for (auto& change : changes)
+        latest_[change.seq] = &change;
       for (auto& [seq, change] : latest_) {
         auto& q = *update_order_;
-        q.bind(1, to_string(change->event.state));
+        q.bind(1, state_name(change->event.state));
         q.bind(2, change->event.detail);
         q.bind(3, static_cast<int64_t>(change->event.at));
         q.bind(4, static_cast<int64_t>(seq));
@@ -228,6 +283,22 @@ private:
     tx.commit();
   }
 
+  static std::string insert_events_sql(size_t rows) {
+    std::string sql = "INSERT INTO order_events(order_seq, state, stage, detail, at) VALUES";
+    for (size_t i = 0; i < rows; ++i)
+      sql += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+    return sql;
+  }
+
+  static void bind_event(SQLite::Statement& q, int offset, const state_change& change) {
+    auto& e = change.event;
+    q.bind(offset + 1, static_cast<int64_t>(change.seq));
+    q.bind(offset + 2, state_name(e.state));
+    q.bind(offset + 3, e.stage);
+    q.bind(offset + 4, e.detail);
+    q.bind(offset + 5, static_cast<int64_t>(e.at));
+  }
+
   void insert_event(int64_t seq, const std::string& state, const std::string& stage,
                     const std::string& detail, timestamp at) {
     auto& q = *insert_event_;
@@ -241,7 +312,8 @@ private:
   }
 
   void reset_statements() {
-    for (auto* q : {&*insert_order_, &*insert_event_, &*update_order_, &*insert_error_}) {
+    for (auto* q : {&*insert_order_, &*insert_event_, &*insert_events_, &*update_order_,
+                    &*insert_error_}) {
       try {
         q->reset();
       } catch (const std::exception&) {
@@ -253,9 +325,11 @@ private:
   SQLite::Database db_;
   std::optional<SQLite::Statement> insert_order_;
   std::optional<SQLite::Statement> insert_event_;
+  std::optional<SQLite::Statement> insert_events_;
   std::optional<SQLite::Statement> update_order_;
   std::optional<SQLite::Statement> insert_error_;
   std::unordered_map<int64_t, const state_change*> latest_;
+  std::optional<checkpointer> checkpointer_;
 };
 
 }  // namespace
