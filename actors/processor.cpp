@@ -14,7 +14,7 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
   return {
     [=](process_atom, order& x) {
       auto started = now();
-      spdlog::debug("order {}: processing started", x.id);
+      spdlog::info("Processing started for order {}", x.id);
       send_for(self, x.vip, journal, order_event{x.id, order_state::processing, "processor", "", started});
       auto delay = system->latency(x);
       if (delay.count() > 0)

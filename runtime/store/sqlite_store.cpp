@@ -46,8 +46,19 @@ CREATE TABLE IF NOT EXISTS errors(
   type TEXT NOT NULL,
   cause TEXT NOT NULL,
   at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS failures(
+  id INTEGER PRIMARY KEY,
+  order_seq INTEGER NOT NULL,
+  stage TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS failures_by_time ON failures(at);
 CREATE INDEX IF NOT EXISTS errors_by_time ON errors(at);
 CREATE INDEX IF NOT EXISTS errors_by_type ON errors(type, at);
+CREATE VIEW IF NOT EXISTS failed_orders AS
+  SELECT o.id AS order_id, o.product_name, o.quantity, o.region, o.customer, o.vip,
+         f.stage, f.cause, f.at
+  FROM failures f JOIN orders o ON o.seq = f.order_seq;
 CREATE VIEW IF NOT EXISTS order_history AS
   SELECT o.id AS order_id, e.state, e.stage, e.detail, e.at
   FROM order_events e JOIN orders o ON o.seq = e.order_seq;
@@ -112,6 +123,8 @@ public:
     insert_events_.emplace(db_, insert_events_sql(events_per_insert));
     update_order_.emplace(db_,
                           "UPDATE orders SET state = ?, detail = ?, updated_at = ? WHERE seq = ?");
+    insert_failure_.emplace(db_,
+                            "INSERT INTO failures(order_seq, stage, cause, at) VALUES(?, ?, ?, ?)");
     insert_error_.emplace(db_,
                           "INSERT INTO errors(order_id, stage, type, cause, at) "
                           "VALUES(?, ?, ?, ?, ?)");
@@ -158,8 +171,18 @@ public:
         insert_event_->exec();
         insert_event_->reset();
       }
-      for (auto& change : changes)
+      for (auto& change : changes) {
         latest_[change.seq] = &change;
+        if (change.event.state == order_state::failed) {
+          auto& q = *insert_failure_;
+          q.bind(1, static_cast<int64_t>(change.seq));
+          q.bind(2, change.event.stage);
+          q.bind(3, change.event.detail);
+          q.bind(4, static_cast<int64_t>(change.event.at));
+          q.exec();
+          q.reset();
+        }
+      }
       for (auto& [seq, change] : latest_) {
         auto& q = *update_order_;
         q.bind(1, state_name(change->event.state));
@@ -313,7 +336,7 @@ private:
 
   void reset_statements() {
     for (auto* q : {&*insert_order_, &*insert_event_, &*insert_events_, &*update_order_,
-                    &*insert_error_}) {
+                    &*insert_error_, &*insert_failure_}) {
       try {
         q->reset();
       } catch (const std::exception&) {
@@ -328,6 +351,7 @@ private:
   std::optional<SQLite::Statement> insert_events_;
   std::optional<SQLite::Statement> update_order_;
   std::optional<SQLite::Statement> insert_error_;
+  std::optional<SQLite::Statement> insert_failure_;
   std::unordered_map<int64_t, const state_change*> latest_;
   std::optional<checkpointer> checkpointer_;
 };
