@@ -83,7 +83,8 @@ node_config::node_config() {
     .add(shipper.max_retries, "max-retries", "retries after a failed attempt")
     .add(shipper.retry_delay, "retry-delay", "time between two attempts")
     .add(shipper.fail_match, "fail-match", "products containing this fail their first attempts")
-    .add(shipper.fail_first, "fail-first", "failing attempts of fail-match products");
+    .add(shipper.fail_first, "fail-first", "failing attempts of fail-match products")
+    .add(shipper.ledger, "ledger", "file where the mock carrier records each shipment once");
   opt_group{custom_options_, "journal"}
     .add(journal.path, "path", "SQLite file of the order journal")
     .add(journal.max_batch, "max-batch", "most rows in one commit")

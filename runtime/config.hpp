@@ -49,6 +49,7 @@ struct shipper_options {
   caf::timespan retry_delay = std::chrono::seconds(2);
   std::string fail_match;
   int32_t fail_first = 0;
+  std::string ledger;  // The mock carrier's record of shipments, one line per order.
 };
 
 struct journal_options {

@@ -1,3 +1,7 @@
+#include <fstream>
+#include <mutex>
+#include <unordered_map>
+
 #include "runtime/errors.hpp"
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/random.hpp"
@@ -9,6 +13,13 @@ namespace {
 class mock_shipping : public shipping_system {
 public:
   explicit mock_shipping(const shipper_options& options) : options_(options) {
+    if (options_.ledger.empty())
+      return;
+    std::ifstream in{options_.ledger};
+    std::string id, tracking;
+    while (in >> id >> tracking)
+      shipped_.emplace(id, tracking);
+    ledger_.open(options_.ledger, std::ios::app);
   }
 
   caf::timespan latency(const order&) override {
@@ -22,11 +33,23 @@ public:
                              "carrier rejected attempt " + std::to_string(attempt));
     if (chance(options_.failure_rate))
       return caf::make_error(caf::sec::runtime_error, "carrier unavailable (simulated)");
-    return "TRK-" + x.id.substr(0, 8);
+    auto tracking = "TRK-" + x.id.substr(0, 8);
+    if (!ledger_.is_open())
+      return tracking;
+    // Like a real carrier with idempotency keys: a second request for an order ships nothing.
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (auto i = shipped_.find(x.id); i != shipped_.end())
+      return i->second;
+    shipped_.emplace(x.id, tracking);
+    ledger_ << x.id << ' ' << tracking << std::endl;
+    return tracking;
   }
 
 private:
   shipper_options options_;
+  std::mutex mtx_;
+  std::unordered_map<std::string, std::string> shipped_;
+  std::ofstream ledger_;
 };
 
 }  // namespace
