@@ -31,6 +31,8 @@ void publish(aggregator_pointer self) {
 
 void add_finished(totals& x, const std::vector<finished_order>& batch) {
   for (auto& f : batch) {
+    if (f.state == order_state::dead_letter)
+      continue;
     auto& region = x.by_region[f.item.region];
     switch (f.state) {
       case order_state::completed:

@@ -6,7 +6,8 @@
 namespace ordernode {
 
 // Records each report in the journal's errors table; a report about an order ends that order,
-// as `rejected` when the validator sent it and as `failed` otherwise.
+// as `rejected` when the validator sent it, as `dead_letter` for a `dead_letter` report, and as
+// `failed` otherwise.
 error_channel_actor::behavior_type error_channel(error_channel_actor::pointer self,
                                                  journal_actor journal);
 

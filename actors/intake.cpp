@@ -12,6 +12,14 @@ namespace {
 
 void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) {
   auto vip = x.item.vip;
+  if (x.recoveries > entries.max_recoveries) {
+    send_for(self, vip, entries.errors,
+             error_report{x.item.id, "recovery", "dead_letter",
+                          "recovered " + std::to_string(x.recoveries - 1) +
+                            " times without finishing",
+                          now()});
+    return;
+  }
   switch (x.state) {
     case order_state::received:
       send_for(self, vip, entries.validator, std::move(x.item));

@@ -17,6 +17,8 @@ struct flow_entries {
   std::map<std::string, dispatcher_actor> dispatchers;
   shipper_actor shipper;
   error_channel_actor errors;
+  // An order recovered more often than this goes to the dead-letter state instead.
+  int32_t max_recoveries = 5;
 };
 
 struct intake_state {

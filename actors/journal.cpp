@@ -171,6 +171,14 @@ journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order
       auto& st = self->state;
       auto result = std::move(st.recovered);
       st.recovered.clear();
+      std::vector<int64_t> seqs;
+      for (auto& x : result) {
+        ++x.recoveries;
+        if (auto i = st.live.find(x.item.id); i != st.live.end())
+          seqs.push_back(i->second.seq);
+      }
+      if (auto err = st.store->count_recovery(seqs))
+        spdlog::error("journal cannot count recoveries: {}", describe(err));
       return result;
     },
     [=](totals_atom) -> caf::result<totals> {

@@ -54,8 +54,10 @@ node_config::node_config() {
   add_message_type<admission>("ordernode::admission");
   add_message_type<admission_note>("ordernode::admission_note");
   add_message_type<std::vector<admission_note>>("std::vector<ordernode::admission_note>");
-  opt_group{custom_options_, "global"}.add(version_requested, "version",
-                                           "print the version and exit");
+  opt_group{custom_options_, "global"}
+    .add(version_requested, "version", "print the version and exit")
+    .add(replay_dead_letters, "replay-dead-letters",
+         "move dead-lettered orders back into the flow at start");
   opt_group{custom_options_, "source"}
     .add(source.enabled, "enabled", "generate mock orders")
     .add(source.interval, "interval", "time between two bursts of mock orders")
@@ -93,6 +95,8 @@ node_config::node_config() {
                                                "time between two totals log lines");
   opt_group{custom_options_, "node"}
     .add(node.max_in_flight, "max-in-flight", "accepted orders not yet finished, at most")
+    .add(node.max_recoveries, "max-recoveries",
+         "restarts an unfinished order may see before it is dead-lettered")
     .add(node.shutdown_deadline, "shutdown-deadline", "time to finish in-flight orders on exit");
   opt_group{custom_options_, "log"}
     .add(node.log_level, "level", "trace, debug, info, warn, error or off")
@@ -207,6 +211,8 @@ caf::error node_config::check_values() const {
                                         journal.synchronous + "\"");
   if (node.max_in_flight < 1)
     return bad("node.max-in-flight", "must be at least 1");
+  if (node.max_recoveries < 0)
+    return bad("node.max-recoveries", "must not be negative");
   if (auto err = check_positive("aggregator.report-interval", node.report_interval))
     return err;
   if (auto err = check_not_negative("node.shutdown-deadline", node.shutdown_deadline))

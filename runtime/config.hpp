@@ -60,6 +60,7 @@ struct journal_options {
 
 struct node_options {
   int32_t max_in_flight = 10000;
+  int32_t max_recoveries = 5;
   caf::timespan shutdown_deadline = std::chrono::seconds(10);
   caf::timespan report_interval = std::chrono::seconds(10);
   std::string log_level = "info";
@@ -86,6 +87,7 @@ public:
   std::vector<region_route> routes() const;
 
   bool version_requested = false;
+  bool replay_dead_letters = false;
 
 private:
   caf::error check_file_keys() const;

@@ -40,7 +40,9 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
                                           cfg.processor.max_in_flight, make_processor);
   }
   f.validator = sys.spawn(validator, cfg.validation, f.dispatchers, f.journal, f.errors);
-  f.intake = sys.spawn(intake, f.journal, flow_entries{f.validator, f.dispatchers, f.shipper, f.errors},
+  f.intake = sys.spawn(intake, f.journal,
+                       flow_entries{f.validator, f.dispatchers, f.shipper, f.errors,
+                                    cfg.node.max_recoveries},
                        static_cast<uint64_t>(cfg.node.max_in_flight));
   if (cfg.source.enabled)
     f.source = sys.spawn(source, cfg.source, regions, f.intake);

@@ -84,6 +84,14 @@ int main(int argc, char** argv) {
     std::cerr << "ordernode: cannot open the journal: " << describe(store.error()) << "\n";
     return 1;
   }
+  if (cfg.replay_dead_letters) {
+    auto moved = (*store)->replay_dead_letters();
+    if (!moved) {
+      std::cerr << "ordernode: cannot replay dead letters: " << describe(moved.error()) << "\n";
+      return 1;
+    }
+    spdlog::info("replaying {} dead-lettered orders", *moved);
+  }
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};

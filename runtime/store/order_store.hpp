@@ -60,6 +60,10 @@ public:
 
   // Counts a recovery attempt for each of the orders.
   virtual caf::error count_recovery(const std::vector<int64_t>& seqs) = 0;
+
+  // Moves every dead-lettered order back to `received` with its recovery count reset, so the
+  // next start re-queues it. Returns how many moved.
+  virtual caf::expected<uint64_t> replay_dead_letters() = 0;
 };
 
 }  // namespace ordernode

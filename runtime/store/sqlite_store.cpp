@@ -286,6 +286,28 @@ public:
     }
   }
 
+  caf::expected<uint64_t> replay_dead_letters() override {
+    try {
+      SQLite::Transaction tx(db_);
+      SQLite::Statement ev(db_,
+                           "INSERT INTO order_events(order_seq, state, stage, detail, at) "
+                           "SELECT seq, 'received', 'replay', 'replayed from dead_letter', ? "
+                           "FROM orders WHERE state = 'dead_letter'");
+      auto at = static_cast<int64_t>(now());
+      ev.bind(1, at);
+      ev.exec();
+      SQLite::Statement up(db_,
+                           "UPDATE orders SET state = 'received', detail = 'replayed', "
+                           "recoveries = 0, updated_at = ? WHERE state = 'dead_letter'");
+      up.bind(1, at);
+      auto moved = up.exec();
+      tx.commit();
+      return static_cast<uint64_t>(moved);
+    } catch (const std::exception& ex) {
+      return make_error(errc::store_failure, ex.what());
+    }
+  }
+
 private:
   void migrate() {
     SQLite::Transaction tx(db_);
