@@ -1,12 +1,27 @@
 #include "actors/shipper.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "runtime/errors.hpp"
 #include "runtime/priority.hpp"
+#include "runtime/random.hpp"
 
 namespace ordernode {
+
+caf::timespan retry_delay(const shipper_options& options, int32_t attempt) {
+  auto delay = static_cast<double>(options.retry_delay.count());
+  if (options.backoff == "exponential")
+    delay = std::min(delay * std::pow(2.0, attempt - 1),
+                     static_cast<double>(options.max_retry_delay.count()));
+  if (options.jitter > 0)
+    delay *= std::uniform_real_distribution<double>{1 - options.jitter,
+                                                    1 + options.jitter}(thread_rng());
+  return caf::timespan{static_cast<caf::timespan::rep>(delay)};
+}
 
 shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_options options,
                                      std::shared_ptr<shipping_system> system,
@@ -33,7 +48,7 @@ shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_option
       }
       auto cause = describe(result.error());
       if (n <= options.max_retries) {
-        auto delay = options.retry_delay;
+        auto delay = retry_delay(options, n);
         spdlog::warn("order {}: shipping attempt {} failed ({}), retrying in {} ms", x.id, n, cause,
                      std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
         self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);

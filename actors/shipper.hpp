@@ -9,6 +9,10 @@
 
 namespace ordernode {
 
+// The wait before attempt `attempt + 1`: the configured delay, doubled per attempt under
+// exponential backoff (capped), varied randomly by the jitter share.
+caf::timespan retry_delay(const shipper_options& options, int32_t attempt);
+
 // Records every attempt as `shipping`; on success records `completed` with the tracking
 // number. A failed attempt is retried up to `max-retries` times, `retry-delay` apart, while
 // other orders keep shipping; after the last one the order goes to the error channel.

@@ -84,6 +84,9 @@ node_config::node_config() {
     .add(shipper.failure_rate, "failure-rate", "share of failing attempts, 0 to 1")
     .add(shipper.max_retries, "max-retries", "retries after a failed attempt")
     .add(shipper.retry_delay, "retry-delay", "time between two attempts")
+    .add(shipper.backoff, "backoff", "\"fixed\" or \"exponential\" (doubling) retry delays")
+    .add(shipper.max_retry_delay, "max-retry-delay", "longest exponential retry delay")
+    .add(shipper.jitter, "jitter", "random share by which a retry delay varies, 0 to 1")
     .add(shipper.fail_match, "fail-match", "products containing this fail their first attempts")
     .add(shipper.fail_first, "fail-first", "failing attempts of fail-match products")
     .add(shipper.ledger, "ledger", "file where the mock carrier records each shipment once");
@@ -199,6 +202,13 @@ caf::error node_config::check_values() const {
   if (shipper.max_retries < 0 || shipper.max_retries > 100)
     return check_range("shipper.max-retries", shipper.max_retries, 0, 100);
   if (auto err = check_not_negative("shipper.retry-delay", shipper.retry_delay))
+    return err;
+  if (shipper.backoff != "fixed" && shipper.backoff != "exponential")
+    return bad("shipper.backoff", "must be \"fixed\" or \"exponential\", got \"" +
+                                    shipper.backoff + "\"");
+  if (auto err = check_positive("shipper.max-retry-delay", shipper.max_retry_delay))
+    return err;
+  if (auto err = check_range("shipper.jitter", shipper.jitter, 0, 1))
     return err;
   if (shipper.fail_first < 0)
     return bad("shipper.fail-first", "must not be negative");

@@ -47,6 +47,9 @@ struct shipper_options {
   double failure_rate = 0.05;
   int32_t max_retries = 3;
   caf::timespan retry_delay = std::chrono::seconds(2);
+  std::string backoff = "fixed";  // Or "exponential": the delay doubles per attempt.
+  caf::timespan max_retry_delay = std::chrono::minutes(1);
+  double jitter = 0;  // Each delay varies randomly by up to this share.
   std::string fail_match;
   int32_t fail_first = 0;
   std::string ledger;  // The mock carrier's record of shipments, one line per order.
