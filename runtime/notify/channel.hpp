@@ -42,8 +42,7 @@ struct notification {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, notification& x) {
-  return f(caf::meta::type_name("notification"), x.errors, x.counts, x.window_start,
-           x.window_end);
+  return f(caf::meta::type_name("notification"), x.errors, x.counts, x.window_start, x.window_end);
 }
 
 // Delivers notifications to people: by mail, chat, SMS or a file.

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <mutex>
 
-#include <caf/sec.hpp>
 #include <curl/curl.h>
+#include <caf/sec.hpp>
 
 namespace ordernode {
 
@@ -30,10 +30,8 @@ class easy_handle {
   easy_handle& operator=(const easy_handle&) = delete;
 
   ~easy_handle() {
-    if (hdl_ != nullptr)
-      curl_easy_cleanup(hdl_);
-    if (list_ != nullptr)
-      curl_slist_free_all(list_);
+    if (hdl_ != nullptr) curl_easy_cleanup(hdl_);
+    if (list_ != nullptr) curl_slist_free_all(list_);
   }
 
   CURL* get() const { return hdl_; }
@@ -102,8 +100,7 @@ size_t read_upload(char* buf, size_t size, size_t n, void* user) {
 
 std::string one_line(std::string x) {
   for (auto& c : x)
-    if (c == '\r' || c == '\n' || c == '\t')
-      c = ' ';
+    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
   return x;
 }
 
@@ -111,23 +108,20 @@ std::string one_line(std::string x) {
 
 std::string redacted(const std::string& url) {
   auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos)
-    return "(invalid URL)";
+  if (scheme_end == std::string::npos) return "(invalid URL)";
   auto host_begin = scheme_end + 3;
   auto host_end = url.find_first_of("/?#", host_begin);
-  auto authority = url.substr(host_begin, host_end == std::string::npos ? std::string::npos
-                                                                        : host_end - host_begin);
+  auto authority = url.substr(
+      host_begin, host_end == std::string::npos ? std::string::npos : host_end - host_begin);
   auto at = authority.rfind('@');
-  if (at != std::string::npos)
-    authority.erase(0, at + 1);
+  if (at != std::string::npos) authority.erase(0, at + 1);
   return url.substr(0, host_begin) + authority;
 }
 
 caf::error post_json(const std::string& channel, const std::string& url, const std::string& json,
                      const transfer_timeouts& timeouts) {
   easy_handle curl;
-  if (curl.get() == nullptr)
-    return fail(channel, "cannot initialize libcurl");
+  if (curl.get() == nullptr) return fail(channel, "cannot initialize libcurl");
   curl.prepare(url, "http,https", timeouts);
   curl.append("Content-Type: application/json");
   auto* headers = curl.append("Expect:");
@@ -142,8 +136,7 @@ caf::error post_json(const std::string& channel, const std::string& url, const s
   auto code = curl.response_code();
   if (code < 200 || code > 299) {
     auto what = "HTTP " + std::to_string(code) + " from " + redacted(url);
-    if (!response.empty())
-      what += ": " + one_line(response);
+    if (!response.empty()) what += ": " + one_line(response);
     return fail(channel, what);
   }
   return caf::none;
@@ -153,12 +146,10 @@ caf::error send_mail(const std::string& channel, const std::string& url, const s
                      const std::vector<std::string>& to, const std::string& message,
                      const transfer_timeouts& timeouts) {
   easy_handle curl;
-  if (curl.get() == nullptr)
-    return fail(channel, "cannot initialize libcurl");
+  if (curl.get() == nullptr) return fail(channel, "cannot initialize libcurl");
   curl.prepare(url, "smtp,smtps", timeouts);
   curl_slist* recipients = nullptr;
-  for (auto& x : to)
-    recipients = curl.append("<" + x + ">");
+  for (auto& x : to) recipients = curl.append("<" + x + ">");
   upload in{&message, 0};
   auto sender = "<" + from + ">";
   curl_easy_setopt(curl.get(), CURLOPT_MAIL_FROM, sender.c_str());

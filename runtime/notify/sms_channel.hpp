@@ -10,8 +10,8 @@
 namespace ordernode {
 
 struct sms_options {
-  std::string url;  // The gateway's endpoint; may carry an API key, never logged.
-  std::string to;   // The phone number, e.g. "+4915112345678".
+  std::string url;          // The gateway's endpoint; may carry an API key, never logged.
+  std::string to;           // The phone number, e.g. "+4915112345678".
   size_t max_length = 640;  // Longer messages are cut, ending in "...".
 };
 
