@@ -94,6 +94,24 @@ node_config::node_config() {
     .add(journal.path, "path", "SQLite file of the order journal")
     .add(journal.max_batch, "max-batch", "most rows in one commit")
     .add(journal.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)");
+  opt_group{custom_options_, "notifier"}
+    .add(notifier.channels, "channels", "notification channels: mock, smtp, slack, sms")
+    .add(notifier.grouping_delay, "grouping-delay", "wait before the first notification of a storm")
+    .add(notifier.digest_window, "digest-window", "errors within a window become one digest")
+    .add(notifier.max_listed, "max-listed", "errors a digest lists")
+    .add(notifier.max_retries, "max-retries", "retries of a failed delivery")
+    .add(notifier.retry_delay, "retry-delay", "first retry delay, doubling")
+    .add(notifier.max_retry_delay, "max-retry-delay", "longest retry delay")
+    .add(notifier.queue_limit, "queue-limit", "notifications a channel holds while down")
+    .add(notifier.timeouts.connect, "connect-timeout", "connect timeout per delivery")
+    .add(notifier.timeouts.total, "timeout", "total timeout per delivery")
+    .add(notifier.mock_file, "mock-file", "JSON-lines file of the mock channel")
+    .add(notifier.smtp.url, "smtp-url", "smtp://host:port of the mail server")
+    .add(notifier.smtp.from, "smtp-from", "sender address")
+    .add(notifier.smtp.to, "smtp-to", "recipient addresses")
+    .add(notifier.slack.url, "slack-url", "Slack incoming-webhook URL")
+    .add(notifier.sms.url, "sms-url", "SMS gateway URL")
+    .add(notifier.sms.to, "sms-to", "phone number the SMS gateway texts");
   opt_group{custom_options_, "aggregator"}.add(node.report_interval, "report-interval",
                                                "time between two totals log lines");
   opt_group{custom_options_, "node"}
@@ -219,6 +237,8 @@ caf::error node_config::check_values() const {
   if (journal.synchronous != "normal" && journal.synchronous != "full")
     return bad("journal.synchronous", "must be \"normal\" or \"full\", got \"" +
                                         journal.synchronous + "\"");
+  if (auto err = check_notifier_options(notifier))
+    return err;
   if (node.max_in_flight < 1)
     return bad("node.max-in-flight", "must be at least 1");
   if (node.max_recoveries < 0)

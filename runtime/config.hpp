@@ -9,6 +9,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/notifier.hpp"
+
 namespace ordernode {
 
 struct source_options {
@@ -84,6 +86,7 @@ public:
   processor_options processor;
   shipper_options shipper;
   journal_options journal;
+  notifier_options notifier;
   node_options node;
 
   // The configured regions with their worker counts resolved.

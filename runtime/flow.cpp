@@ -1,16 +1,19 @@
 #include "runtime/flow.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/aggregator.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/error_channel.hpp"
 #include "actors/intake.hpp"
 #include "actors/journal.hpp"
+#include "actors/notifier.hpp"
 #include "actors/processor.hpp"
 #include "actors/shipper.hpp"
 #include "actors/source.hpp"
 #include "actors/validator.hpp"
+#include "runtime/errors.hpp"
 
 namespace ordernode {
 
@@ -26,7 +29,13 @@ namespace ordernode {
 flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
   flow f;
   f.journal = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch);
-  f.errors = sys.spawn(error_channel, f.journal);
+  auto channels = make_channels(cfg.notifier);
+  if (!channels)
+    spdlog::error("notifications are off: {}", describe(channels.error()));
+  f.notifier = sys.spawn(notifier, cfg.notifier,
+                         channels ? std::move(*channels)
+                                  : std::vector<std::shared_ptr<notification_channel>>{});
+  f.errors = sys.spawn(error_channel, f.journal, f.notifier);
   f.aggregator = sys.spawn(aggregator, f.journal, cfg.node.report_interval);
   f.shipper = sys.spawn(shipper, cfg.shipper, ext.shipping, f.journal, f.errors);
   auto make_processor = [=, journal = f.journal, shipper = f.shipper, errors = f.errors](
@@ -63,8 +72,18 @@ std::vector<caf::actor> flow::stages() const {
   add(shipper);
   add(aggregator);
   add(errors);
+  add(notifier);
   add(journal);
   return result;
+}
+
+void flush_notifications(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
+  caf::scoped_actor self{sys};
+  self->request(f.notifier, deadline, flush_atom::value)
+    .receive([](bool) {},
+             [](caf::error& err) {
+               spdlog::warn("notifications not all sent before exit: {}", describe(err));
+             });
 }
 
 void stop_flow(const flow& f) {

@@ -26,6 +26,7 @@ struct externals {
 // The handles the node, its tests and its interfaces need.
 struct flow {
   journal_actor journal;
+  notifier_actor notifier;
   error_channel_actor errors;
   aggregator_actor aggregator;
   shipper_actor shipper;
@@ -40,6 +41,9 @@ struct flow {
 
 // Spawns the stages from the sink back to the source, each with its downstream handles.
 flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext);
+
+// Lets the notifier send what it holds, for at most `deadline`.
+void flush_notifications(caf::actor_system& sys, const flow& f, caf::timespan deadline);
 
 // Sends every stage an exit message, upstream first.
 void stop_flow(const flow& f);

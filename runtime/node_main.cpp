@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
       spdlog::info("{} received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
       drain(sys, f, cfg.node.shutdown_deadline);
     }
+    flush_notifications(sys, f, std::chrono::seconds(5));
     stop_flow(f);
   }
   spdlog::info("ordernode stopped");
