@@ -1,0 +1,215 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+#include "runtime/config.hpp"
+#include "runtime/errors.hpp"
+#include "tests/runtime/test_support.hpp"
+
+using namespace ordernode;
+using namespace std::chrono_literals;
+using ordernode::test::argv_list;
+using ordernode::test::temp_dir;
+
+namespace {
+
+// Loads a config file with `content` plus the extra flags; returns the error text, or "" when
+// the configuration is valid.
+std::string load_file(const std::string& content) {
+  temp_dir dir;
+  auto path = dir.write("node.ini", content);
+  node_config cfg;
+  argv_list args{{"--config-file=" + path}};
+  auto err = cfg.load(args.argc(), args.argv());
+  return err ? describe(err) : std::string{};
+}
+
+}  // namespace
+
+TEST_CASE("without flags and file the defaults load") {
+  node_config cfg;
+  argv_list args{{}};
+  auto err = cfg.load(args.argc(), args.argv());
+  REQUIRE_MESSAGE(!err, describe(err));
+  CHECK(cfg.source.enabled);
+  CHECK(cfg.source.interval == caf::timespan{1s});
+  CHECK(cfg.source.burst == 1);
+  CHECK(cfg.source.vip_share == doctest::Approx(0.1));
+  CHECK(cfg.validation.min_quantity == 0);
+  CHECK(cfg.regions == std::vector<std::string>{"eu", "us", "ap"});
+  CHECK(cfg.processor.workers == 0);
+  CHECK(cfg.processor.max_in_flight == 8);
+  CHECK(cfg.processor.latency == caf::timespan{20ms});
+  CHECK(cfg.shipper.max_retries == 3);
+  CHECK(cfg.journal.path == "ordernode.db");
+  CHECK(cfg.journal.synchronous == "normal");
+  CHECK(cfg.node.max_in_flight == 10000);
+  CHECK(cfg.node.log_level == "info");
+  CHECK_FALSE(cfg.version_requested);
+  auto routes = cfg.routes();
+  REQUIRE(routes.size() == 3);
+  CHECK(routes[0].name == "eu");
+  CHECK(routes[0].workers >= 1);
+}
+
+TEST_CASE("values are read from the config file") {
+  temp_dir dir;
+  auto path = dir.write("node.ini",
+                        "[processor]\n"
+                        "workers=3\n"
+                        "latency=250ms\n"
+                        "failure-rate=0.5\n"
+                        "[journal]\n"
+                        "path=\"/tmp/x.db\"\n"
+                        "[routing]\n"
+                        "regions=[\"eu=2\", \"us\"]\n"
+                        "[source]\n"
+                        "vip-share=0.25\n");
+  node_config cfg;
+  argv_list args{{"--config-file=" + path}};
+  auto err = cfg.load(args.argc(), args.argv());
+  REQUIRE_MESSAGE(!err, describe(err));
+  CHECK(cfg.processor.workers == 3);
+  CHECK(cfg.processor.latency == caf::timespan{250ms});
+  CHECK(cfg.processor.failure_rate == doctest::Approx(0.5));
+  CHECK(cfg.journal.path == "/tmp/x.db");
+  CHECK(cfg.source.vip_share == doctest::Approx(0.25));
+  auto routes = cfg.routes();
+  REQUIRE(routes.size() == 2);
+  CHECK(routes[0].name == "eu");
+  CHECK(routes[0].workers == 2);
+  CHECK(routes[1].name == "us");
+  CHECK(routes[1].workers == 3);
+}
+
+TEST_CASE("a command line flag overrides the config file") {
+  temp_dir dir;
+  auto path = dir.write("node.ini",
+                        "[processor]\n"
+                        "workers=3\n"
+                        "[journal]\n"
+                        "path=\"from-file.db\"\n");
+  node_config cfg;
+  argv_list args{{"--config-file=" + path, "--processor.workers=5"}};
+  auto err = cfg.load(args.argc(), args.argv());
+  REQUIRE_MESSAGE(!err, describe(err));
+  CHECK(cfg.processor.workers == 5);
+  CHECK(cfg.journal.path == "from-file.db");
+}
+
+TEST_CASE("flags alone set values") {
+  node_config cfg;
+  argv_list args{{"--node.max-in-flight=7", "--shipper.retry-delay=1ms"}};
+  auto err = cfg.load(args.argc(), args.argv());
+  REQUIRE_MESSAGE(!err, describe(err));
+  CHECK(cfg.node.max_in_flight == 7);
+  CHECK(cfg.shipper.retry_delay == caf::timespan{1ms});
+}
+
+TEST_CASE("an unknown key in the file is an error naming the key") {
+  auto text = load_file("[processor]\nbogus=1\n");
+  CHECK(text.find("bad_config") != std::string::npos);
+  CHECK(text.find("processor.bogus") != std::string::npos);
+}
+
+TEST_CASE("a value of the wrong type in the file is an error naming the key") {
+  auto text = load_file("[processor]\nworkers=\"abc\"\n");
+  CHECK(text.find("bad_config") != std::string::npos);
+  CHECK(text.find("processor.workers") != std::string::npos);
+}
+
+TEST_CASE("an out of range value is an error naming the key") {
+  SUBCASE("source.vip-share") {
+    auto text = load_file("[source]\nvip-share=2.0\n");
+    CHECK(text.find("source.vip-share") != std::string::npos);
+    CHECK(text.find("between") != std::string::npos);
+  }
+  SUBCASE("source.vip-share as an integer") {
+    CHECK(load_file("[source]\nvip-share=2\n").find("source.vip-share") != std::string::npos);
+  }
+  SUBCASE("processor.failure-rate") {
+    auto text = load_file("[processor]\nfailure-rate=-1.0\n");
+    CHECK(text.find("processor.failure-rate") != std::string::npos);
+    CHECK(text.find("between") != std::string::npos);
+  }
+  SUBCASE("processor.failure-rate as an integer") {
+    CHECK(load_file("[processor]\nfailure-rate=-1\n").find("processor.failure-rate") !=
+          std::string::npos);
+  }
+  SUBCASE("journal.synchronous") {
+    auto text = load_file("[journal]\nsynchronous=\"x\"\n");
+    CHECK(text.find("journal.synchronous") != std::string::npos);
+    CHECK(text.find("\"x\"") != std::string::npos);
+  }
+  SUBCASE("routing.regions") {
+    auto text = load_file("[routing]\nregions=[\"eu=0\"]\n");
+    CHECK(text.find("routing.regions") != std::string::npos);
+    CHECK(text.find("eu") != std::string::npos);
+  }
+  SUBCASE("routing.regions with a duplicate") {
+    CHECK(load_file("[routing]\nregions=[\"eu\", \"eu=2\"]\n").find("routing.regions") !=
+          std::string::npos);
+  }
+  SUBCASE("processor.max-in-flight") {
+    CHECK(load_file("[processor]\nmax-in-flight=0\n").find("processor.max-in-flight") !=
+          std::string::npos);
+  }
+  SUBCASE("log.level") {
+    CHECK(load_file("[log]\nlevel=\"loud\"\n").find("log.level") != std::string::npos);
+  }
+}
+
+TEST_CASE("an out of range flag is an error naming the key") {
+  node_config cfg;
+  argv_list args{{"--shipper.failure-rate=1.5"}};
+  auto err = cfg.load(args.argc(), args.argv());
+  REQUIRE(err);
+  CHECK(describe(err).find("shipper.failure-rate") != std::string::npos);
+}
+
+TEST_CASE("an unknown flag is an error") {
+  node_config cfg;
+  argv_list args{{"--processor.bogus=1"}};
+  auto err = cfg.load(args.argc(), args.argv());
+  REQUIRE(err);
+  CHECK(describe(err).find("bad_config") != std::string::npos);
+}
+
+TEST_CASE("a valid file loads without error") {
+  CHECK(load_file("[source]\nvip-share=1.0\n[processor]\nfailure-rate=0.0\nworkers=2\n") == "");
+}
+
+TEST_CASE("a missing config file is an error") {
+  temp_dir dir;
+  auto path = dir.file("does-not-exist.ini");
+  node_config cfg;
+  argv_list args{{"--config-file=" + path}};
+  auto err = cfg.load(args.argc(), args.argv());
+  REQUIRE(err);
+  auto text = describe(err);
+  CHECK(text.find("bad_config") != std::string::npos);
+  CHECK(text.find(path) != std::string::npos);
+}
+
+TEST_CASE("a malformed config file is an error") {
+  SUBCASE("unclosed group") {
+    auto text = load_file("[processor\nworkers=1\n");
+    CHECK(text.find("bad_config") != std::string::npos);
+    CHECK(text.find("line") != std::string::npos);
+  }
+  SUBCASE("unterminated string") {
+    CHECK(load_file("[journal]\npath=\"x.db\n").find("bad_config") != std::string::npos);
+  }
+  SUBCASE("key without value") {
+    CHECK(load_file("[processor]\nworkers\n").find("bad_config") != std::string::npos);
+  }
+  SUBCASE("two values") {
+    CHECK(load_file("[processor]\nworkers=3 4\n").find("bad_config") != std::string::npos);
+  }
+  SUBCASE("unclosed list followed by a group") {
+    CHECK(load_file("[routing]\nregions=[\"eu\"\n[processor]\nworkers=3\n").find("bad_config") !=
+          std::string::npos);
+  }
+}

@@ -1,0 +1,415 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/errors.hpp"
+#include "runtime/store/sqlite_store.hpp"
+#include "tests/runtime/test_support.hpp"
+
+using namespace ordernode;
+using namespace std::chrono_literals;
+using ordernode::test::make_order;
+using ordernode::test::query_int;
+using ordernode::test::query_strings;
+using ordernode::test::temp_dir;
+
+namespace {
+
+struct fixture {
+  temp_dir dir;
+  std::string path = dir.file("journal.db");
+
+  std::unique_ptr<order_store> open(int busy_timeout_ms = 5000) {
+    auto store = open_sqlite_store({path, false, busy_timeout_ms});
+    REQUIRE_MESSAGE(store, describe(store.error()));
+    return std::move(*store);
+  }
+
+  SQLite::Database read() const { return SQLite::Database{path, SQLite::OPEN_READONLY}; }
+};
+
+state_change change(int64_t seq, const order& x, order_state state, std::string detail = "") {
+  return state_change{seq, order_event{x.id, state, "test", std::move(detail), now()}};
+}
+
+std::vector<int64_t> commit_ok(order_store& store, const journal_batch& batch) {
+  auto seqs = store.commit(batch);
+  REQUIRE_MESSAGE(seqs, describe(seqs.error()));
+  return *seqs;
+}
+
+std::string order_state_of(SQLite::Database& db, const std::string& id) {
+  SQLite::Statement q(db, "SELECT state FROM orders WHERE id = ?");
+  q.bind(1, id);
+  REQUIRE(q.executeStep());
+  return q.getColumn(0).getString();
+}
+
+std::vector<std::string> event_states(SQLite::Database& db, int64_t seq) {
+  return query_strings(db, "SELECT state FROM order_events WHERE order_seq = " +
+                               std::to_string(seq) + " ORDER BY rowid");
+}
+
+// Runs `fn` in a child process without root's right to write read-only files; returns its exit
+// code.
+int run_unprivileged(const std::function<int()>& fn) {
+  auto pid = ::fork();
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(100);
+    ::_exit(fn());
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(fixture, "opening creates the schema and records its version") {
+  open();
+  auto db = read();
+  for (auto table : {"schema_version", "orders", "order_events", "errors"}) {
+    CAPTURE(table);
+    CHECK(query_int(db, std::string{"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+                                    "name = '"} +
+                            table + "'") == 1);
+  }
+  CHECK(query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'order_history'") == 1);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM schema_version") == 1);
+  CHECK(query_int(db, "SELECT version FROM schema_version") == sqlite_schema_version);
+  CHECK(query_int(db, "SELECT applied_at FROM schema_version") > 0);
+  CHECK(query_strings(db, "PRAGMA journal_mode") == std::vector<std::string>{"wal"});
+}
+
+TEST_CASE_FIXTURE(fixture, "commit inserts new orders with a received event") {
+  auto store = open();
+  auto a = make_order("mouse", 3, "eu");
+  auto b = make_order("dock", 5, "us", true);
+  journal_batch batch;
+  batch.new_orders = {a, b};
+  auto seqs = commit_ok(*store, batch);
+  REQUIRE(seqs.size() == 2);
+  CHECK(seqs[0] > 0);
+  CHECK(seqs[1] > seqs[0]);
+  auto db = read();
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 2);
+  SQLite::Statement q(db,
+                      "SELECT seq, product_name, quantity, region, customer, vip, created_at, "
+                      "state FROM orders WHERE id = ?");
+  q.bind(1, b.id);
+  REQUIRE(q.executeStep());
+  CHECK(q.getColumn(0).getInt64() == seqs[1]);
+  CHECK(q.getColumn(1).getString() == "dock");
+  CHECK(q.getColumn(2).getInt() == 5);
+  CHECK(q.getColumn(3).getString() == "us");
+  CHECK(q.getColumn(4).getString() == "alice");
+  CHECK(q.getColumn(5).getInt() == 1);
+  CHECK(q.getColumn(6).getInt64() == b.created_at);
+  CHECK(q.getColumn(7).getString() == "received");
+  for (auto seq : seqs) {
+    CHECK(event_states(db, seq) == std::vector<std::string>{"received"});
+    CHECK(
+        query_int(db, "SELECT COUNT(*) FROM order_events WHERE stage = 'intake' AND order_seq = " +
+                          std::to_string(seq)) == 1);
+  }
+}
+
+TEST_CASE_FIXTURE(fixture, "a duplicate id gets sequence number 0 and changes nothing") {
+  auto store = open();
+  auto a = make_order("mouse", 3, "eu");
+  journal_batch first;
+  first.new_orders = {a};
+  auto seqs = commit_ok(*store, first);
+  REQUIRE(seqs.size() == 1);
+  auto c = make_order("cable", 1, "eu");
+  auto again = a;
+  again.quantity = 99;
+  journal_batch second;
+  second.new_orders = {c, again};
+  auto seqs2 = commit_ok(*store, second);
+  REQUIRE(seqs2.size() == 2);
+  CHECK(seqs2[0] > seqs[0]);
+  CHECK(seqs2[1] == 0);
+  journal_batch same_batch;
+  auto d = make_order("webcam", 2, "us");
+  same_batch.new_orders = {d, d};
+  auto seqs3 = commit_ok(*store, same_batch);
+  REQUIRE(seqs3.size() == 2);
+  CHECK(seqs3[0] > 0);
+  CHECK(seqs3[1] == 0);
+  auto db = read();
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 3);
+  CHECK(query_int(db, "SELECT quantity FROM orders WHERE seq = " + std::to_string(seqs[0])) == 3);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM order_events") == 3);
+}
+
+TEST_CASE_FIXTURE(fixture, "state changes update the order and append events") {
+  auto store = open();
+  auto a = make_order("mouse", 3, "eu");
+  auto b = make_order("dock", 5, "us");
+  journal_batch batch;
+  batch.new_orders = {a, b};
+  auto seqs = commit_ok(*store, batch);
+  journal_batch changes;
+  changes.changes = {change(seqs[0], a, order_state::validated),
+                     change(seqs[1], b, order_state::validated),
+                     change(seqs[0], a, order_state::processing),
+                     change(seqs[0], a, order_state::processed, "Order done")};
+  commit_ok(*store, changes);
+  auto db = read();
+  CHECK(order_state_of(db, a.id) == "processed");
+  CHECK(order_state_of(db, b.id) == "validated");
+  CHECK(query_strings(db, "SELECT detail FROM orders WHERE seq = " + std::to_string(seqs[0])) ==
+        std::vector<std::string>{"Order done"});
+  CHECK(event_states(db, seqs[0]) ==
+        std::vector<std::string>{"received", "validated", "processing", "processed"});
+  CHECK(event_states(db, seqs[1]) == std::vector<std::string>{"received", "validated"});
+  CHECK(query_int(db, "SELECT COUNT(*) FROM order_history WHERE order_id = '" + a.id +
+                          "' AND stage = 'test'") == 3);
+}
+
+TEST_CASE_FIXTURE(fixture, "error reports go to the errors table") {
+  auto store = open();
+  journal_batch batch;
+  batch.errors = {error_report{"id-1", "validator", "validation", "product name is empty", 10},
+                  error_report{"", "journal", "store", "disk I/O error", 11}};
+  commit_ok(*store, batch);
+  auto db = read();
+  CHECK(query_int(db, "SELECT COUNT(*) FROM errors") == 2);
+  SQLite::Statement q(db, "SELECT order_id, stage, type, cause, at FROM errors ORDER BY id");
+  REQUIRE(q.executeStep());
+  CHECK(q.getColumn(0).getString() == "id-1");
+  CHECK(q.getColumn(1).getString() == "validator");
+  CHECK(q.getColumn(2).getString() == "validation");
+  CHECK(q.getColumn(3).getString() == "product name is empty");
+  CHECK(q.getColumn(4).getInt64() == 10);
+  REQUIRE(q.executeStep());
+  CHECK(q.getColumn(0).getString() == "");
+  CHECK(q.getColumn(3).getString() == "disk I/O error");
+}
+
+TEST_CASE_FIXTURE(fixture, "unfinished returns the orders not in a final state, VIP first") {
+  auto store = open();
+  auto n1 = make_order("mouse", 1, "eu");
+  auto v1 = make_order("dock", 2, "us", true);
+  auto n2 = make_order("cable", 3, "eu");
+  auto done = make_order("webcam", 4, "eu", true);
+  auto bad = make_order("", 5, "eu");
+  auto v2 = make_order("laptop", 6, "ap", true);
+  journal_batch batch;
+  batch.new_orders = {n1, v1, n2, done, bad, v2};
+  auto seqs = commit_ok(*store, batch);
+  journal_batch changes;
+  changes.changes = {
+      change(seqs[2], n2, order_state::validated),   change(seqs[2], n2, order_state::processing),
+      change(seqs[3], done, order_state::validated), change(seqs[3], done, order_state::processing),
+      change(seqs[3], done, order_state::processed), change(seqs[3], done, order_state::completed),
+      change(seqs[4], bad, order_state::rejected)};
+  commit_ok(*store, changes);
+  auto result = store->unfinished();
+  REQUIRE_MESSAGE(result, describe(result.error()));
+  std::vector<std::string> ids;
+  for (auto& x : *result) ids.push_back(x.item.item.id);
+  CHECK(ids == std::vector<std::string>{v1.id, v2.id, n1.id, n2.id});
+  REQUIRE(result->size() == 4);
+  auto& first = (*result)[0];
+  CHECK(first.seq == seqs[1]);
+  CHECK(first.item.state == order_state::received);
+  CHECK(first.item.item.product_name == "dock");
+  CHECK(first.item.item.quantity == 2);
+  CHECK(first.item.item.region == "us");
+  CHECK(first.item.item.vip);
+  CHECK(first.item.item.created_at == v1.created_at);
+  CHECK((*result)[3].item.state == order_state::processing);
+  CHECK_FALSE((*result)[3].item.item.vip);
+  REQUIRE(!store->count_recovery({seqs[0], seqs[0], seqs[2]}));
+  auto again = store->unfinished();
+  REQUIRE(again);
+  CHECK((*again)[2].item.recoveries == 2);
+  CHECK((*again)[3].item.recoveries == 1);
+  CHECK((*again)[0].item.recoveries == 0);
+}
+
+TEST_CASE_FIXTURE(fixture, "finished_totals sums the finished orders overall and per region") {
+  auto store = open();
+  auto c1 = make_order("mouse", 3, "eu");
+  auto c2 = make_order("dock", 5, "eu");
+  auto c3 = make_order("cable", 7, "us");
+  auto f1 = make_order("webcam", 11, "us");
+  auto r1 = make_order("", 13, "mars");
+  auto open_order = make_order("laptop", 17, "eu");
+  journal_batch batch;
+  batch.new_orders = {c1, c2, c3, f1, r1, open_order};
+  auto seqs = commit_ok(*store, batch);
+  journal_batch changes;
+  changes.changes = {change(seqs[0], c1, order_state::completed),
+                     change(seqs[1], c2, order_state::completed),
+                     change(seqs[2], c3, order_state::completed),
+                     change(seqs[3], f1, order_state::failed),
+                     change(seqs[4], r1, order_state::rejected),
+                     change(seqs[5], open_order, order_state::validated)};
+  commit_ok(*store, changes);
+  auto result = store->finished_totals();
+  REQUIRE_MESSAGE(result, describe(result.error()));
+  CHECK(result->all == region_totals{3, 15, 1, 1});
+  CHECK(result->by_region.size() == 3);
+  CHECK(result->by_region["eu"] == region_totals{2, 8, 0, 0});
+  CHECK(result->by_region["us"] == region_totals{1, 7, 1, 0});
+  CHECK(result->by_region["mars"] == region_totals{0, 0, 0, 1});
+}
+
+TEST_CASE_FIXTURE(fixture, "reopening the file keeps everything") {
+  auto a = make_order("mouse", 3, "eu");
+  auto b = make_order("dock", 5, "us");
+  int64_t seq_a = 0;
+  {
+    auto store = open();
+    journal_batch batch;
+    batch.new_orders = {a, b};
+    batch.errors = {error_report{a.id, "processor", "processing", "boom", 1}};
+    auto seqs = commit_ok(*store, batch);
+    seq_a = seqs[0];
+    journal_batch changes;
+    changes.changes = {change(seqs[0], a, order_state::failed, "processing: boom"),
+                       change(seqs[1], b, order_state::validated)};
+    commit_ok(*store, changes);
+  }
+  auto store = open();
+  auto db = read();
+  CHECK(query_int(db, "SELECT COUNT(*) FROM schema_version") == 1);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 2);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM order_events") == 4);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM errors") == 1);
+  CHECK(order_state_of(db, a.id) == "failed");
+  auto unfinished = store->unfinished();
+  REQUIRE(unfinished);
+  REQUIRE(unfinished->size() == 1);
+  CHECK((*unfinished)[0].item.item.id == b.id);
+  CHECK((*unfinished)[0].item.state == order_state::validated);
+  auto totals = store->finished_totals();
+  REQUIRE(totals);
+  CHECK(totals->all == region_totals{0, 0, 1, 0});
+  journal_batch dup;
+  dup.new_orders = {a};
+  CHECK(commit_ok(*store, dup) == std::vector<int64_t>{0});
+  auto c = make_order("cable", 1, "eu");
+  journal_batch more;
+  more.new_orders = {c};
+  auto seqs = commit_ok(*store, more);
+  REQUIRE(seqs.size() == 1);
+  CHECK(seqs[0] > seq_a);
+}
+
+TEST_CASE_FIXTURE(fixture, "a newer schema version is refused") {
+  open();
+  {
+    SQLite::Database db{path, SQLite::OPEN_READWRITE};
+    db.exec("INSERT INTO schema_version(version, applied_at) VALUES(" +
+            std::to_string(sqlite_schema_version + 1) + ", 0)");
+  }
+  auto store = open_sqlite_store({path, false, 1000});
+  REQUIRE_FALSE(store);
+  CHECK(describe(store.error()).find("newer") != std::string::npos);
+}
+
+TEST_CASE("a path in a directory that does not exist is an error") {
+  temp_dir dir;
+  auto path = dir.file("missing/sub/journal.db");
+  auto store = open_sqlite_store({path, false, 1000});
+  REQUIRE_FALSE(store);
+  auto text = describe(store.error());
+  CHECK(text.find("store_failure") != std::string::npos);
+  CHECK(text.find(path) != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "missing"));
+}
+
+TEST_CASE("a read-only file is an error") {
+  temp_dir dir;
+  std::filesystem::permissions(
+      dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                      std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                      std::filesystem::perms::others_exec);
+  auto opens_with_error = [](const std::string& path) {
+    return run_unprivileged([&] {
+      auto store = open_sqlite_store({path, false, 1000});
+      if (store) return 1;
+      auto text = describe(store.error());
+      return text.find("store_failure") != std::string::npos &&
+                     text.find("readonly") != std::string::npos
+                 ? 0
+                 : 2;
+    });
+  };
+  SUBCASE("an empty file") {
+    auto path = dir.write("empty.db", "");
+    ::chmod(path.c_str(), 0444);
+    CHECK(opens_with_error(path) == 0);
+  }
+  SUBCASE("an existing journal") {
+    auto path = dir.file("journal.db");
+    {
+      auto store = open_sqlite_store({path, false, 1000});
+      REQUIRE(store);
+    }
+    ::chmod(path.c_str(), 0444);
+    CHECK(opens_with_error(path) == 0);
+  }
+}
+
+TEST_CASE("a file that is not a database is an error") {
+  temp_dir dir;
+  auto path = dir.write("junk.db", std::string(4096, 'x'));
+  auto store = open_sqlite_store({path, false, 1000});
+  REQUIRE_FALSE(store);
+  CHECK(describe(store.error()).find("store_failure") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "a locked database fails the commit, and the same batch commits later") {
+  auto store = open(100);
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto a = make_order("mouse", 3, "eu");
+  auto b = make_order("dock", 5, "us");
+  journal_batch batch;
+  batch.new_orders = {a, b};
+  batch.errors = {error_report{a.id, "test", "test", "locked", 1}};
+  auto started = std::chrono::steady_clock::now();
+  auto failed = store->commit(batch);
+  auto waited = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(failed);
+  auto text = describe(failed.error());
+  CHECK(text.find("store_failure") != std::string::npos);
+  CHECK(text.find("locked") != std::string::npos);
+  CHECK(waited >= 90ms);
+  CHECK(waited < 3s);
+  REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  {
+    auto db = read();
+    CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 0);
+    CHECK(query_int(db, "SELECT COUNT(*) FROM errors") == 0);
+  }
+  auto seqs = commit_ok(*store, batch);
+  REQUIRE(seqs.size() == 2);
+  CHECK(seqs[0] > 0);
+  CHECK(seqs[1] > 0);
+  auto db = read();
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 2);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM order_events") == 2);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM errors") == 1);
+  journal_batch changes;
+  changes.changes = {change(seqs[0], a, order_state::validated)};
+  commit_ok(*store, changes);
+  CHECK(order_state_of(db, a.id) == "validated");
+}
