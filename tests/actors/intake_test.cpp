@@ -1,0 +1,163 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "actors/intake.hpp"
+#include "probes.hpp"
+
+using namespace ordernode;
+using namespace ordernode::test;
+
+namespace {
+
+stored_order stored(order x, order_state state) { return stored_order{std::move(x), state, 0}; }
+
+std::vector<finished_order> finished(std::vector<std::string> ids) {
+  std::vector<finished_order> result;
+  for (auto& id : ids)
+    result.push_back(finished_order{make_order(id), order_state::completed, "", now()});
+  return result;
+}
+
+struct intake_fixture : fixture {
+  intake_actor start(uint64_t max_in_flight, journal_script script = {}) {
+    auto journal = spawn(journal_probe, sink(), std::move(script));
+    flow_entries entries;
+    entries.validator = spawn(validator_probe, sink());
+    entries.dispatchers = {{"eu", spawn(dispatcher_probe, sink(), "dispatcher-eu")},
+                           {"us", spawn(dispatcher_probe, sink(), "dispatcher-us")}};
+    entries.shipper = spawn(shipper_probe, sink());
+    entries.errors = spawn(error_channel_probe, sink());
+    auto result = spawn(intake, journal, entries, max_in_flight);
+    expect<subscribe_atom>("journal");
+    return result;
+  }
+
+  // The order the intake asked the journal to record.
+  std::string recorded() {
+    auto x = take("journal");
+    REQUIRE(x.has_value());
+    INFO("journal got ", caf::to_string(x->content));
+    auto& msg = x->content;
+    REQUIRE((msg.match_elements<append_atom, order>() || msg.match_elements<admit_atom, order>()));
+    return msg.get_as<order>(1).id;
+  }
+
+  uint64_t in_flight(const intake_actor& uut) { return ask<uint64_t>(uut, in_flight_atom::value); }
+
+  admission submit(const intake_actor& uut, const order& x) {
+    return ask<admission>(uut, submit_atom::value, x);
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(intake_fixture, "an accepted order is recorded, then validated") {
+  auto uut = start(10);
+  CHECK(in_flight(uut) == 0);
+  auto x = make_order("order-1", "mouse", 4, "us", true);
+  CHECK(submit(uut, x) == admission::accepted);
+  CHECK(recorded() == "order-1");
+  auto y = expect_one<order>("validator");
+  CHECK(y.id == "order-1");
+  CHECK(y.quantity == 4);
+  CHECK(y.region == "us");
+  CHECK(last_urgent);
+  CHECK(in_flight(uut) == 1);
+}
+
+TEST_CASE_FIXTURE(intake_fixture, "a duplicate submission is answered duplicate and goes nowhere") {
+  auto uut = start(10);
+  auto x = make_order("order-2");
+  CHECK(submit(uut, x) == admission::accepted);
+  REQUIRE(expect_one<order>("validator").id == "order-2");
+  CHECK(submit(uut, x) == admission::duplicate);
+  CHECK(recorded() == "order-2");
+  CHECK(recorded() == "order-2");
+  expect_quiet("validator", 100ms);
+  CHECK(in_flight(uut) == 1);
+}
+
+TEST_CASE_FIXTURE(intake_fixture, "submissions beyond max-in-flight are refused as overloaded") {
+  auto uut = start(2);
+  CHECK(submit(uut, make_order("a")) == admission::accepted);
+  CHECK(submit(uut, make_order("b")) == admission::accepted);
+  auto refused = try_ask<admission>(uut, submit_atom::value, make_order("c"));
+  REQUIRE_FALSE(static_cast<bool>(refused));
+  INFO(describe(refused.error()));
+  CHECK(describe(refused.error()).rfind("overloaded", 0) == 0);
+  CHECK(recorded() == "a");
+  CHECK(recorded() == "b");
+  expect_quiet("journal", 50ms);
+  CHECK(in_flight(uut) == 2);
+  SUBCASE("finished orders free their places") {
+    self->send(uut, finished_atom::value, finished({"a"}));
+    CHECK(in_flight(uut) == 1);
+    CHECK(submit(uut, make_order("c")) == admission::accepted);
+    CHECK(in_flight(uut) == 2);
+    self->send(uut, finished_atom::value, finished({"b", "c"}));
+    CHECK(in_flight(uut) == 0);
+  }
+  SUBCASE("a batch larger than what is in flight leaves zero") {
+    self->send(uut, finished_atom::value, finished({"a", "b", "x", "y"}));
+    CHECK(in_flight(uut) == 0);
+    CHECK(submit(uut, make_order("d")) == admission::accepted);
+  }
+}
+
+TEST_CASE_FIXTURE(intake_fixture, "a submission naming a listener is answered with a note") {
+  auto uut = start(1);
+  auto listener = spawn(admission_probe, sink());
+  self->send(uut, submit_atom::value, make_order("n1"), listener);
+  auto notes = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].order_id == "n1");
+  CHECK(notes[0].outcome == admission::accepted);
+  CHECK(notes[0].refusal.empty());
+  REQUIRE(expect_one<order>("validator").id == "n1");
+  self->send(uut, submit_atom::value, make_order("n2"), listener);
+  notes = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].order_id == "n2");
+  CHECK(notes[0].refusal.rfind("overloaded", 0) == 0);
+  expect_quiet("validator", 50ms);
+  CHECK(in_flight(uut) == 1);
+}
+
+TEST_CASE_FIXTURE(intake_fixture, "recover routes every stored order by its state") {
+  journal_script script;
+  script.unfinished = {
+      stored(make_order("r", "mouse", 1, "eu", true), order_state::received),
+      stored(make_order("v", "mouse", 1, "eu"), order_state::validated),
+      stored(make_order("p", "mouse", 1, "us"), order_state::processing),
+      stored(make_order("x", "mouse", 1, "us"), order_state::processed),
+      stored(make_order("s", "mouse", 1, "eu"), order_state::shipping),
+      stored(make_order("m", "mouse", 1, "mars"), order_state::processing),
+  };
+  auto uut = start(10, script);
+  CHECK(ask<uint64_t>(uut, recover_atom::value) == 6);
+  expect<unfinished_atom>("journal");
+  REQUIRE(expect_one<order>("validator").id == "r");
+  CHECK(last_urgent);
+  REQUIRE(std::get<1>(expect<process_atom, order>("dispatcher-eu")).id == "v");
+  REQUIRE(std::get<1>(expect<process_atom, order>("dispatcher-us")).id == "p");
+  REQUIRE(std::get<1>(expect<ship_atom, order>("shipper")).id == "x");
+  REQUIRE(std::get<1>(expect<ship_atom, order>("shipper")).id == "s");
+  auto report = expect_one<error_report>("errors");
+  CHECK(report.order_id == "m");
+  CHECK(report.stage == "intake");
+  CHECK(report.cause == "region 'mars' is no longer configured");
+  expect_quiet("validator", 50ms);
+  expect_quiet("dispatcher-eu", 1ms);
+  expect_quiet("dispatcher-us", 1ms);
+  expect_quiet("shipper", 1ms);
+  CHECK(in_flight(uut) == 6);
+  self->send(uut, finished_atom::value, finished({"r", "v", "p", "x", "s", "m"}));
+  CHECK(in_flight(uut) == 0);
+}
+
+TEST_CASE_FIXTURE(intake_fixture, "recover with nothing stored answers zero") {
+  auto uut = start(10);
+  CHECK(ask<uint64_t>(uut, recover_atom::value) == 0);
+  expect_quiet("validator", 50ms);
+  CHECK(in_flight(uut) == 0);
+}

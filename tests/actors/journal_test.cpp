@@ -1,0 +1,249 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "actors/journal.hpp"
+#include "probes.hpp"
+#include "runtime/store/sqlite_store.hpp"
+
+using namespace ordernode;
+using namespace ordernode::test;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "journal_test_XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+
+  fs::path path;
+};
+
+struct journal_fixture : fixture {
+  journal_fixture() : db_path((dir.path / "journal.db").string()) {}
+
+  journal_actor start(int32_t max_batch = 4096) {
+    auto store = open_sqlite_store({db_path});
+    REQUIRE(static_cast<bool>(store));
+    std::shared_ptr<order_store> shared{std::move(*store)};
+    return track(sys.spawn<caf::detached>(journal, shared, max_batch));
+  }
+
+  void flush(const journal_actor& uut) { CHECK(ask<bool>(uut, flush_atom::value)); }
+
+  // Read through a connection of its own, as another process would.
+  std::optional<std::string> state_in_db(const std::string& id) {
+    SQLite::Database db{db_path, SQLite::OPEN_READONLY};
+    SQLite::Statement q{db, "SELECT state FROM orders WHERE id = ?"};
+    q.bind(1, id);
+    if (!q.executeStep()) return std::nullopt;
+    return q.getColumn(0).getString();
+  }
+
+  std::vector<std::string> events_in_db(const std::string& id) {
+    SQLite::Database db{db_path, SQLite::OPEN_READONLY};
+    SQLite::Statement q{db,
+                        "SELECT e.state FROM order_events e JOIN orders o ON o.seq = e.order_seq "
+                        "WHERE o.id = ? ORDER BY e.rowid"};
+    q.bind(1, id);
+    std::vector<std::string> result;
+    while (q.executeStep()) result.push_back(q.getColumn(0).getString());
+    return result;
+  }
+
+  int64_t count_in_db(const std::string& sql) {
+    SQLite::Database db{db_path, SQLite::OPEN_READONLY};
+    return db.execAndGet(sql).getInt64();
+  }
+
+  void move(const journal_actor& uut, const std::string& id, std::vector<order_state> states) {
+    for (auto state : states)
+      self->send(uut, order_event{id, state, "test", "to " + to_string(state), now()});
+  }
+
+  temp_dir dir;
+  std::string db_path;
+};
+
+using s = order_state;
+
+}  // namespace
+
+TEST_CASE_FIXTURE(journal_fixture, "an append is answered only once its row is committed") {
+  auto uut = start(8);
+  std::vector<order> xs;
+  for (int i = 0; i < 40; ++i) xs.push_back(make_order("order-" + std::to_string(i), "mouse", i));
+  using handle_type = decltype(self->request(uut, default_timeout, append_atom::value, xs[0]));
+  std::vector<handle_type> pending;
+  for (auto& x : xs) pending.push_back(self->request(uut, default_timeout, append_atom::value, x));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    CAPTURE(xs[i].id);
+    std::optional<admission> answer;
+    std::optional<std::string> state;
+    pending[i].receive(
+        [&](admission x) {
+          answer = x;
+          state = state_in_db(xs[i].id);
+        },
+        [&](caf::error& err) { FAIL_CHECK(describe(err)); });
+    CHECK(answer == admission::accepted);
+    CHECK(state == "received");
+  }
+  CHECK(count_in_db("SELECT COUNT(*) FROM orders") == 40);
+  CHECK(count_in_db("SELECT COUNT(*) FROM order_events WHERE state = 'received'") == 40);
+  CHECK(count_in_db("SELECT SUM(quantity) FROM orders") == 780);
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "state changes are committed in order") {
+  auto uut = start();
+  REQUIRE(ask<admission>(uut, append_atom::value, make_order("a")) == admission::accepted);
+  move(uut, "a", {s::validated, s::processing, s::processing, s::processed, s::shipping});
+  flush(uut);
+  CHECK(state_in_db("a") == "shipping");
+  CHECK(events_in_db("a") == std::vector<std::string>{"received", "validated", "processing",
+                                                      "processing", "processed", "shipping"});
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "a known id is answered duplicate") {
+  auto uut = start();
+  auto x = make_order("dup");
+  REQUIRE(ask<admission>(uut, append_atom::value, x) == admission::accepted);
+  CHECK(ask<admission>(uut, append_atom::value, x) == admission::duplicate);
+  SUBCASE("also once the order is finished") {
+    move(uut, "dup", {s::validated, s::processing, s::processed, s::shipping, s::completed});
+    flush(uut);
+    REQUIRE(state_in_db("dup") == "completed");
+    CHECK(ask<admission>(uut, append_atom::value, x) == admission::duplicate);
+  }
+  CHECK(count_in_db("SELECT COUNT(*) FROM orders WHERE id = 'dup'") == 1);
+  CHECK(count_in_db("SELECT COUNT(*) FROM order_events WHERE state = 'received'") == 1);
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "illegal moves and unknown orders are ignored") {
+  auto uut = start();
+  REQUIRE(ask<admission>(uut, append_atom::value, make_order("b")) == admission::accepted);
+  move(uut, "b", {s::processed, s::completed, s::shipping});
+  move(uut, "ghost", {s::validated});
+  flush(uut);
+  CHECK(state_in_db("b") == "received");
+  CHECK(events_in_db("b") == std::vector<std::string>{"received"});
+  CHECK_FALSE(state_in_db("ghost").has_value());
+  CHECK(count_in_db("SELECT COUNT(*) FROM order_events") == 1);
+  move(uut, "b", {s::rejected});
+  flush(uut);
+  CHECK(state_in_db("b") == "rejected");
+  move(uut, "b", {s::failed, s::validated});
+  flush(uut);
+  CHECK(state_in_db("b") == "rejected");
+  CHECK(events_in_db("b") == std::vector<std::string>{"received", "rejected"});
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "final states are published to subscribers after the commit") {
+  auto uut = start();
+  auto listener = spawn(listener_probe, sink());
+  auto initial = ask<totals>(uut, subscribe_atom::value, listener);
+  CHECK(initial.all == region_totals{});
+  auto c = make_order("c", "webcam", 3, "us");
+  auto d = make_order("d", "", 1, "eu");
+  REQUIRE(ask<admission>(uut, append_atom::value, c) == admission::accepted);
+  REQUIRE(ask<admission>(uut, append_atom::value, d) == admission::accepted);
+  move(uut, "c", {s::validated, s::processing});
+  flush(uut);
+  expect_quiet("listener", 50ms);
+  move(uut, "c", {s::processed, s::shipping, s::completed});
+  move(uut, "d", {s::rejected});
+  std::map<std::string, finished_order> seen;
+  while (seen.size() < 2) {
+    auto batch = std::get<1>(expect<finished_atom, std::vector<finished_order>>("listener"));
+    for (auto& x : batch) {
+      CHECK(state_in_db(x.item.id) == to_string(x.state));
+      seen.emplace(x.item.id, x);
+    }
+  }
+  CHECK(seen.size() == 2);
+  CHECK(seen["c"].state == s::completed);
+  CHECK(seen["c"].detail == "to completed");
+  CHECK(seen["c"].item.product_name == "webcam");
+  CHECK(seen["c"].item.quantity == 3);
+  CHECK(seen["c"].item.region == "us");
+  CHECK(seen["d"].state == s::rejected);
+  auto x = ask<totals>(uut, totals_atom::value);
+  CHECK(x.all == region_totals{1, 3, 0, 1});
+  CHECK(x.by_region["us"] == region_totals{1, 3, 0, 0});
+  CHECK(x.by_region["eu"] == region_totals{0, 0, 0, 1});
+  move(uut, "c", {s::failed});
+  flush(uut);
+  expect_quiet("listener", 50ms);
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "error reports are recorded") {
+  auto uut = start();
+  self->send(uut, error_report{"e1", "validator", "validation", "product name is empty", 5});
+  self->send(uut, error_report{"", "journal", "storage", "disk full", 6});
+  flush(uut);
+  CHECK(count_in_db("SELECT COUNT(*) FROM errors") == 2);
+  CHECK(count_in_db("SELECT COUNT(*) FROM errors WHERE order_id = 'e1' AND stage = 'validator' "
+                    "AND cause = 'product name is empty' AND at = 5") == 1);
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "unfinished returns the orders found at start, once") {
+  {
+    auto first = start();
+    for (auto& x : {make_order("e"), make_order("f", "dock", 1, "eu", true), make_order("g")})
+      REQUIRE(ask<admission>(first, append_atom::value, x) == admission::accepted);
+    move(first, "e", {s::validated, s::processing});
+    move(first, "g", {s::validated, s::processing, s::processed, s::shipping, s::completed});
+    flush(first);
+    CHECK(ask<std::vector<stored_order>>(first, unfinished_atom::value).empty());
+    caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
+  }
+  auto second = start();
+  auto xs = ask<std::vector<stored_order>>(second, unfinished_atom::value);
+  REQUIRE(xs.size() == 2);
+  CHECK(xs[0].item.id == "f");
+  CHECK(xs[0].item.vip);
+  CHECK(xs[0].item.product_name == "dock");
+  CHECK(xs[0].state == s::received);
+  CHECK(xs[1].item.id == "e");
+  CHECK(xs[1].state == s::processing);
+  CHECK(ask<std::vector<stored_order>>(second, unfinished_atom::value).empty());
+  CHECK(ask<admission>(second, append_atom::value, make_order("e")) == admission::duplicate);
+  move(second, "e", {s::processing, s::processed});
+  flush(second);
+  CHECK(state_in_db("e") == "processed");
+  auto x = ask<totals>(second, totals_atom::value);
+  CHECK(x.all.completed == 1);
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "an admit is answered with a note once committed") {
+  auto uut = start();
+  auto listener = spawn(admission_probe, sink());
+  for (auto id : {"h1", "h2", "h3"}) caf::send_as(listener, uut, admit_atom::value, make_order(id));
+  std::vector<admission_note> notes;
+  while (notes.size() < 3) {
+    auto batch = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
+    for (auto& note : batch) {
+      CHECK(state_in_db(note.order_id) == "received");
+      notes.push_back(note);
+    }
+  }
+  for (auto& note : notes) CHECK(note.outcome == admission::accepted);
+  caf::send_as(listener, uut, admit_atom::value, make_order("h2"));
+  auto again = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].order_id == "h2");
+  CHECK(again[0].outcome == admission::duplicate);
+}
