@@ -52,8 +52,15 @@ source_actor::behavior_type source(source_pointer self, source_options options,
   return {
     [=](tick_atom) {
       self->delayed_send(self, options.interval, tick_atom::value);
-      if (self->state.paused)
+      auto& st = self->state;
+      if (st.paused)
         return;
+      if (st.overloaded) {
+        st.overloaded = false;
+        ++st.skipped;
+        spdlog::warn("source skips a burst: the intake is overloaded");
+        return;
+      }
       for (int32_t i = 0; i < options.burst; ++i) {
         auto x = make_mock_order(options, regions);
         ++self->state.generated;
@@ -66,6 +73,9 @@ source_actor::behavior_type source(source_pointer self, source_options options,
           .then([](admission) {},
                 [=](const caf::error& err) {
                   ++self->state.refused;
+                  if (err.category() == caf::atom("ordernode")
+                      && err.code() == static_cast<uint8_t>(errc::overloaded))
+                    self->state.overloaded = true;
                   spdlog::warn("order {}: not accepted: {}", id, describe(err));
                 });
       }

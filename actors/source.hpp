@@ -10,6 +10,8 @@ struct source_state {
   bool paused = false;
   uint64_t generated = 0;
   uint64_t refused = 0;
+  uint64_t skipped = 0;
+  bool overloaded = false;
 
   static inline const char* name = "source";
 };
@@ -21,7 +23,7 @@ using source_pointer = source_actor::stateful_pointer<source_state>;
 order make_mock_order(const source_options& options, const std::vector<std::string>& regions);
 
 // Every `options.interval`, submits `options.burst` mock orders to `intake` and prints each.
-// While the intake answers `overloaded` the source skips its bursts.
+// After the intake answered `overloaded`, the source skips its next burst.
 source_actor::behavior_type source(source_pointer self, source_options options,
                                    std::vector<std::string> regions, intake_actor intake);
 

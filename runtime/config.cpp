@@ -141,8 +141,12 @@ caf::error node_config::load(int argc, char** argv) {
     }
     args.push_back(std::move(arg));
   }
-  if (auto err = parse(std::move(args)))
-    return make_error(errc::bad_config, describe(err));
+  if (auto err = parse(std::move(args))) {
+    auto what = describe(err);
+    if (what.find("\"line\"") != std::string::npos)
+      what = "config file " + config_file_path + ": " + what;
+    return make_error(errc::bad_config, what);
+  }
   for (auto& [opt, value] : flags)
     opt->store(caf::config_value{value});
   if (cli_helptext_printed || version_requested)
