@@ -1,0 +1,228 @@
+// Runs the real ordernode binary for end-to-end tests: a process, its output, its journal.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <doctest/doctest.h>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace std::string_literals;
+
+namespace ordernode::e2e {
+
+using clock_type = std::chrono::steady_clock;
+
+struct temp_dir {
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "node_test_XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+
+  fs::path path;
+};
+
+inline std::string env_or_fail(const char* name) {
+  auto* value = std::getenv(name);
+  INFO("environment variable ", std::string{name}, " is not set");
+  REQUIRE(value != nullptr);
+  return value;
+}
+
+// Polls `pred` until it holds or `timeout` passes.
+template <class Predicate>
+bool wait_until(Predicate pred, std::chrono::milliseconds timeout) {
+  auto deadline = clock_type::now() + timeout;
+  while (!pred()) {
+    if (clock_type::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
+inline std::string read_file(const fs::path& path) {
+  std::ifstream in{path};
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+// One run of the ordernode binary in `dir`, its stdout and stderr going to files there.
+class node_process {
+ public:
+  node_process(const fs::path& dir, const std::string& name, std::vector<std::string> args)
+      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+    auto bin = env_or_fail("ORDERNODE_BIN");
+    args.insert(args.begin(), bin);
+    std::vector<char*> argv;
+    for (auto& x : args) argv.push_back(x.data());
+    argv.push_back(nullptr);
+    auto dir_str = dir.string();
+    auto out_str = out_.string();
+    auto err_str = err_.string();
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      auto out = open(out_str.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      auto err = open(err_str.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || err < 0 || chdir(dir_str.c_str()) != 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+        _exit(127);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+
+  node_process(const node_process&) = delete;
+  node_process& operator=(const node_process&) = delete;
+
+  ~node_process() {
+    if (!exit_code_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void signal(int sig) {
+    REQUIRE(!exit_code_);
+    REQUIRE(kill(pid_, sig) == 0);
+  }
+
+  // The exit code (128 + N for a death by signal N), or nothing while it still runs after
+  // `timeout`.
+  std::optional<int> wait(std::chrono::milliseconds timeout) {
+    auto deadline = clock_type::now() + timeout;
+    while (!exit_code_) {
+      int status = 0;
+      auto r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      } else if (clock_type::now() >= deadline) {
+        break;
+      } else {
+        std::this_thread::sleep_for(10ms);
+      }
+    }
+    return exit_code_;
+  }
+
+  // Polls stderr (or stdout) until a line contains `text`; returns that line.
+  std::optional<std::string> wait_for_log(const std::string& text,
+                                          std::chrono::milliseconds timeout,
+                                          bool in_stdout = false) {
+    auto deadline = clock_type::now() + timeout;
+    for (;;) {
+      auto all = read_file(in_stdout ? out_ : err_);
+      if (auto pos = all.find(text); pos != std::string::npos) {
+        auto begin = all.rfind('\n', pos);
+        begin = begin == std::string::npos ? 0 : begin + 1;
+        return all.substr(begin, all.find('\n', pos) - begin);
+      }
+      if (clock_type::now() >= deadline || wait(0ms)) return std::nullopt;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  std::string out() const { return read_file(out_); }
+
+  std::string err() const { return read_file(err_); }
+
+ private:
+  pid_t pid_ = -1;
+  fs::path out_;
+  fs::path err_;
+  std::optional<int> exit_code_;
+};
+
+struct quick_run {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+inline quick_run run_to_exit(const fs::path& dir, std::vector<std::string> args) {
+  node_process p{dir, "quick", std::move(args)};
+  auto code = p.wait(10s);
+  REQUIRE(code.has_value());
+  return {*code, p.out(), p.err()};
+}
+
+inline bool is_uuid(const std::string& x) {
+  if (x.size() != 36) return false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    auto dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (x[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(x[i]))) return false;
+  }
+  return x[14] == '4';
+}
+
+// The order ids that follow `before` and precede `after` on a line of `text`.
+inline std::set<std::string> ids_of(const std::string& text, const std::string& before,
+                             const std::string& after = "") {
+  std::set<std::string> result;
+  for (auto pos = text.find(before); pos != std::string::npos; pos = text.find(before, pos + 1)) {
+    auto id = text.substr(pos + before.size(), 36);
+    auto rest = text.substr(pos + before.size() + id.size());
+    auto line = rest.substr(0, rest.find('\n'));
+    if (is_uuid(id) && line.find(after) != std::string::npos) result.insert(id);
+  }
+  return result;
+}
+
+inline size_t count_of(const std::string& text, const std::string& what) {
+  size_t result = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1))
+    ++result;
+  return result;
+}
+
+struct journal_view {
+  explicit journal_view(const fs::path& path) : db{path.string(), SQLite::OPEN_READONLY} {}
+
+  std::map<std::string, int64_t> state_counts() {
+    std::map<std::string, int64_t> result;
+    SQLite::Statement q{db, "SELECT state, COUNT(*) FROM orders GROUP BY state"};
+    while (q.executeStep()) result[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+    return result;
+  }
+
+  std::set<std::string> ids(const std::string& where = "1") {
+    std::set<std::string> result;
+    SQLite::Statement q{db, "SELECT id FROM orders WHERE " + where};
+    while (q.executeStep()) result.insert(q.getColumn(0).getString());
+    return result;
+  }
+
+  int64_t count(const std::string& sql) { return db.execAndGet(sql).getInt64(); }
+
+  SQLite::Database db;
+};
+
+inline const std::string unfinished = "state NOT IN ('completed', 'failed', 'rejected', 'dead_letter')";
+
+}  // namespace ordernode::e2e
