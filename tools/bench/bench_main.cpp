@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> defaults{
     "--source.enabled=false",        "--processor.latency=0ns", "--processor.failure-rate=0",
     "--shipper.latency=0ns",         "--shipper.failure-rate=0", "--log.level=warn",
-    "--aggregator.report-interval=1h", "--node.max-in-flight=20000",
+    "--aggregator.report-interval=1h", "--node.max-in-flight=4000",
     "--journal.path=" + opts.dir + "/bench.db"};
   std::vector<char*> args{rest[0]};
   for (auto& x : defaults)
