@@ -30,10 +30,24 @@ shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_option
     auto detail = n == 1 ? std::string{} : "attempt " + std::to_string(n);
     send_for(self, x.vip, journal, order_event{x.id, order_state::shipping, "shipper", detail, now()});
     auto delay = system->latency(x);
-    if (delay.count() > 0)
+    if (delay >= options.attempt_timeout)
+      self->delayed_send(self, options.attempt_timeout, timeout_atom::value, std::move(x), n);
+    else if (delay.count() > 0)
       self->delayed_send(self, delay, finish_atom::value, std::move(x), n);
     else
       self->send(self, finish_atom::value, std::move(x), n);
+  };
+  auto fail = [=](order& x, int32_t n, const std::string& cause) {
+    if (n <= options.max_retries) {
+      auto delay = retry_delay(options, n);
+      spdlog::warn("order {}: shipping attempt {} failed ({}), retrying in {} ms", x.id, n, cause,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+      self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);
+      return;
+    }
+    send_for(self, x.vip, errors,
+             error_report{x.id, "shipper", "shipping",
+                          "failed after " + std::to_string(n) + " attempts: " + cause, now()});
   };
   return {
     [=](ship_atom, order& x) { attempt(x, 1); },
@@ -46,17 +60,11 @@ shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_option
                  order_event{x.id, order_state::completed, "shipper", "tracking " + *result, now()});
         return;
       }
-      auto cause = describe(result.error());
-      if (n <= options.max_retries) {
-        auto delay = retry_delay(options, n);
-        spdlog::warn("order {}: shipping attempt {} failed ({}), retrying in {} ms", x.id, n, cause,
-                     std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
-        self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);
-        return;
-      }
-      send_for(self, x.vip, errors,
-               error_report{x.id, "shipper", "shipping",
-                            "failed after " + std::to_string(n) + " attempts: " + cause, now()});
+      fail(x, n, describe(result.error()));
+    },
+    [=](timeout_atom, order& x, int32_t n) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.attempt_timeout);
+      fail(x, n, "no answer within " + std::to_string(ms.count()) + " ms");
     },
   };
 }

@@ -89,6 +89,8 @@ node_config::node_config() {
     .add(shipper.jitter, "jitter", "random share by which a retry delay varies, 0 to 1")
     .add(shipper.fail_match, "fail-match", "products containing this fail their first attempts")
     .add(shipper.fail_first, "fail-first", "failing attempts of fail-match products")
+    .add(shipper.attempt_timeout, "attempt-timeout", "an attempt without an answer fails after this")
+    .add(shipper.hang_match, "hang-match", "products containing this never get an answer")
     .add(shipper.ledger, "ledger", "file where the mock carrier records each shipment once");
   opt_group{custom_options_, "journal"}
     .add(journal.path, "path", "SQLite file of the order journal")
@@ -231,6 +233,8 @@ caf::error node_config::check_values() const {
   if (auto err = check_positive("shipper.max-retry-delay", shipper.max_retry_delay))
     return err;
   if (auto err = check_range("shipper.jitter", shipper.jitter, 0, 1))
+    return err;
+  if (auto err = check_positive("shipper.attempt-timeout", shipper.attempt_timeout))
     return err;
   if (shipper.fail_first < 0)
     return bad("shipper.fail-first", "must not be negative");

@@ -52,8 +52,10 @@ struct shipper_options {
   std::string backoff = "fixed";  // Or "exponential": the delay doubles per attempt.
   caf::timespan max_retry_delay = std::chrono::minutes(1);
   double jitter = 0;  // Each delay varies randomly by up to this share.
+  caf::timespan attempt_timeout = std::chrono::seconds(30);
   std::string fail_match;
   int32_t fail_first = 0;
+  std::string hang_match;  // Products containing this never get an answer from the mock.
   std::string ledger;  // The mock carrier's record of shipments, one line per order.
 };
 

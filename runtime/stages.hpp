@@ -20,6 +20,7 @@ using finish_atom = caf::atom_constant<caf::atom("finish")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using ship_atom = caf::atom_constant<caf::atom("ship")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using finished_atom = caf::atom_constant<caf::atom("finished")>;
@@ -69,7 +70,8 @@ using aggregator_actor = finished_listener::extend<
 using shipper_actor = caf::typed_actor<
   caf::reacts_to<ship_atom, order>,
   caf::reacts_to<retry_atom, order, int32_t>,
-  caf::reacts_to<finish_atom, order, int32_t>>;
+  caf::reacts_to<finish_atom, order, int32_t>,
+  caf::reacts_to<timeout_atom, order, int32_t>>;
 
 // Hands an order to the external processing system and on to the shipper.
 using processor_actor = caf::typed_actor<

@@ -22,7 +22,9 @@ public:
     ledger_.open(options_.ledger, std::ios::app);
   }
 
-  caf::timespan latency(const order&) override {
+  caf::timespan latency(const order& x) override {
+    if (!options_.hang_match.empty() && x.product_name.find(options_.hang_match) != std::string::npos)
+      return std::chrono::hours(24 * 365);
     return options_.latency;
   }
 

@@ -24,8 +24,9 @@ public:
   virtual caf::expected<std::string> ship(const order& x, int32_t attempt) = 0;
 };
 
-// A mock with configurable latency, random failures and a deterministic failure mode: products
-// containing `fail_match` fail their first `fail_first` attempts.
+// A mock with configurable latency, random failures and deterministic faults: products
+// containing `fail_match` fail their first `fail_first` attempts, products containing
+// `hang_match` never get an answer.
 std::shared_ptr<shipping_system> make_mock_shipping(const shipper_options& options);
 
 }  // namespace ordernode

@@ -117,6 +117,9 @@ inline shipper_actor::behavior_type shipper_probe(shipper_actor::pointer self, c
       [=](finish_atom, order& x, int32_t n) {
         forward(self, sink, "shipper", finish_atom::value, std::move(x), n);
       },
+      [=](timeout_atom, order& x, int32_t n) {
+        forward(self, sink, "shipper", timeout_atom::value, std::move(x), n);
+      },
   };
 }
 

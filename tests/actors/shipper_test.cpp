@@ -42,9 +42,11 @@ class fake_shipping : public shipping_system {
 
 struct shipper_fixture : fixture {
   shipper_actor start(std::map<std::string, int32_t> failures, caf::timespan retry_delay,
-                      caf::timespan delay = caf::timespan{0}) {
+                      caf::timespan delay = caf::timespan{0},
+                      caf::timespan attempt_timeout = std::chrono::seconds(30)) {
     shipper_options options;
     options.max_retries = 3;
+    options.attempt_timeout = attempt_timeout;
     options.retry_delay = retry_delay;
     system = std::make_shared<fake_shipping>(std::move(failures), delay);
     return spawn(shipper, options, system, spawn(journal_probe, sink(), journal_script{}),
@@ -144,4 +146,20 @@ TEST_CASE_FIXTURE(shipper_fixture, "a shipment waits the shipping system's laten
   REQUIRE(expect_one<order_event>("journal").state == order_state::completed);
   CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(80));
   REQUIRE(expect_one<order_event>("journal").state == order_state::completed);
+}
+
+TEST_CASE_FIXTURE(shipper_fixture, "an attempt without an answer times out and is retried") {
+  auto uut = start({}, std::chrono::milliseconds(10), std::chrono::hours(1),
+                   std::chrono::milliseconds(50));
+  auto started = std::chrono::steady_clock::now();
+  self->send(uut, ship_atom::value, make_order("order-hangs"));
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    auto shipping = expect_one<order_event>("journal");
+    CHECK(shipping.state == order_state::shipping);
+  }
+  auto report = expect_one<error_report>("errors");
+  CHECK(report.order_id == "order-hangs");
+  CHECK(report.cause == "failed after 4 attempts: no answer within 50 ms");
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(4 * 50 + 3 * 10));
+  CHECK(system->attempts().empty());
 }
