@@ -8,6 +8,7 @@
 
 #include "actors/journal.hpp"
 #include "probes.hpp"
+#include "tests/temp_dir.hpp"
 #include "runtime/store/sqlite_store.hpp"
 
 using namespace ordernode;
@@ -17,23 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "journal_test_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  fs::path path;
-};
+using ordernode::test::temp_dir;
 
 struct journal_fixture : fixture {
-  journal_fixture() : db_path((dir.path / "journal.db").string()) {}
+  journal_fixture() : db_path((dir.path() / "journal.db").string()) {}
 
   journal_actor start(int32_t max_batch = 4096) {
     auto store = open_sqlite_store({db_path});

@@ -13,7 +13,7 @@ using namespace ordernode::e2e;
 namespace {
 
 std::vector<std::string> node_args(const temp_dir& dir, bool source_on) {
-  auto path = [&](const char* name) { return (dir.path / name).string(); };
+  auto path = [&](const char* name) { return (dir.path() / name).string(); };
   return {"--journal.path=" + path("journal.db"),
           "--shipper.ledger=" + path("ledger.txt"),
           "--notifier.mock-file=" + path("notifications.jsonl"),
@@ -49,12 +49,12 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
   std::uniform_int_distribution<int> pause_ms{300, 1200};
   int64_t accepted_before_last_kill = 0;
   for (int round = 0; round < 5; ++round) {
-    node_process node{dir.path, "run" + std::to_string(round), node_args(dir, true)};
+    node_process node{dir.path(), "run" + std::to_string(round), node_args(dir, true)};
     REQUIRE(node.wait_for_log("started", 10s));
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
     node.signal(SIGKILL);
     REQUIRE(node.wait(5s) == 128 + SIGKILL);
-    journal_view journal{dir.path / "journal.db"};
+    journal_view journal{dir.path() / "journal.db"};
     auto accepted = journal.count("SELECT COUNT(*) FROM orders");
     CHECK(accepted >= accepted_before_last_kill);
     accepted_before_last_kill = accepted;
@@ -62,14 +62,14 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
   REQUIRE(accepted_before_last_kill > 0);
   int64_t unfinished_at_restart = 0;
   {
-    journal_view journal{dir.path / "journal.db"};
+    journal_view journal{dir.path() / "journal.db"};
     unfinished_at_restart = journal.count("SELECT COUNT(*) FROM orders WHERE " + unfinished);
   }
-  node_process drain{dir.path, "drain", node_args(dir, false)};
+  node_process drain{dir.path(), "drain", node_args(dir, false)};
   REQUIRE(drain.wait_for_log("started", 10s));
   auto drained = wait_until(
     [&] {
-      journal_view journal{dir.path / "journal.db"};
+      journal_view journal{dir.path() / "journal.db"};
       return journal.count("SELECT COUNT(*) FROM orders WHERE " + unfinished) == 0;
     },
     30s);
@@ -81,7 +81,7 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
   CHECK(drain.err().find("recovered " + std::to_string(unfinished_at_restart) + " unfinished")
         != std::string::npos);
 
-  journal_view journal{dir.path / "journal.db"};
+  journal_view journal{dir.path() / "journal.db"};
   auto all = journal.count("SELECT COUNT(*) FROM orders");
   MESSAGE("accepted " << all << " orders over five SIGKILLs; " << unfinished_at_restart
                       << " were unfinished at the last restart");
@@ -98,7 +98,7 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
                       "('completed', 'failed', 'rejected')")
         == all);
   // The carrier shipped each completed order once, and nothing else.
-  auto shipped = ledger_counts(dir.path / "ledger.txt");
+  auto shipped = ledger_counts(dir.path() / "ledger.txt");
   for (auto& [id, times] : shipped) {
     INFO("order " << id);
     CHECK(times == 1);

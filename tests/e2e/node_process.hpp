@@ -21,6 +21,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "tests/temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 namespace fs = std::filesystem;
@@ -31,20 +33,7 @@ namespace ordernode::e2e {
 
 using clock_type = std::chrono::steady_clock;
 
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "node_test_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  fs::path path;
-};
+using ordernode::test::temp_dir;
 
 inline std::string env_or_fail(const char* name) {
   auto* value = std::getenv(name);

@@ -9,53 +9,53 @@ using namespace ordernode::e2e;
 
 TEST_CASE("--version prints the version and exits 0") {
   temp_dir dir;
-  auto r = run_to_exit(dir.path, {"--version"});
+  auto r = run_to_exit(dir.path(), {"--version"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("ordernode ", 0) == 0);
   CHECK(r.out.find(".") != std::string::npos);
   CHECK(std::isdigit(static_cast<unsigned char>(r.out["ordernode "s.size()])));
-  CHECK_FALSE(fs::exists(dir.path / "ordernode.db"));
+  CHECK_FALSE(fs::exists(dir.path() / "ordernode.db"));
 }
 
 TEST_CASE("--help and --long-help list the options and exit 0") {
   temp_dir dir;
-  auto r = run_to_exit(dir.path, {"--help"});
+  auto r = run_to_exit(dir.path(), {"--help"});
   CHECK(r.exit_code == 0);
   CHECK((r.out + r.err).find("--config-file") != std::string::npos);
   CHECK((r.out + r.err).find("--version") != std::string::npos);
-  r = run_to_exit(dir.path, {"--long-help"});
+  r = run_to_exit(dir.path(), {"--long-help"});
   CHECK(r.exit_code == 0);
   CHECK((r.out + r.err).find("--journal.path") != std::string::npos);
   CHECK((r.out + r.err).find("--source.interval") != std::string::npos);
-  CHECK_FALSE(fs::exists(dir.path / "ordernode.db"));
+  CHECK_FALSE(fs::exists(dir.path() / "ordernode.db"));
 }
 
 TEST_CASE("configuration errors exit 2 and name the culprit") {
   temp_dir dir;
   SUBCASE("a missing config file") {
-    auto r = run_to_exit(dir.path, {"--config-file=/nonexistent.ini"});
+    auto r = run_to_exit(dir.path(), {"--config-file=/nonexistent.ini"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("/nonexistent.ini") != std::string::npos);
   }
   SUBCASE("an unknown key in the config file") {
-    std::ofstream{dir.path / "bad.ini"} << "[source]\nburst=2\nbogus-key=3\n";
-    auto r = run_to_exit(dir.path, {"--config-file=" + (dir.path / "bad.ini").string()});
+    std::ofstream{dir.path() / "bad.ini"} << "[source]\nburst=2\nbogus-key=3\n";
+    auto r = run_to_exit(dir.path(), {"--config-file=" + (dir.path() / "bad.ini").string()});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("source.bogus-key") != std::string::npos);
     CHECK(r.err.find("unknown") != std::string::npos);
   }
   SUBCASE("an out-of-range value on the command line") {
-    auto r = run_to_exit(dir.path, {"--processor.workers=-1"});
+    auto r = run_to_exit(dir.path(), {"--processor.workers=-1"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("processor.workers") != std::string::npos);
   }
   SUBCASE("a malformed value in the config file") {
-    std::ofstream{dir.path / "bad.ini"} << "[source]\ninterval=\"soon\"\n";
-    auto r = run_to_exit(dir.path, {"--config-file=" + (dir.path / "bad.ini").string()});
+    std::ofstream{dir.path() / "bad.ini"} << "[source]\ninterval=\"soon\"\n";
+    auto r = run_to_exit(dir.path(), {"--config-file=" + (dir.path() / "bad.ini").string()});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("source.interval") != std::string::npos);
   }
-  CHECK_FALSE(fs::exists(dir.path / "ordernode.db"));
+  CHECK_FALSE(fs::exists(dir.path() / "ordernode.db"));
 }
 
 TEST_CASE("the example config loads and the node starts") {
@@ -65,24 +65,24 @@ TEST_CASE("the example config loads and the node starts") {
     return;
   }
   temp_dir dir;
-  node_process p{dir.path,
+  node_process p{dir.path(),
                  "example",
                  {"--config-file=" + example.string(),
-                  "--journal.path=" + (dir.path / "example.db").string()}};
+                  "--journal.path=" + (dir.path() / "example.db").string()}};
   auto started = p.wait_for_log(" started: journal ", 10s);
   INFO(p.err());
   CHECK(started.has_value());
   CHECK(p.wait_for_log("Order generated: id=", 10s, true).has_value());
   p.signal(SIGTERM);
   CHECK(p.wait(10s) == 0);
-  CHECK(fs::exists(dir.path / "example.db"));
+  CHECK(fs::exists(dir.path() / "example.db"));
 }
 
 TEST_CASE("a node runs the flow, shuts down gracefully and leaves a consistent journal") {
   temp_dir dir;
-  auto db_path = dir.path / "j.db";
+  auto db_path = dir.path() / "j.db";
   node_process p{
-      dir.path,
+      dir.path(),
       "node",
       {"--journal.path=" + db_path.string(), "--source.interval=50ms", "--source.burst=4",
        "--source.invalid-share=0.2", "--shipper.retry-delay=10ms", "--processor.latency=1ms",
@@ -139,10 +139,10 @@ TEST_CASE("a node runs the flow, shuts down gracefully and leaves a consistent j
 
 TEST_CASE("after a crash the next start recovers every unfinished order") {
   temp_dir dir;
-  auto db_path = dir.path / "j.db";
+  auto db_path = dir.path() / "j.db";
   {
     node_process first{
-        dir.path,
+        dir.path(),
         "first",
         {"--journal.path=" + db_path.string(), "--source.interval=50ms", "--source.burst=4",
          "--source.invalid-share=0.2", "--processor.latency=200ms", "--shipper.latency=1ms",
@@ -161,7 +161,7 @@ TEST_CASE("after a crash the next start recovers every unfinished order") {
   CHECK(total >= 10);
   REQUIRE(left > 0);
   node_process second{
-      dir.path,
+      dir.path(),
       "second",
       {"--journal.path=" + db_path.string(), "--source.enabled=false", "--processor.latency=1ms",
        "--shipper.latency=1ms", "--shipper.retry-delay=10ms"}};
