@@ -59,8 +59,9 @@ void replace_worker(dispatcher_pointer self, size_t index, const caf::error& rea
   w.held = 0;
   ++w.restarts;
   w.handle = spawn_worker(self);
-  spdlog::warn("dispatcher {}: processor {} died ({}), restarted ({} restarts), {} orders re-queued",
-               st.region, index, caf::to_string(reason), w.restarts, orphans.size());
+  spdlog::warn(
+    "dispatcher {}: processor {} died ({}), restarted ({} restarts), {} orders re-queued",
+    st.region, index, caf::to_string(reason), w.restarts, orphans.size());
 }
 
 }  // namespace

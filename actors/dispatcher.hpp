@@ -12,7 +12,8 @@
 namespace ordernode {
 
 // Spawns one processor that reports to `owner`.
-using processor_factory = std::function<processor_actor(caf::actor_system&, dispatcher_actor owner)>;
+using processor_factory =
+  std::function<processor_actor(caf::actor_system&, dispatcher_actor owner)>;
 
 struct dispatcher_state {
   struct worker {

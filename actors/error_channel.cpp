@@ -3,7 +3,6 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-
 namespace ordernode {
 
 error_channel_actor::behavior_type error_channel(error_channel_actor::pointer self,
@@ -16,7 +15,7 @@ error_channel_actor::behavior_type error_channel(error_channel_actor::pointer se
         spdlog::error("{} error in {}: {}", x.type, x.stage, x.cause);
       } else {
         spdlog::warn("order {}: {} error in {}: {}", x.order_id, x.type, x.stage, x.cause);
-        auto state = x.stage == "validator"  ? order_state::rejected
+        auto state = x.stage == "validator"    ? order_state::rejected
                      : x.type == "dead_letter" ? order_state::dead_letter
                                                : order_state::failed;
         self->send(journal, order_event{x.order_id, state, x.stage, x.type + ": " + x.cause, x.at});

@@ -13,11 +13,11 @@ namespace {
 void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) {
   auto vip = x.item.vip;
   if (x.recoveries > entries.max_recoveries) {
-    send_for(self, vip, entries.errors,
-             error_report{x.item.id, "recovery", "dead_letter",
-                          "recovered " + std::to_string(x.recoveries - 1) +
-                            " times without finishing",
-                          now()});
+    send_for(
+      self, vip, entries.errors,
+      error_report{x.item.id, "recovery", "dead_letter",
+                   "recovered " + std::to_string(x.recoveries - 1) + " times without finishing",
+                   now()});
     return;
   }
   switch (x.state) {
@@ -41,8 +41,8 @@ void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) 
 
 }  // namespace
 
-intake_actor::behavior_type intake(intake_pointer self, journal_actor journal,
-                                   flow_entries entries, uint64_t max_in_flight) {
+intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, flow_entries entries,
+                                   uint64_t max_in_flight) {
   self->state.max_in_flight = max_in_flight;
   self->request(journal, caf::infinite, subscribe_atom::value, finished_listener{self})
     .then([](const totals&) {},

@@ -43,7 +43,7 @@ using intake_pointer = intake_actor::stateful_pointer<intake_state>;
 // order goes on to the validator only after the journal committed it; a duplicate id is
 // answered `duplicate` and goes nowhere. A submission answers with a response, or with a
 // batched admission note when it names a listener. `recover` re-queues every unfinished order.
-intake_actor::behavior_type intake(intake_pointer self, journal_actor journal,
-                                   flow_entries entries, uint64_t max_in_flight);
+intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, flow_entries entries,
+                                   uint64_t max_in_flight);
 
 }  // namespace ordernode

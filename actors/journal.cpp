@@ -19,8 +19,8 @@ void send_notes(journal_pointer self) {
   auto& notes = self->state.notes;
   std::vector<std::pair<caf::strong_actor_ptr, std::vector<admission_note>>> by_sender;
   for (auto& [sender, note] : notes) {
-    auto i = std::find_if(by_sender.begin(), by_sender.end(),
-                          [&](auto& x) { return x.first == sender; });
+    auto i =
+      std::find_if(by_sender.begin(), by_sender.end(), [&](auto& x) { return x.first == sender; });
     if (i == by_sender.end())
       i = by_sender.emplace(by_sender.end(), sender, std::vector<admission_note>{});
     i->second.push_back(std::move(note));

@@ -64,15 +64,15 @@ typename Inspector::result_type inspect(Inspector& f, notifier_stats& x) {
 
 // Runs one channel on a thread of its own. `flush` answers once the queue is empty.
 using channel_worker_actor =
-    caf::typed_actor<caf::reacts_to<notification>, caf::reacts_to<retry_atom, uint64_t>,
-                     caf::replies_to<flush_atom>::with<bool>>;
+  caf::typed_actor<caf::reacts_to<notification>, caf::reacts_to<retry_atom, uint64_t>,
+                   caf::replies_to<flush_atom>::with<bool>>;
 
 // Takes every error report and never blocks. `flush` sends the pending errors at once and
 // answers once every channel's queue is empty (delivered or given up).
 using notifier_actor =
-    caf::typed_actor<caf::reacts_to<error_report>, caf::reacts_to<digest_atom, uint64_t>,
-                     caf::replies_to<flush_atom>::with<bool>,
-                     caf::replies_to<stats_atom>::with<notifier_stats>>;
+  caf::typed_actor<caf::reacts_to<error_report>, caf::reacts_to<digest_atom, uint64_t>,
+                   caf::replies_to<flush_atom>::with<bool>,
+                   caf::replies_to<stats_atom>::with<notifier_stats>>;
 
 struct channel_worker_state {
   std::shared_ptr<notification_channel> channel;
@@ -100,13 +100,13 @@ caf::error check_notifier_options(const notifier_options& x);
 
 // The channels `x` turns on, in the order it names them.
 caf::expected<std::vector<std::shared_ptr<notification_channel>>> make_channels(
-    const notifier_options& x);
+  const notifier_options& x);
 
 // Delivers notifications in order; a failure is retried with backoff while new notifications
 // queue behind it, at most `queue_limit` of them. Run it detached: channels block.
 channel_worker_actor::behavior_type channel_worker(
-    channel_worker_actor::stateful_pointer<channel_worker_state> self,
-    std::shared_ptr<notification_channel> channel, notifier_options options);
+  channel_worker_actor::stateful_pointer<channel_worker_state> self,
+  std::shared_ptr<notification_channel> channel, notifier_options options);
 
 // Sends the first error of a quiet period after `grouping-delay`, then one digest per
 // `digest-window` while errors keep coming, to every channel's worker (detached, linked).

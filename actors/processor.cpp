@@ -15,7 +15,8 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
     [=](process_atom, order& x) {
       auto started = now();
       spdlog::info("Processing started for order {}", x.id);
-      send_for(self, x.vip, journal, order_event{x.id, order_state::processing, "processor", "", started});
+      send_for(self, x.vip, journal,
+               order_event{x.id, order_state::processing, "processor", "", started});
       auto delay = system->latency(x);
       if (delay.count() > 0)
         self->delayed_send(self, delay, finish_atom::value, std::move(x), started);
@@ -29,7 +30,8 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
         auto message = system->process(x);
         auto at = now();
         spdlog::info("{} in {:.1f} ms", message, (at - started) / 1e6);
-        send_for(self, vip, journal, order_event{id, order_state::processed, "processor", message, at});
+        send_for(self, vip, journal,
+                 order_event{id, order_state::processed, "processor", message, at});
         send_for(self, vip, shipper, ship_atom::value, std::move(x));
       } catch (const std::exception& ex) {
         send_for(self, vip, errors, error_report{id, "processor", "processing", ex.what(), now()});

@@ -18,17 +18,18 @@ caf::timespan retry_delay(const shipper_options& options, int32_t attempt) {
     delay = std::min(delay * std::pow(2.0, attempt - 1),
                      static_cast<double>(options.max_retry_delay.count()));
   if (options.jitter > 0)
-    delay *= std::uniform_real_distribution<double>{1 - options.jitter,
-                                                    1 + options.jitter}(thread_rng());
+    delay *=
+      std::uniform_real_distribution<double>{1 - options.jitter, 1 + options.jitter}(thread_rng());
   return caf::timespan{static_cast<caf::timespan::rep>(delay)};
 }
 
 shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_options options,
-                                     std::shared_ptr<shipping_system> system,
-                                     journal_actor journal, error_channel_actor errors) {
+                                     std::shared_ptr<shipping_system> system, journal_actor journal,
+                                     error_channel_actor errors) {
   auto attempt = [=](order& x, int32_t n) {
     auto detail = n == 1 ? std::string{} : "attempt " + std::to_string(n);
-    send_for(self, x.vip, journal, order_event{x.id, order_state::shipping, "shipper", detail, now()});
+    send_for(self, x.vip, journal,
+             order_event{x.id, order_state::shipping, "shipper", detail, now()});
     auto delay = system->latency(x);
     if (delay >= options.attempt_timeout)
       self->delayed_send(self, options.attempt_timeout, timeout_atom::value, std::move(x), n);
@@ -56,8 +57,9 @@ shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_option
       auto result = system->ship(x, n);
       if (result) {
         spdlog::info("Shipping succeeded for order {} (tracking {}, attempt {})", x.id, *result, n);
-        send_for(self, x.vip, journal,
-                 order_event{x.id, order_state::completed, "shipper", "tracking " + *result, now()});
+        send_for(
+          self, x.vip, journal,
+          order_event{x.id, order_state::completed, "shipper", "tracking " + *result, now()});
         return;
       }
       fail(x, n, describe(result.error()));

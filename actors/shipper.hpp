@@ -17,7 +17,7 @@ caf::timespan retry_delay(const shipper_options& options, int32_t attempt);
 // number. A failed attempt is retried up to `max-retries` times, `retry-delay` apart, while
 // other orders keep shipping; after the last one the order goes to the error channel.
 shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_options options,
-                                     std::shared_ptr<shipping_system> system,
-                                     journal_actor journal, error_channel_actor errors);
+                                     std::shared_ptr<shipping_system> system, journal_actor journal,
+                                     error_channel_actor errors);
 
 }  // namespace ordernode

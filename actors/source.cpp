@@ -65,9 +65,10 @@ source_actor::behavior_type source(source_pointer self, source_options options,
         auto x = make_mock_order(options, regions);
         ++self->state.generated;
         if (options.print)
-          std::printf("Order generated: id=%s product=\"%s\" quantity=%d region=%s customer=%s vip=%s\n",
-                      x.id.c_str(), x.product_name.c_str(), x.quantity, x.region.c_str(),
-                      x.customer.c_str(), x.vip ? "true" : "false");
+          std::printf(
+            "Order generated: id=%s product=\"%s\" quantity=%d region=%s customer=%s vip=%s\n",
+            x.id.c_str(), x.product_name.c_str(), x.quantity, x.region.c_str(), x.customer.c_str(),
+            x.vip ? "true" : "false");
         auto id = x.id;
         self->request(intake, caf::infinite, submit_atom::value, std::move(x))
           .then([](admission) {},

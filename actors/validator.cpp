@@ -27,11 +27,11 @@ std::optional<std::string> check_order(const order& x, const validation_options&
   if (x.product_name.size() > static_cast<size_t>(rules.max_name_length))
     return "product name is longer than " + std::to_string(rules.max_name_length) + " bytes";
   if (x.quantity < rules.min_quantity)
-    return "quantity " + std::to_string(x.quantity) + " is below " +
-           std::to_string(rules.min_quantity);
+    return "quantity " + std::to_string(x.quantity) + " is below "
+           + std::to_string(rules.min_quantity);
   if (x.quantity > rules.max_quantity)
-    return "quantity " + std::to_string(x.quantity) + " is above " +
-           std::to_string(rules.max_quantity);
+    return "quantity " + std::to_string(x.quantity) + " is above "
+           + std::to_string(rules.max_quantity);
   if (regions.count(x.region) == 0)
     return "unknown region '" + x.region + "'";
   return std::nullopt;
@@ -44,12 +44,14 @@ validator_actor::behavior_type validator(validator_actor::pointer self, validati
     [=](order& x) {
       if (auto reason = check_order(x, rules, regions)) {
         spdlog::info("Invalid order {}: {}", x.id, *reason);
-        send_for(self, x.vip, errors, error_report{x.id, "validator", "validation", *reason, now()});
+        send_for(self, x.vip, errors,
+                 error_report{x.id, "validator", "validation", *reason, now()});
         return;
       }
       spdlog::info("Valid order {} ({} x{}, region {}{})", x.id, x.product_name, x.quantity,
                    x.region, x.vip ? ", VIP" : "");
-      send_for(self, x.vip, journal, order_event{x.id, order_state::validated, "validator", "", now()});
+      send_for(self, x.vip, journal,
+               order_event{x.id, order_state::validated, "validator", "", now()});
       auto& dispatcher = regions.at(x.region);
       auto vip = x.vip;
       send_for(self, vip, dispatcher, process_atom::value, std::move(x));

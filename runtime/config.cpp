@@ -19,8 +19,8 @@ caf::error bad(const std::string& key, const std::string& why) {
 
 caf::error check_range(const std::string& key, double value, double lo, double hi) {
   if (value < lo || value > hi)
-    return bad(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                      ", got " + std::to_string(value));
+    return bad(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi)
+                      + ", got " + std::to_string(value));
   return caf::none;
 }
 
@@ -40,7 +40,8 @@ caf::error check_not_negative(const std::string& key, caf::timespan value) {
 
 node_config::node_config() {
   // CAF starts at least four workers; on a small machine they would crowd out the journal.
-  set("scheduler.max-threads", static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
+  set("scheduler.max-threads",
+      static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
   add_error_category(caf::atom("ordernode"), render_error);
   add_message_type<order>("ordernode::order");
   add_message_type<order_event>("ordernode::order_event");
@@ -89,7 +90,8 @@ node_config::node_config() {
     .add(shipper.jitter, "jitter", "random share by which a retry delay varies, 0 to 1")
     .add(shipper.fail_match, "fail-match", "products containing this fail their first attempts")
     .add(shipper.fail_first, "fail-first", "failing attempts of fail-match products")
-    .add(shipper.attempt_timeout, "attempt-timeout", "an attempt without an answer fails after this")
+    .add(shipper.attempt_timeout, "attempt-timeout",
+         "an attempt without an answer fails after this")
     .add(shipper.hang_match, "hang-match", "products containing this never get an answer")
     .add(shipper.ledger, "ledger", "file where the mock carrier records each shipment once");
   opt_group{custom_options_, "journal"}
@@ -174,8 +176,8 @@ caf::error node_config::check_file_keys() const {
       if (opt == nullptr)
         return bad(key, "unknown key");
       if (auto err = opt->check(value))
-        return bad(key, "expected a value of type " + std::string{opt->type_name().data(),
-                                                                  opt->type_name().size()});
+        return bad(key, "expected a value of type "
+                          + std::string{opt->type_name().data(), opt->type_name().size()});
     }
   }
   return caf::none;
@@ -228,8 +230,8 @@ caf::error node_config::check_values() const {
   if (auto err = check_not_negative("shipper.retry-delay", shipper.retry_delay))
     return err;
   if (shipper.backoff != "fixed" && shipper.backoff != "exponential")
-    return bad("shipper.backoff", "must be \"fixed\" or \"exponential\", got \"" +
-                                    shipper.backoff + "\"");
+    return bad("shipper.backoff",
+               "must be \"fixed\" or \"exponential\", got \"" + shipper.backoff + "\"");
   if (auto err = check_positive("shipper.max-retry-delay", shipper.max_retry_delay))
     return err;
   if (auto err = check_range("shipper.jitter", shipper.jitter, 0, 1))
@@ -243,8 +245,8 @@ caf::error node_config::check_values() const {
   if (journal.max_batch < 1 || journal.max_batch > 1000000)
     return check_range("journal.max-batch", journal.max_batch, 1, 1000000);
   if (journal.synchronous != "normal" && journal.synchronous != "full")
-    return bad("journal.synchronous", "must be \"normal\" or \"full\", got \"" +
-                                        journal.synchronous + "\"");
+    return bad("journal.synchronous",
+               "must be \"normal\" or \"full\", got \"" + journal.synchronous + "\"");
   if (auto err = check_notifier_options(notifier))
     return err;
   if (node.max_in_flight < 1)
@@ -257,15 +259,15 @@ caf::error node_config::check_values() const {
     return err;
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (levels.count(node.log_level) == 0)
-    return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \"" +
-                              node.log_level + "\"");
+    return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \""
+                              + node.log_level + "\"");
   return caf::none;
 }
 
 std::vector<region_route> node_config::routes() const {
-  auto default_workers = processor.workers > 0
-                           ? processor.workers
-                           : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+  auto default_workers =
+    processor.workers > 0 ? processor.workers
+                          : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<region_route> result;
   for (auto& entry : regions) {
     auto eq = entry.find('=');

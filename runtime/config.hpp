@@ -20,8 +20,8 @@ struct source_options {
   double vip_share = 0.1;
   double invalid_share = 0.05;
   bool print = true;
-  std::vector<std::string> products{"keyboard", "mouse", "monitor", "laptop", "headset",
-                                    "webcam", "dock", "cable"};
+  std::vector<std::string> products{"keyboard", "mouse",  "monitor", "laptop",
+                                    "headset",  "webcam", "dock",    "cable"};
   std::vector<std::string> customers{"alice", "bob", "carol", "dave", "erin", "frank"};
 };
 
@@ -56,7 +56,7 @@ struct shipper_options {
   std::string fail_match;
   int32_t fail_first = 0;
   std::string hang_match;  // Products containing this never get an answer from the mock.
-  std::string ledger;  // The mock carrier's record of shipments, one line per order.
+  std::string ledger;      // The mock carrier's record of shipments, one line per order.
 };
 
 struct journal_options {

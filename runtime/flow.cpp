@@ -32,9 +32,9 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
   auto channels = make_channels(cfg.notifier);
   if (!channels)
     spdlog::error("notifications are off: {}", describe(channels.error()));
-  f.notifier = sys.spawn(notifier, cfg.notifier,
-                         channels ? std::move(*channels)
-                                  : std::vector<std::shared_ptr<notification_channel>>{});
+  f.notifier = sys.spawn(
+    notifier, cfg.notifier,
+    channels ? std::move(*channels) : std::vector<std::shared_ptr<notification_channel>>{});
   f.errors = sys.spawn(error_channel, f.journal, f.notifier);
   f.aggregator = sys.spawn(aggregator, f.journal, cfg.node.report_interval);
   f.shipper = sys.spawn(shipper, cfg.shipper, ext.shipping, f.journal, f.errors);
@@ -45,14 +45,14 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
   std::vector<std::string> regions;
   for (auto& route : cfg.routes()) {
     regions.push_back(route.name);
-    f.dispatchers[route.name] = sys.spawn(dispatcher, route.name, route.workers,
-                                          cfg.processor.max_in_flight, make_processor);
+    f.dispatchers[route.name] =
+      sys.spawn(dispatcher, route.name, route.workers, cfg.processor.max_in_flight, make_processor);
   }
   f.validator = sys.spawn(validator, cfg.validation, f.dispatchers, f.journal, f.errors);
-  f.intake = sys.spawn(intake, f.journal,
-                       flow_entries{f.validator, f.dispatchers, f.shipper, f.errors,
-                                    cfg.node.max_recoveries},
-                       static_cast<uint64_t>(cfg.node.max_in_flight));
+  f.intake = sys.spawn(
+    intake, f.journal,
+    flow_entries{f.validator, f.dispatchers, f.shipper, f.errors, cfg.node.max_recoveries},
+    static_cast<uint64_t>(cfg.node.max_in_flight));
   if (cfg.source.enabled)
     f.source = sys.spawn(source, cfg.source, regions, f.intake);
   return f;

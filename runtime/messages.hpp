@@ -112,8 +112,8 @@ typename Inspector::result_type inspect(Inspector& f, totals& x) {
 }
 
 inline bool operator==(const region_totals& x, const region_totals& y) {
-  return x.completed == y.completed && x.quantity == y.quantity && x.failed == y.failed &&
-         x.rejected == y.rejected;
+  return x.completed == y.completed && x.quantity == y.quantity && x.failed == y.failed
+         && x.rejected == y.rejected;
 }
 
 // Whether an order was newly recorded or already known (at-least-once delivery).

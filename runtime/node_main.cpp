@@ -52,8 +52,9 @@ void drain(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
   if (left > 0)
     spdlog::warn("shutdown deadline passed with {} orders in flight; they resume on restart", left);
   self->request(f.journal, std::chrono::seconds(5), flush_atom::value)
-    .receive([](bool) {},
-             [](caf::error& err) { spdlog::error("final journal flush failed: {}", describe(err)); });
+    .receive(
+      [](bool) {},
+      [](caf::error& err) { spdlog::error("final journal flush failed: {}", describe(err)); });
 }
 
 }  // namespace
@@ -104,10 +105,11 @@ int main(int argc, char** argv) {
     {
       caf::scoped_actor self{sys};
       self->request(f.intake, caf::infinite, recover_atom::value)
-        .receive([](uint64_t) {}, [&](caf::error& err) {
-          spdlog::critical("recovery failed: {}", describe(err));
-          journal_down = true;
-        });
+        .receive([](uint64_t) {},
+                 [&](caf::error& err) {
+                   spdlog::critical("recovery failed: {}", describe(err));
+                   journal_down = true;
+                 });
     }
     std::string regions;
     for (auto& route : cfg.routes())

@@ -7,8 +7,8 @@ namespace ordernode {
 namespace {
 
 const std::array<std::string, 9> names = {
-  "received", "validated", "processing", "processed", "shipping",
-  "completed", "rejected", "failed", "dead_letter",
+  "received",  "validated", "processing", "processed",   "shipping",
+  "completed", "rejected",  "failed",     "dead_letter",
 };
 
 }  // namespace

@@ -5,8 +5,6 @@
 #include <optional>
 #include <string>
 
-
-
 namespace ordernode {
 
 enum class order_state : uint8_t {

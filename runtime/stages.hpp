@@ -37,52 +37,46 @@ using admitted_atom = caf::atom_constant<caf::atom("admitted")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
-using admission_listener = caf::typed_actor<
-  caf::reacts_to<admitted_atom, std::vector<admission_note>>>;
+using admission_listener =
+  caf::typed_actor<caf::reacts_to<admitted_atom, std::vector<admission_note>>>;
 
 // Receives the orders that reached a final state, in committed batches.
-using finished_listener = caf::typed_actor<
-  caf::reacts_to<finished_atom, std::vector<finished_order>>>;
+using finished_listener =
+  caf::typed_actor<caf::reacts_to<finished_atom, std::vector<finished_order>>>;
 
 // Owns the durable record of every order; answers appends only after the commit, either as a
 // response (`append`) or as a batched admission note to the sender (`admit`).
-using journal_actor = caf::typed_actor<
-  caf::replies_to<append_atom, order>::with<admission>,
-  caf::reacts_to<admit_atom, order>,
-  caf::reacts_to<order_event>,
-  caf::reacts_to<error_report>,
-  caf::replies_to<flush_atom>::with<bool>,
-  caf::replies_to<unfinished_atom>::with<std::vector<stored_order>>,
-  caf::replies_to<totals_atom>::with<totals>,
-  caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
-  caf::reacts_to<tick_atom>>;
+using journal_actor =
+  caf::typed_actor<caf::replies_to<append_atom, order>::with<admission>,
+                   caf::reacts_to<admit_atom, order>, caf::reacts_to<order_event>,
+                   caf::reacts_to<error_report>, caf::replies_to<flush_atom>::with<bool>,
+                   caf::replies_to<unfinished_atom>::with<std::vector<stored_order>>,
+                   caf::replies_to<totals_atom>::with<totals>,
+                   caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
+                   caf::reacts_to<tick_atom>>;
 
 // Logs and records every error; errors about an order end it as rejected or failed.
 using error_channel_actor = caf::typed_actor<caf::reacts_to<error_report>>;
 
 // Keeps the totals of finished orders and publishes them.
-using aggregator_actor = finished_listener::extend<
-  caf::replies_to<totals_atom>::with<totals>,
-  caf::reacts_to<subscribe_atom, caf::actor>,
-  caf::reacts_to<report_atom>>;
+using aggregator_actor = finished_listener::extend<caf::replies_to<totals_atom>::with<totals>,
+                                                   caf::reacts_to<subscribe_atom, caf::actor>,
+                                                   caf::reacts_to<report_atom>>;
 
 // Ships processed orders, retrying failed attempts with delayed messages.
-using shipper_actor = caf::typed_actor<
-  caf::reacts_to<ship_atom, order>,
-  caf::reacts_to<retry_atom, order, int32_t>,
-  caf::reacts_to<finish_atom, order, int32_t>,
-  caf::reacts_to<timeout_atom, order, int32_t>>;
+using shipper_actor =
+  caf::typed_actor<caf::reacts_to<ship_atom, order>, caf::reacts_to<retry_atom, order, int32_t>,
+                   caf::reacts_to<finish_atom, order, int32_t>,
+                   caf::reacts_to<timeout_atom, order, int32_t>>;
 
 // Hands an order to the external processing system and on to the shipper.
-using processor_actor = caf::typed_actor<
-  caf::reacts_to<process_atom, order>,
-  caf::reacts_to<finish_atom, order, timestamp>>;
+using processor_actor = caf::typed_actor<caf::reacts_to<process_atom, order>,
+                                         caf::reacts_to<finish_atom, order, timestamp>>;
 
 // Queues the orders of one region, VIP first, and bounds what each processor holds.
-using dispatcher_actor = caf::typed_actor<
-  caf::reacts_to<process_atom, order>,
-  caf::reacts_to<done_atom, std::string>,
-  caf::replies_to<in_flight_atom>::with<uint64_t>>;
+using dispatcher_actor =
+  caf::typed_actor<caf::reacts_to<process_atom, order>, caf::reacts_to<done_atom, std::string>,
+                   caf::replies_to<in_flight_atom>::with<uint64_t>>;
 
 // Checks each order and routes the valid ones to their region's dispatcher.
 using validator_actor = caf::typed_actor<caf::reacts_to<order>>;
@@ -91,13 +85,10 @@ using validator_actor = caf::typed_actor<caf::reacts_to<order>>;
 using intake_actor = finished_listener::extend_with<admission_listener>::extend<
   caf::replies_to<submit_atom, order>::with<admission>,
   caf::reacts_to<submit_atom, order, admission_listener>,
-  caf::replies_to<recover_atom>::with<uint64_t>,
-  caf::replies_to<in_flight_atom>::with<uint64_t>>;
+  caf::replies_to<recover_atom>::with<uint64_t>, caf::replies_to<in_flight_atom>::with<uint64_t>>;
 
 // Generates mock orders on a timer.
-using source_actor = caf::typed_actor<
-  caf::reacts_to<tick_atom>,
-  caf::reacts_to<pause_atom>,
-  caf::reacts_to<resume_atom>>;
+using source_actor = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<pause_atom>,
+                                      caf::reacts_to<resume_atom>>;
 
 }  // namespace ordernode

@@ -12,7 +12,7 @@ namespace ordernode::test {
 
 // A fresh directory under the system's temporary directory, removed with everything in it.
 class temp_dir {
- public:
+public:
   temp_dir() {
     auto pattern = (std::filesystem::temp_directory_path() / "ordernode-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr)
@@ -28,20 +28,25 @@ class temp_dir {
     std::filesystem::remove_all(path_, ec);
   }
 
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& path() const {
+    return path_;
+  }
 
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string file(const std::string& name) const {
+    return (path_ / name).string();
+  }
 
   // Writes `content` to `name` and returns the file's path.
   std::string write(const std::string& name, const std::string& content) const {
     auto result = file(name);
     std::ofstream out{result, std::ios::binary | std::ios::trunc};
     out << content;
-    if (!out) throw std::runtime_error("cannot write " + result);
+    if (!out)
+      throw std::runtime_error("cannot write " + result);
     return result;
   }
 
- private:
+private:
   std::filesystem::path path_;
 };
 

@@ -9,15 +9,15 @@ namespace {
 
 class mock_processing : public processing_system {
 public:
-  explicit mock_processing(const processor_options& options) : options_(options) {
-  }
+  explicit mock_processing(const processor_options& options) : options_(options) {}
 
   caf::timespan latency(const order&) override {
     return options_.latency;
   }
 
   std::string process(const order& x) override {
-    if (!options_.fail_match.empty() && x.product_name.find(options_.fail_match) != std::string::npos)
+    if (!options_.fail_match.empty()
+        && x.product_name.find(options_.fail_match) != std::string::npos)
       throw std::runtime_error("processing system refuses product '" + x.product_name + "'");
     if (chance(options_.failure_rate))
       throw std::runtime_error("processing system failed (simulated)");

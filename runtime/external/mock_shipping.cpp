@@ -23,7 +23,8 @@ public:
   }
 
   caf::timespan latency(const order& x) override {
-    if (!options_.hang_match.empty() && x.product_name.find(options_.hang_match) != std::string::npos)
+    if (!options_.hang_match.empty()
+        && x.product_name.find(options_.hang_match) != std::string::npos)
       return std::chrono::hours(24 * 365);
     return options_.latency;
   }

@@ -12,7 +12,8 @@ namespace {
 // Subjects are one header line: no line breaks or other control characters.
 std::string one_line(std::string x) {
   for (auto& c : x)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = ' ';
   return x;
 }
 
@@ -21,9 +22,11 @@ std::string order_of(const error_report& x) {
 }
 
 std::map<std::string, uint64_t> counts_of(const notification& x) {
-  if (!x.counts.empty()) return x.counts;
+  if (!x.counts.empty())
+    return x.counts;
   std::map<std::string, uint64_t> result;
-  for (auto& e : x.errors) ++result[e.type];
+  for (auto& e : x.errors)
+    ++result[e.type];
   return result;
 }
 
@@ -40,29 +43,35 @@ std::vector<std::pair<std::string, uint64_t>> ranked(const notification& x) {
 
 void notification::add(error_report x, size_t max_listed) {
   ++counts[x.type];
-  if (errors.size() < max_listed) errors.push_back(std::move(x));
+  if (errors.size() < max_listed)
+    errors.push_back(std::move(x));
 }
 
 uint64_t notification::total() const {
-  if (counts.empty()) return errors.size();
+  if (counts.empty())
+    return errors.size();
   uint64_t result = 0;
-  for (auto& [type, n] : counts) result += n;
+  for (auto& [type, n] : counts)
+    result += n;
   return result;
 }
 
 std::string notification::subject() const {
   auto n = total();
-  if (n == 0) return "[ordernode] no errors";
+  if (n == 0)
+    return "[ordernode] no errors";
   if (n == 1 && errors.size() == 1) {
     auto& e = errors.front();
-    if (e.order_id.empty()) return one_line("[ordernode] " + e.type + " error in " + e.stage);
+    if (e.order_id.empty())
+      return one_line("[ordernode] " + e.type + " error in " + e.stage);
     return one_line("[ordernode] " + e.type + " error, order " + e.order_id + " (" + e.stage + ")");
   }
   constexpr size_t max_types = 4;
   auto types = ranked(*this);
   std::string result = "[ordernode] " + std::to_string(n) + " errors: ";
   for (size_t i = 0; i < types.size() && i < max_types; ++i) {
-    if (i > 0) result += ", ";
+    if (i > 0)
+      result += ", ";
     result += std::to_string(types[i].second) + " " + types[i].first;
   }
   if (types.size() > max_types)
@@ -82,17 +91,18 @@ std::string notification::body() const {
     result += "Cause: " + e.cause + "\n";
     return result;
   }
-  result += std::to_string(n) + " errors between " + iso8601(window_start) + " and " +
-            iso8601(window_end) + ":\n";
+  result += std::to_string(n) + " errors between " + iso8601(window_start) + " and "
+            + iso8601(window_end) + ":\n";
   for (auto& [type, count] : ranked(*this))
     result += "  " + std::to_string(count) + " " + type + "\n";
-  if (errors.empty()) return result;
+  if (errors.empty())
+    return result;
   result += "\n";
   result += errors.size() < n ? "The first " + std::to_string(errors.size()) + ":\n"
                               : std::string{"All of them:\n"};
   for (auto& e : errors)
-    result += "- order " + order_of(e) + ", " + e.type + " error at " + iso8601(e.at) + " in " +
-              e.stage + ": " + e.cause + "\n";
+    result += "- order " + order_of(e) + ", " + e.type + " error at " + iso8601(e.at) + " in "
+              + e.stage + ": " + e.cause + "\n";
   if (errors.size() < n)
     result += "... and " + std::to_string(n - errors.size()) + " more, not listed.\n";
   return result;

@@ -29,7 +29,9 @@ struct notification {
   // Errors in the window, listed or not.
   uint64_t total() const;
 
-  bool empty() const { return total() == 0; }
+  bool empty() const {
+    return total() == 0;
+  }
 
   // "[ordernode] shipping error, order o-17 (shipper)" or
   // "[ordernode] 1000 errors: 990 shipping, 10 validation".
@@ -47,7 +49,7 @@ typename Inspector::result_type inspect(Inspector& f, notification& x) {
 
 // Delivers notifications to people: by mail, chat, SMS or a file.
 class notification_channel {
- public:
+public:
   virtual ~notification_channel() = default;
 
   // "smtp", "slack", "sms", "mock", ...

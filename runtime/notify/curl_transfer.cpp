@@ -19,7 +19,7 @@ void global_init() {
 }
 
 class easy_handle {
- public:
+public:
   easy_handle() {
     global_init();
     hdl_ = curl_easy_init();
@@ -30,11 +30,15 @@ class easy_handle {
   easy_handle& operator=(const easy_handle&) = delete;
 
   ~easy_handle() {
-    if (hdl_ != nullptr) curl_easy_cleanup(hdl_);
-    if (list_ != nullptr) curl_slist_free_all(list_);
+    if (hdl_ != nullptr)
+      curl_easy_cleanup(hdl_);
+    if (list_ != nullptr)
+      curl_slist_free_all(list_);
   }
 
-  CURL* get() const { return hdl_; }
+  CURL* get() const {
+    return hdl_;
+  }
 
   // Adds to the one string list this transfer uses (headers or recipients).
   curl_slist* append(const std::string& x) {
@@ -62,7 +66,7 @@ class easy_handle {
     return code;
   }
 
- private:
+private:
   static long millis(caf::timespan x) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
     return static_cast<long>(std::max<decltype(ms)>(ms, 1));
@@ -100,7 +104,8 @@ size_t read_upload(char* buf, size_t size, size_t n, void* user) {
 
 std::string one_line(std::string x) {
   for (auto& c : x)
-    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+    if (c == '\r' || c == '\n' || c == '\t')
+      c = ' ';
   return x;
 }
 
@@ -108,20 +113,23 @@ std::string one_line(std::string x) {
 
 std::string redacted(const std::string& url) {
   auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return "(invalid URL)";
+  if (scheme_end == std::string::npos)
+    return "(invalid URL)";
   auto host_begin = scheme_end + 3;
   auto host_end = url.find_first_of("/?#", host_begin);
   auto authority = url.substr(
-      host_begin, host_end == std::string::npos ? std::string::npos : host_end - host_begin);
+    host_begin, host_end == std::string::npos ? std::string::npos : host_end - host_begin);
   auto at = authority.rfind('@');
-  if (at != std::string::npos) authority.erase(0, at + 1);
+  if (at != std::string::npos)
+    authority.erase(0, at + 1);
   return url.substr(0, host_begin) + authority;
 }
 
 caf::error post_json(const std::string& channel, const std::string& url, const std::string& json,
                      const transfer_timeouts& timeouts) {
   easy_handle curl;
-  if (curl.get() == nullptr) return fail(channel, "cannot initialize libcurl");
+  if (curl.get() == nullptr)
+    return fail(channel, "cannot initialize libcurl");
   curl.prepare(url, "http,https", timeouts);
   curl.append("Content-Type: application/json");
   auto* headers = curl.append("Expect:");
@@ -136,7 +144,8 @@ caf::error post_json(const std::string& channel, const std::string& url, const s
   auto code = curl.response_code();
   if (code < 200 || code > 299) {
     auto what = "HTTP " + std::to_string(code) + " from " + redacted(url);
-    if (!response.empty()) what += ": " + one_line(response);
+    if (!response.empty())
+      what += ": " + one_line(response);
     return fail(channel, what);
   }
   return caf::none;
@@ -146,10 +155,12 @@ caf::error send_mail(const std::string& channel, const std::string& url, const s
                      const std::vector<std::string>& to, const std::string& message,
                      const transfer_timeouts& timeouts) {
   easy_handle curl;
-  if (curl.get() == nullptr) return fail(channel, "cannot initialize libcurl");
+  if (curl.get() == nullptr)
+    return fail(channel, "cannot initialize libcurl");
   curl.prepare(url, "smtp,smtps", timeouts);
   curl_slist* recipients = nullptr;
-  for (auto& x : to) recipients = curl.append("<" + x + ">");
+  for (auto& x : to)
+    recipients = curl.append("<" + x + ">");
   upload in{&message, 0};
   auto sender = "<" + from + ">";
   curl_easy_setopt(curl.get(), CURLOPT_MAIL_FROM, sender.c_str());

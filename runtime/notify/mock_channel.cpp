@@ -15,12 +15,15 @@ namespace ordernode {
 
 mock_channel::mock_channel(std::string path) : path_(std::move(path)) {}
 
-std::string mock_channel::name() const { return "mock"; }
+std::string mock_channel::name() const {
+  return "mock";
+}
 
 caf::error mock_channel::send(const notification& x) {
   if (!path_.empty()) {
     std::ofstream out{path_, std::ios::app};
-    if (out) out << json_line(x) << '\n' << std::flush;
+    if (out)
+      out << json_line(x) << '\n' << std::flush;
     if (!out)
       return caf::make_error(caf::sec::runtime_error,
                              "mock: cannot append to " + path_ + ": " + std::strerror(errno));

@@ -8,7 +8,7 @@
 namespace ordernode {
 
 class mock_channel : public notification_channel {
- public:
+public:
   // An empty `path` only logs.
   explicit mock_channel(std::string path);
 
@@ -19,7 +19,7 @@ class mock_channel : public notification_channel {
   // The line appended for `x`, without its line end.
   static std::string json_line(const notification& x);
 
- private:
+private:
   std::string path_;
 };
 

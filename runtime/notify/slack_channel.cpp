@@ -35,7 +35,9 @@ std::string escaped(const std::string& x) {
 slack_channel::slack_channel(slack_options options, transfer_timeouts timeouts)
     : options_(std::move(options)), timeouts_(timeouts) {}
 
-std::string slack_channel::name() const { return "slack"; }
+std::string slack_channel::name() const {
+  return "slack";
+}
 
 caf::error slack_channel::send(const notification& x) {
   return post_json(name(), options_.url, payload(x), timeouts_);

@@ -13,7 +13,7 @@ struct slack_options {
 };
 
 class slack_channel : public notification_channel {
- public:
+public:
   explicit slack_channel(slack_options options, transfer_timeouts timeouts = {});
 
   std::string name() const override;
@@ -23,7 +23,7 @@ class slack_channel : public notification_channel {
   // The JSON document posted for `x`.
   std::string payload(const notification& x) const;
 
- private:
+private:
   slack_options options_;
   transfer_timeouts timeouts_;
 };

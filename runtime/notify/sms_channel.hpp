@@ -16,7 +16,7 @@ struct sms_options {
 };
 
 class sms_channel : public notification_channel {
- public:
+public:
   explicit sms_channel(sms_options options, transfer_timeouts timeouts = {});
 
   std::string name() const override;
@@ -26,7 +26,7 @@ class sms_channel : public notification_channel {
   // The JSON document posted for `x`.
   std::string payload(const notification& x) const;
 
- private:
+private:
   sms_options options_;
   transfer_timeouts timeouts_;
 };

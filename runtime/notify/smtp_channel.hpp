@@ -16,7 +16,7 @@ struct smtp_options {
 };
 
 class smtp_channel : public notification_channel {
- public:
+public:
   explicit smtp_channel(smtp_options options, transfer_timeouts timeouts = {});
 
   std::string name() const override;
@@ -26,7 +26,7 @@ class smtp_channel : public notification_channel {
   // The mail for `x` as it goes over the wire: headers, blank line, body, CRLF line ends.
   std::string compose(const notification& x, timestamp date) const;
 
- private:
+private:
   smtp_options options_;
   transfer_timeouts timeouts_;
 };

@@ -15,7 +15,8 @@ std::string iso8601(timestamp ns) {
   }
   auto t = static_cast<std::time_t>(secs);
   std::tm utc{};
-  if (gmtime_r(&t, &utc) == nullptr) return std::to_string(ns) + "ns";
+  if (gmtime_r(&t, &utc) == nullptr)
+    return std::to_string(ns) + "ns";
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,

@@ -73,8 +73,7 @@ constexpr const char* final_states = "('completed', 'rejected', 'failed', 'dead_
 class checkpointer {
 public:
   checkpointer(const std::string& path, int busy_timeout_ms)
-    : db_(path, SQLite::OPEN_READWRITE, busy_timeout_ms), thread_([this] { run(); }) {
-  }
+      : db_(path, SQLite::OPEN_READWRITE, busy_timeout_ms), thread_([this] { run(); }) {}
 
   ~checkpointer() {
     {
@@ -108,7 +107,7 @@ private:
 class sqlite_store : public order_store {
 public:
   explicit sqlite_store(const sqlite_options& options)
-    : db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, options.busy_timeout_ms) {
+      : db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, options.busy_timeout_ms) {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec(options.fsync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     db_.exec("PRAGMA cache_size=-65536");
@@ -215,8 +214,8 @@ public:
       SQLite::Statement q(db_,
                           std::string{"SELECT seq, id, product_name, quantity, region, customer, "
                                       "vip, created_at, state, recoveries FROM orders "
-                                      "WHERE state NOT IN "} +
-                            final_states + " ORDER BY vip DESC, seq");
+                                      "WHERE state NOT IN "}
+                            + final_states + " ORDER BY vip DESC, seq");
       std::vector<stored_entry> result;
       while (q.executeStep()) {
         stored_entry x;
@@ -228,7 +227,8 @@ public:
         x.item.item.customer = q.getColumn(5).getString();
         x.item.item.vip = q.getColumn(6).getInt() != 0;
         x.item.item.created_at = q.getColumn(7).getInt64();
-        x.item.state = parse_order_state(q.getColumn(8).getString()).value_or(order_state::received);
+        x.item.state =
+          parse_order_state(q.getColumn(8).getString()).value_or(order_state::received);
         x.item.recoveries = q.getColumn(9).getInt();
         result.push_back(std::move(x));
       }
@@ -316,9 +316,9 @@ private:
     q.executeStep();
     auto version = q.getColumn(0).getInt();
     if (version > sqlite_schema_version)
-      throw std::runtime_error("journal schema version " + std::to_string(version) +
-                               " is newer than this build's " +
-                               std::to_string(sqlite_schema_version));
+      throw std::runtime_error("journal schema version " + std::to_string(version)
+                               + " is newer than this build's "
+                               + std::to_string(sqlite_schema_version));
     if (version < sqlite_schema_version) {
       SQLite::Statement ins(db_, "INSERT INTO schema_version(version, applied_at) VALUES(?, ?)");
       ins.bind(1, sqlite_schema_version);

@@ -49,12 +49,12 @@ totals journal_totals() {
 
 TEST_CASE("add_finished counts each final state per region and overall, not dead letters") {
   totals x;
-  add_finished(x, {finished("a", "eu", 3, order_state::completed),
-                   finished("b", "us", 4, order_state::completed),
-                   finished("c", "eu", 5, order_state::completed),
-                   finished("d", "eu", 9, order_state::rejected),
-                   finished("e", "us", 2, order_state::failed),
-                   finished("f", "us", 2, order_state::dead_letter)});
+  add_finished(
+    x,
+    {finished("a", "eu", 3, order_state::completed), finished("b", "us", 4, order_state::completed),
+     finished("c", "eu", 5, order_state::completed), finished("d", "eu", 9, order_state::rejected),
+     finished("e", "us", 2, order_state::failed),
+     finished("f", "us", 2, order_state::dead_letter)});
   CHECK(x.all == region_totals{3, 12, 1, 1});
   CHECK(x.by_region.size() == 2);
   CHECK(x.by_region["eu"] == region_totals{2, 8, 0, 1});
@@ -112,8 +112,8 @@ TEST_CASE_FIXTURE(aggregator_fixture, "the totals are logged every report interv
              std::vector<finished_order>{finished("a", "us", 5, order_state::completed)});
   wait_for_completed(uut, 3);
   auto expected = std::string{
-      "Totals: 3 orders processed, quantity 12, 1 failed, 0 rejected | eu: 2 orders, quantity 7 | "
-      "us: 1 orders, quantity 5"};
+    "Totals: 3 orders processed, quantity 12, 1 failed, 0 rejected | eu: 2 orders, quantity 7 | "
+    "us: 1 orders, quantity 5"};
   auto deadline = std::chrono::steady_clock::now() + default_timeout;
   size_t reports = 0;
   while (reports < 2 && std::chrono::steady_clock::now() < deadline) {

@@ -9,7 +9,9 @@ using namespace ordernode::test;
 
 namespace {
 
-stored_order stored(order x, order_state state) { return stored_order{std::move(x), state, 0}; }
+stored_order stored(order x, order_state state) {
+  return stored_order{std::move(x), state, 0};
+}
 
 std::vector<finished_order> finished(std::vector<std::string> ids) {
   std::vector<finished_order> result;
@@ -42,7 +44,9 @@ struct intake_fixture : fixture {
     return msg.get_as<order>(1).id;
   }
 
-  uint64_t in_flight(const intake_actor& uut) { return ask<uint64_t>(uut, in_flight_atom::value); }
+  uint64_t in_flight(const intake_actor& uut) {
+    return ask<uint64_t>(uut, in_flight_atom::value);
+  }
 
   admission submit(const intake_actor& uut, const order& x) {
     return ask<admission>(uut, submit_atom::value, x);
@@ -126,12 +130,12 @@ TEST_CASE_FIXTURE(intake_fixture, "a submission naming a listener is answered wi
 TEST_CASE_FIXTURE(intake_fixture, "recover routes every stored order by its state") {
   journal_script script;
   script.unfinished = {
-      stored(make_order("r", "mouse", 1, "eu", true), order_state::received),
-      stored(make_order("v", "mouse", 1, "eu"), order_state::validated),
-      stored(make_order("p", "mouse", 1, "us"), order_state::processing),
-      stored(make_order("x", "mouse", 1, "us"), order_state::processed),
-      stored(make_order("s", "mouse", 1, "eu"), order_state::shipping),
-      stored(make_order("m", "mouse", 1, "mars"), order_state::processing),
+    stored(make_order("r", "mouse", 1, "eu", true), order_state::received),
+    stored(make_order("v", "mouse", 1, "eu"), order_state::validated),
+    stored(make_order("p", "mouse", 1, "us"), order_state::processing),
+    stored(make_order("x", "mouse", 1, "us"), order_state::processed),
+    stored(make_order("s", "mouse", 1, "eu"), order_state::shipping),
+    stored(make_order("m", "mouse", 1, "mars"), order_state::processing),
   };
   auto uut = start(10, script);
   CHECK(ask<uint64_t>(uut, recover_atom::value) == 6);

@@ -30,14 +30,17 @@ struct journal_fixture : fixture {
     return track(sys.spawn<caf::detached>(journal, shared, max_batch));
   }
 
-  void flush(const journal_actor& uut) { CHECK(ask<bool>(uut, flush_atom::value)); }
+  void flush(const journal_actor& uut) {
+    CHECK(ask<bool>(uut, flush_atom::value));
+  }
 
   // Read through a connection of its own, as another process would.
   std::optional<std::string> state_in_db(const std::string& id) {
     SQLite::Database db{db_path, SQLite::OPEN_READONLY};
     SQLite::Statement q{db, "SELECT state FROM orders WHERE id = ?"};
     q.bind(1, id);
-    if (!q.executeStep()) return std::nullopt;
+    if (!q.executeStep())
+      return std::nullopt;
     return q.getColumn(0).getString();
   }
 
@@ -48,7 +51,8 @@ struct journal_fixture : fixture {
                         "WHERE o.id = ? ORDER BY e.rowid"};
     q.bind(1, id);
     std::vector<std::string> result;
-    while (q.executeStep()) result.push_back(q.getColumn(0).getString());
+    while (q.executeStep())
+      result.push_back(q.getColumn(0).getString());
     return result;
   }
 
@@ -73,20 +77,22 @@ using s = order_state;
 TEST_CASE_FIXTURE(journal_fixture, "an append is answered only once its row is committed") {
   auto uut = start(8);
   std::vector<order> xs;
-  for (int i = 0; i < 40; ++i) xs.push_back(make_order("order-" + std::to_string(i), "mouse", i));
+  for (int i = 0; i < 40; ++i)
+    xs.push_back(make_order("order-" + std::to_string(i), "mouse", i));
   using handle_type = decltype(self->request(uut, default_timeout, append_atom::value, xs[0]));
   std::vector<handle_type> pending;
-  for (auto& x : xs) pending.push_back(self->request(uut, default_timeout, append_atom::value, x));
+  for (auto& x : xs)
+    pending.push_back(self->request(uut, default_timeout, append_atom::value, x));
   for (size_t i = 0; i < xs.size(); ++i) {
     CAPTURE(xs[i].id);
     std::optional<admission> answer;
     std::optional<std::string> state;
     pending[i].receive(
-        [&](admission x) {
-          answer = x;
-          state = state_in_db(xs[i].id);
-        },
-        [&](caf::error& err) { FAIL_CHECK(describe(err)); });
+      [&](admission x) {
+        answer = x;
+        state = state_in_db(xs[i].id);
+      },
+      [&](caf::error& err) { FAIL_CHECK(describe(err)); });
     CHECK(answer == admission::accepted);
     CHECK(state == "received");
   }
@@ -101,8 +107,9 @@ TEST_CASE_FIXTURE(journal_fixture, "state changes are committed in order") {
   move(uut, "a", {s::validated, s::processing, s::processing, s::processed, s::shipping});
   flush(uut);
   CHECK(state_in_db("a") == "shipping");
-  CHECK(events_in_db("a") == std::vector<std::string>{"received", "validated", "processing",
-                                                      "processing", "processed", "shipping"});
+  CHECK(events_in_db("a")
+        == std::vector<std::string>{"received", "validated", "processing", "processing",
+                                    "processed", "shipping"});
 }
 
 TEST_CASE_FIXTURE(journal_fixture, "a known id is answered duplicate") {
@@ -184,7 +191,8 @@ TEST_CASE_FIXTURE(journal_fixture, "error reports are recorded") {
   flush(uut);
   CHECK(count_in_db("SELECT COUNT(*) FROM errors") == 2);
   CHECK(count_in_db("SELECT COUNT(*) FROM errors WHERE order_id = 'e1' AND stage = 'validator' "
-                    "AND cause = 'product name is empty' AND at = 5") == 1);
+                    "AND cause = 'product name is empty' AND at = 5")
+        == 1);
 }
 
 TEST_CASE_FIXTURE(journal_fixture, "unfinished returns the orders found at start, once") {
@@ -219,7 +227,8 @@ TEST_CASE_FIXTURE(journal_fixture, "unfinished returns the orders found at start
 TEST_CASE_FIXTURE(journal_fixture, "an admit is answered with a note once committed") {
   auto uut = start();
   auto listener = spawn(admission_probe, sink());
-  for (auto id : {"h1", "h2", "h3"}) caf::send_as(listener, uut, admit_atom::value, make_order(id));
+  for (auto id : {"h1", "h2", "h3"})
+    caf::send_as(listener, uut, admit_atom::value, make_order(id));
   std::vector<admission_note> notes;
   while (notes.size() < 3) {
     auto batch = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
@@ -228,7 +237,8 @@ TEST_CASE_FIXTURE(journal_fixture, "an admit is answered with a note once commit
       notes.push_back(note);
     }
   }
-  for (auto& note : notes) CHECK(note.outcome == admission::accepted);
+  for (auto& note : notes)
+    CHECK(note.outcome == admission::accepted);
   caf::send_as(listener, uut, admit_atom::value, make_order("h2"));
   auto again = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
   REQUIRE(again.size() == 1);

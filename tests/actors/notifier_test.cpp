@@ -29,19 +29,22 @@ double seconds_since(clock_type::time_point t0) {
 
 // Records what it delivers; fails its first `fail_first` sends and blocks `delay` in each.
 class fake_channel : public notification_channel {
- public:
+public:
   explicit fake_channel(std::string name, int fail_first = 0,
                         caf::timespan delay = caf::timespan{0})
       : name_(std::move(name)), fail_first_(fail_first), delay_(delay) {}
 
-  std::string name() const override { return name_; }
+  std::string name() const override {
+    return name_;
+  }
 
   caf::error send(const notification& x) override {
     {
       std::lock_guard<std::mutex> guard{mtx_};
       attempts_.push_back(clock_type::now());
     }
-    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+    if (delay_.count() > 0)
+      std::this_thread::sleep_for(delay_);
     std::lock_guard<std::mutex> guard{mtx_};
     if (static_cast<int>(attempts_.size()) <= fail_first_)
       return caf::make_error(caf::sec::runtime_error, name_ + ": endpoint down");
@@ -71,7 +74,7 @@ class fake_channel : public notification_channel {
     return attempts_;
   }
 
- private:
+private:
   std::string name_;
   int fail_first_;
   caf::timespan delay_;
@@ -83,7 +86,8 @@ class fake_channel : public notification_channel {
 
 uint64_t total_of(const std::vector<notification>& xs) {
   uint64_t result = 0;
-  for (auto& x : xs) result += x.total();
+  for (auto& x : xs)
+    result += x.total();
   return result;
 }
 
@@ -105,10 +109,13 @@ notifier_options fast_options() {
 }
 
 struct fixture {
-  fixture() : sys{cfg}, self{sys} { spdlog::set_level(spdlog::level::off); }
+  fixture() : sys{cfg}, self{sys} {
+    spdlog::set_level(spdlog::level::off);
+  }
 
   ~fixture() {
-    for (auto& x : spawned) caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    for (auto& x : spawned)
+      caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
   }
 
   notifier_actor start(notifier_options options,
@@ -121,8 +128,8 @@ struct fixture {
   notifier_stats stats(const notifier_actor& uut) {
     notifier_stats result;
     self->request(uut, 2s, stats_atom::value)
-        .receive([&](notifier_stats& x) { result = x; },
-                 [&](caf::error& err) { FAIL("stats failed: ", describe(err)); });
+      .receive([&](notifier_stats& x) { result = x; },
+               [&](caf::error& err) { FAIL("stats failed: ", describe(err)); });
     return result;
   }
 
@@ -225,7 +232,8 @@ TEST_CASE_FIXTURE(fixture, "a storm spread over several windows gives one digest
   CHECK(got.size() >= 2);
   CHECK(got.size() <= static_cast<size_t>(took / 0.2) + 3);
   CHECK(total_of(got) == 1000);
-  for (size_t i = 1; i < got.size(); ++i) CHECK(got[i - 1].window_end <= got[i].window_start);
+  for (size_t i = 1; i < got.size(); ++i)
+    CHECK(got[i - 1].window_end <= got[i].window_start);
 }
 
 TEST_CASE_FIXTURE(fixture, "the first error after a quiet period goes out at once") {
@@ -260,8 +268,10 @@ TEST_CASE_FIXTURE(fixture, "every channel gets every digest") {
   auto a = std::make_shared<fake_channel>("a");
   auto b = std::make_shared<fake_channel>("b");
   auto uut = start(fast_options(), {a, b});
-  for (int i = 0; i < 50; ++i) self->send(uut, report(i));
-  for (auto& ch : {a, b}) REQUIRE(ch->wait_for([](auto& xs) { return total_of(xs) >= 50; }, 5s));
+  for (int i = 0; i < 50; ++i)
+    self->send(uut, report(i));
+  for (auto& ch : {a, b})
+    REQUIRE(ch->wait_for([](auto& xs) { return total_of(xs) >= 50; }, 5s));
   CHECK(a->received().size() == b->received().size());
 }
 
@@ -304,7 +314,8 @@ TEST_CASE_FIXTURE(fixture, "a blocking channel delays neither the notifier nor o
   CHECK(seconds_since(t0) < 0.5);
   CHECK(slow->received().empty());
   // While the slow channel blocks, reports keep being taken and digests keep flowing.
-  for (int i = 2; i <= 100; ++i) self->send(uut, report(i));
+  for (int i = 2; i <= 100; ++i)
+    self->send(uut, report(i));
   auto t1 = clock_type::now();
   auto st = stats(uut);
   CHECK(seconds_since(t1) < 0.1);
@@ -328,8 +339,8 @@ TEST_CASE_FIXTURE(fixture, "a channel that falls behind drops its oldest notific
   }
   bool drained = false;
   self->request(worker, 5s, flush_atom::value)
-      .receive([&](bool x) { drained = x; },
-               [&](caf::error& err) { FAIL("flush failed: ", describe(err)); });
+    .receive([&](bool x) { drained = x; },
+             [&](caf::error& err) { FAIL("flush failed: ", describe(err)); });
   CHECK(drained);
   auto got = ch->received();
   REQUIRE(got.size() >= 2);
@@ -343,12 +354,13 @@ TEST_CASE_FIXTURE(fixture, "flush sends what is pending and waits for the channe
   auto options = fast_options();
   options.grouping_delay = 10s;
   auto uut = start(options, {ch});
-  for (int i = 0; i < 3; ++i) self->send(uut, report(i));
+  for (int i = 0; i < 3; ++i)
+    self->send(uut, report(i));
   auto t0 = clock_type::now();
   bool done = false;
   self->request(uut, 5s, flush_atom::value)
-      .receive([&](bool x) { done = x; },
-               [&](caf::error& err) { FAIL("flush failed: ", describe(err)); });
+    .receive([&](bool x) { done = x; },
+             [&](caf::error& err) { FAIL("flush failed: ", describe(err)); });
   CHECK(done);
   CHECK(seconds_since(t0) < 2.0);
   auto got = ch->received();

@@ -52,81 +52,81 @@ struct journal_probe_state {
 
 // Answers appends `accepted` for a new id and `duplicate` for a known one.
 inline journal_actor::behavior_type journal_probe(
-    journal_actor::stateful_pointer<journal_probe_state> self, caf::actor sink,
-    journal_script script) {
+  journal_actor::stateful_pointer<journal_probe_state> self, caf::actor sink,
+  journal_script script) {
   return {
-      [=](append_atom, order& x) {
-        forward(self, sink, "journal", append_atom::value, x);
-        return self->state.known.insert(x.id).second ? admission::accepted : admission::duplicate;
-      },
-      [=](admit_atom, order& x) {
-        forward(self, sink, "journal", admit_atom::value, x);
-        auto outcome =
-            self->state.known.insert(x.id).second ? admission::accepted : admission::duplicate;
-        self->send(caf::actor_cast<admission_listener>(self->current_sender()),
-                   admitted_atom::value, std::vector<admission_note>{{x.id, outcome, {}}});
-      },
-      [=](order_event& x) { forward(self, sink, "journal", std::move(x)); },
-      [=](error_report& x) { forward(self, sink, "journal", std::move(x)); },
-      [=](flush_atom) { return true; },
-      [=](unfinished_atom) {
-        forward(self, sink, "journal", unfinished_atom::value);
-        return script.unfinished;
-      },
-      [=](totals_atom) { return script.initial; },
-      [=](subscribe_atom, finished_listener&) {
-        forward(self, sink, "journal", subscribe_atom::value);
-        return script.initial;
-      },
-      [=](tick_atom) {},
+    [=](append_atom, order& x) {
+      forward(self, sink, "journal", append_atom::value, x);
+      return self->state.known.insert(x.id).second ? admission::accepted : admission::duplicate;
+    },
+    [=](admit_atom, order& x) {
+      forward(self, sink, "journal", admit_atom::value, x);
+      auto outcome =
+        self->state.known.insert(x.id).second ? admission::accepted : admission::duplicate;
+      self->send(caf::actor_cast<admission_listener>(self->current_sender()), admitted_atom::value,
+                 std::vector<admission_note>{{x.id, outcome, {}}});
+    },
+    [=](order_event& x) { forward(self, sink, "journal", std::move(x)); },
+    [=](error_report& x) { forward(self, sink, "journal", std::move(x)); },
+    [=](flush_atom) { return true; },
+    [=](unfinished_atom) {
+      forward(self, sink, "journal", unfinished_atom::value);
+      return script.unfinished;
+    },
+    [=](totals_atom) { return script.initial; },
+    [=](subscribe_atom, finished_listener&) {
+      forward(self, sink, "journal", subscribe_atom::value);
+      return script.initial;
+    },
+    [=](tick_atom) {},
   };
 }
 
 inline dispatcher_actor::behavior_type dispatcher_probe(dispatcher_actor::pointer self,
                                                         caf::actor sink, std::string at) {
   return {
-      [=](process_atom, order& x) { forward(self, sink, at, process_atom::value, std::move(x)); },
-      [=](done_atom, std::string& id) { forward(self, sink, at, done_atom::value, std::move(id)); },
-      [=](in_flight_atom) { return uint64_t{0}; },
+    [=](process_atom, order& x) { forward(self, sink, at, process_atom::value, std::move(x)); },
+    [=](done_atom, std::string& id) { forward(self, sink, at, done_atom::value, std::move(id)); },
+    [=](in_flight_atom) { return uint64_t{0}; },
   };
 }
 
 inline processor_actor::behavior_type processor_probe(processor_actor::pointer self,
                                                       caf::actor sink, std::string at) {
   return {
-      [=](process_atom, order& x) { forward(self, sink, at, process_atom::value, std::move(x)); },
-      [=](finish_atom, order& x, timestamp t) {
-        forward(self, sink, at, finish_atom::value, std::move(x), t);
-      },
+    [=](process_atom, order& x) { forward(self, sink, at, process_atom::value, std::move(x)); },
+    [=](finish_atom, order& x, timestamp t) {
+      forward(self, sink, at, finish_atom::value, std::move(x), t);
+    },
   };
 }
 
 inline error_channel_actor::behavior_type error_channel_probe(error_channel_actor::pointer self,
                                                               caf::actor sink) {
   return {
-      [=](error_report& x) { forward(self, sink, "errors", std::move(x)); },
+    [=](error_report& x) { forward(self, sink, "errors", std::move(x)); },
   };
 }
 
 inline shipper_actor::behavior_type shipper_probe(shipper_actor::pointer self, caf::actor sink) {
   return {
-      [=](ship_atom, order& x) { forward(self, sink, "shipper", ship_atom::value, std::move(x)); },
-      [=](retry_atom, order& x, int32_t n) {
-        forward(self, sink, "shipper", retry_atom::value, std::move(x), n);
-      },
-      [=](finish_atom, order& x, int32_t n) {
-        forward(self, sink, "shipper", finish_atom::value, std::move(x), n);
-      },
-      [=](timeout_atom, order& x, int32_t n) {
-        forward(self, sink, "shipper", timeout_atom::value, std::move(x), n);
-      },
+    [=](ship_atom, order& x) { forward(self, sink, "shipper", ship_atom::value, std::move(x)); },
+    [=](retry_atom, order& x, int32_t n) {
+      forward(self, sink, "shipper", retry_atom::value, std::move(x), n);
+    },
+    [=](finish_atom, order& x, int32_t n) {
+      forward(self, sink, "shipper", finish_atom::value, std::move(x), n);
+    },
+    [=](timeout_atom, order& x, int32_t n) {
+      forward(self, sink, "shipper", timeout_atom::value, std::move(x), n);
+    },
   };
 }
 
 inline validator_actor::behavior_type validator_probe(validator_actor::pointer self,
                                                       caf::actor sink) {
   return {
-      [=](order& x) { forward(self, sink, "validator", std::move(x)); },
+    [=](order& x) { forward(self, sink, "validator", std::move(x)); },
   };
 }
 
@@ -134,50 +134,51 @@ inline validator_actor::behavior_type validator_probe(validator_actor::pointer s
 inline intake_actor::behavior_type intake_probe(intake_actor::pointer self, caf::actor sink,
                                                 bool overloaded) {
   return {
-      [=](finished_atom, std::vector<finished_order>& xs) {
-        forward(self, sink, "intake", finished_atom::value, std::move(xs));
-      },
-      [=](admitted_atom, std::vector<admission_note>& xs) {
-        forward(self, sink, "intake", admitted_atom::value, std::move(xs));
-      },
-      [=](submit_atom, order& x) -> caf::result<admission> {
-        forward(self, sink, "intake", submit_atom::value, std::move(x));
-        if (overloaded) return make_error(errc::overloaded, "probe is full");
-        return admission::accepted;
-      },
-      [=](submit_atom, order& x, admission_listener& listener) {
-        forward(self, sink, "intake", submit_atom::value, x);
-        auto note = overloaded
-                        ? admission_note{x.id, admission::duplicate, "overloaded: probe is full"}
-                        : admission_note{x.id, admission::accepted, {}};
-        self->send(listener, admitted_atom::value, std::vector<admission_note>{std::move(note)});
-      },
-      [=](recover_atom) { return uint64_t{0}; },
-      [=](in_flight_atom) { return uint64_t{0}; },
+    [=](finished_atom, std::vector<finished_order>& xs) {
+      forward(self, sink, "intake", finished_atom::value, std::move(xs));
+    },
+    [=](admitted_atom, std::vector<admission_note>& xs) {
+      forward(self, sink, "intake", admitted_atom::value, std::move(xs));
+    },
+    [=](submit_atom, order& x) -> caf::result<admission> {
+      forward(self, sink, "intake", submit_atom::value, std::move(x));
+      if (overloaded)
+        return make_error(errc::overloaded, "probe is full");
+      return admission::accepted;
+    },
+    [=](submit_atom, order& x, admission_listener& listener) {
+      forward(self, sink, "intake", submit_atom::value, x);
+      auto note = overloaded
+                    ? admission_note{x.id, admission::duplicate, "overloaded: probe is full"}
+                    : admission_note{x.id, admission::accepted, {}};
+      self->send(listener, admitted_atom::value, std::vector<admission_note>{std::move(note)});
+    },
+    [=](recover_atom) { return uint64_t{0}; },
+    [=](in_flight_atom) { return uint64_t{0}; },
   };
 }
 
 inline finished_listener::behavior_type listener_probe(finished_listener::pointer self,
                                                        caf::actor sink) {
   return {
-      [=](finished_atom, std::vector<finished_order>& xs) {
-        forward(self, sink, "listener", finished_atom::value, std::move(xs));
-      },
+    [=](finished_atom, std::vector<finished_order>& xs) {
+      forward(self, sink, "listener", finished_atom::value, std::move(xs));
+    },
   };
 }
 
 inline admission_listener::behavior_type admission_probe(admission_listener::pointer self,
                                                          caf::actor sink) {
   return {
-      [=](admitted_atom, std::vector<admission_note>& xs) {
-        forward(self, sink, "admissions", admitted_atom::value, std::move(xs));
-      },
+    [=](admitted_atom, std::vector<admission_note>& xs) {
+      forward(self, sink, "admissions", admitted_atom::value, std::move(xs));
+    },
   };
 }
 
 inline caf::behavior subscriber_probe(caf::event_based_actor* self, caf::actor sink) {
   return {
-      [=](totals_atom, totals& x) { forward(self, sink, "subscriber", totals_atom::value, x); },
+    [=](totals_atom, totals& x) { forward(self, sink, "subscriber", totals_atom::value, x); },
   };
 }
 
@@ -197,17 +198,22 @@ inline order make_order(std::string id, std::string product = "keyboard", int32_
 // One actor system per test case. Every actor spawned through `track` is stopped at the end,
 // so the system can shut down.
 class fixture {
- public:
-  fixture() : sys{cfg}, self{sys} { spdlog::set_level(spdlog::level::warn); }
+public:
+  fixture() : sys{cfg}, self{sys} {
+    spdlog::set_level(spdlog::level::warn);
+  }
 
   fixture(const fixture&) = delete;
   fixture& operator=(const fixture&) = delete;
 
   ~fixture() {
-    for (auto& x : spawned) caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    for (auto& x : spawned)
+      caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
   }
 
-  caf::actor sink() { return caf::actor_cast<caf::actor>(self); }
+  caf::actor sink() {
+    return caf::actor_cast<caf::actor>(self);
+  }
 
   template <class Handle>
   Handle track(Handle x) {
@@ -232,7 +238,8 @@ class fixture {
           return result;
         }
       }
-      if (!pull(deadline)) return std::nullopt;
+      if (!pull(deadline))
+        return std::nullopt;
     }
   }
 
@@ -266,7 +273,8 @@ class fixture {
     auto deadline = std::chrono::steady_clock::now() + window;
     for (;;) {
       auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= caf::timespan{0}) return result;
+      if (left <= caf::timespan{0})
+        return result;
       if (auto x = take(at, std::chrono::duration_cast<caf::timespan>(left)))
         result.push_back(std::move(x->content));
     }
@@ -277,7 +285,7 @@ class fixture {
   caf::expected<T> try_ask(const Dest& dest, Ts&&... xs) {
     caf::expected<T> result{caf::sec::request_timeout};
     self->request(dest, default_timeout, std::forward<Ts>(xs)...)
-        .receive([&](T& x) { result = std::move(x); }, [&](caf::error& err) { result = err; });
+      .receive([&](T& x) { result = std::move(x); }, [&](caf::error& err) { result = err; });
     return result;
   }
 
@@ -296,18 +304,19 @@ class fixture {
   std::deque<seen> buffer;
   bool last_urgent = false;
 
- private:
+private:
   bool pull(std::chrono::steady_clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() < 1) left = std::chrono::milliseconds(1);
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() < 1)
+      left = std::chrono::milliseconds(1);
     auto got = false;
     self->receive(
-        [&](std::string& at, bool urgent, caf::message& content) {
-          buffer.push_back(seen{std::move(at), urgent, std::move(content)});
-          got = true;
-        },
-        caf::after(left) >> [] {});
+      [&](std::string& at, bool urgent, caf::message& content) {
+        buffer.push_back(seen{std::move(at), urgent, std::move(content)});
+        got = true;
+      },
+      caf::after(left) >> [] {});
     return got || std::chrono::steady_clock::now() < deadline;
   }
 

@@ -13,17 +13,20 @@ namespace {
 
 // Takes `delay` per order and refuses every product named "bomb".
 class fake_processing : public processing_system {
- public:
+public:
   explicit fake_processing(caf::timespan delay) : delay_(delay) {}
 
-  caf::timespan latency(const order&) override { return delay_; }
+  caf::timespan latency(const order&) override {
+    return delay_;
+  }
 
   std::string process(const order& x) override {
-    if (x.product_name == "bomb") throw std::runtime_error("refusing to process a bomb");
+    if (x.product_name == "bomb")
+      throw std::runtime_error("refusing to process a bomb");
     return "Order " + x.id + " (" + x.product_name + ") completed";
   }
 
- private:
+private:
   caf::timespan delay_;
 };
 

@@ -14,11 +14,13 @@ namespace {
 
 // Fails the first attempts of the products in `failures` and logs every attempt.
 class fake_shipping : public shipping_system {
- public:
+public:
   fake_shipping(std::map<std::string, int32_t> failures, caf::timespan delay)
       : failures_(std::move(failures)), delay_(delay) {}
 
-  caf::timespan latency(const order&) override { return delay_; }
+  caf::timespan latency(const order&) override {
+    return delay_;
+  }
 
   caf::expected<std::string> ship(const order& x, int32_t attempt) override {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -33,7 +35,7 @@ class fake_shipping : public shipping_system {
     return attempts_;
   }
 
- private:
+private:
   std::map<std::string, int32_t> failures_;
   caf::timespan delay_;
   std::mutex mtx_;
@@ -128,11 +130,12 @@ TEST_CASE_FIXTURE(shipper_fixture, "an order waiting for its retry does not bloc
     events.emplace_back(e.order_id, e.state);
   }
   using s = order_state;
-  CHECK(events == std::vector<std::pair<std::string, order_state>>{{"slow", s::shipping},
-                                                                   {"fast", s::shipping},
-                                                                   {"fast", s::completed},
-                                                                   {"slow", s::shipping},
-                                                                   {"slow", s::completed}});
+  CHECK(events
+        == std::vector<std::pair<std::string, order_state>>{{"slow", s::shipping},
+                                                            {"fast", s::shipping},
+                                                            {"fast", s::completed},
+                                                            {"slow", s::shipping},
+                                                            {"slow", s::completed}});
   CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(300));
 }
 
@@ -149,8 +152,8 @@ TEST_CASE_FIXTURE(shipper_fixture, "a shipment waits the shipping system's laten
 }
 
 TEST_CASE_FIXTURE(shipper_fixture, "an attempt without an answer times out and is retried") {
-  auto uut = start({}, std::chrono::milliseconds(10), std::chrono::hours(1),
-                   std::chrono::milliseconds(50));
+  auto uut =
+    start({}, std::chrono::milliseconds(10), std::chrono::hours(1), std::chrono::milliseconds(50));
   auto started = std::chrono::steady_clock::now();
   self->send(uut, ship_atom::value, make_order("order-hangs"));
   for (int attempt = 1; attempt <= 4; ++attempt) {

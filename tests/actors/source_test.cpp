@@ -21,7 +21,8 @@ bool contains(const std::vector<std::string>& xs, const std::string& x) {
 
 std::optional<std::string> problem(const order& x) {
   std::map<std::string, dispatcher_actor> known;
-  for (auto& name : regions) known.emplace(name, dispatcher_actor{});
+  for (auto& name : regions)
+    known.emplace(name, dispatcher_actor{});
   return check_order(x, validation_options{}, known);
 }
 
@@ -46,7 +47,8 @@ struct source_fixture : fixture {
 
   std::vector<order> submissions(size_t n) {
     std::vector<order> result;
-    while (result.size() < n) result.push_back(next_submission());
+    while (result.size() < n)
+      result.push_back(next_submission());
     return result;
   }
 };
@@ -107,8 +109,10 @@ TEST_CASE_FIXTURE(source_fixture, "every tick submits one burst") {
   auto second = submissions(3);
   expect_quiet("intake", 100ms);
   std::set<std::string> ids;
-  for (auto& x : first) ids.insert(x.id);
-  for (auto& x : second) ids.insert(x.id);
+  for (auto& x : first)
+    ids.insert(x.id);
+  for (auto& x : second)
+    ids.insert(x.id);
   CHECK(ids.size() == 6);
 }
 
@@ -141,7 +145,8 @@ TEST_CASE_FIXTURE(source_fixture, "bursts follow the interval") {
   CAPTURE(bursts.size());
   CHECK(bursts.size() == 10);
   CHECK(std::all_of(bursts.begin(), bursts.end(), [](size_t n) { return n == 3; }));
-  for (auto& x : xs) CHECK_FALSE(problem(x).has_value());
+  for (auto& x : xs)
+    CHECK_FALSE(problem(x).has_value());
   self->send(uut, pause_atom::value);
   collect("intake", 200ms);
   expect_quiet("intake", 100ms);

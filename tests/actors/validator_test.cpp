@@ -15,8 +15,8 @@ struct validator_fixture : fixture {
     rules.max_quantity = 100;
     rules.max_name_length = 12;
     std::map<std::string, dispatcher_actor> regions{
-        {"eu", spawn(dispatcher_probe, sink(), "dispatcher-eu")},
-        {"us", spawn(dispatcher_probe, sink(), "dispatcher-us")},
+      {"eu", spawn(dispatcher_probe, sink(), "dispatcher-eu")},
+      {"us", spawn(dispatcher_probe, sink(), "dispatcher-us")},
     };
     uut = spawn(validator, rules, regions, spawn(journal_probe, sink(), journal_script{}),
                 spawn(error_channel_probe, sink()));
@@ -86,15 +86,16 @@ TEST_CASE_FIXTURE(validator_fixture, "invalid orders go to the error channel wit
     std::string cause;
   };
   std::vector<invalid_case> cases{
-      {make_order("empty-name", ""), "product name is empty"},
-      {make_order("blank-name", " \t  "), "product name is empty"},
-      {make_order("negative", "mouse", -4), "quantity -4 is below 0"},
-      {make_order("too-many", "mouse", 101), "quantity 101 is above 100"},
-      {make_order("long-name", std::string(13, 'x')), "product name is longer than 12 bytes"},
-      {make_order("nowhere", "mouse", 1, "atlantis"), "unknown region 'atlantis'"},
-      {make_order("", "mouse"), "order id is empty"},
+    {make_order("empty-name", ""), "product name is empty"},
+    {make_order("blank-name", " \t  "), "product name is empty"},
+    {make_order("negative", "mouse", -4), "quantity -4 is below 0"},
+    {make_order("too-many", "mouse", 101), "quantity 101 is above 100"},
+    {make_order("long-name", std::string(13, 'x')), "product name is longer than 12 bytes"},
+    {make_order("nowhere", "mouse", 1, "atlantis"), "unknown region 'atlantis'"},
+    {make_order("", "mouse"), "order id is empty"},
   };
-  for (auto& c : cases) self->send(uut, c.item);
+  for (auto& c : cases)
+    self->send(uut, c.item);
   for (auto& c : cases) {
     CAPTURE(c.item.id);
     auto r = expect_one<error_report>("errors");

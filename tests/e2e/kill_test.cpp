@@ -13,7 +13,9 @@ using namespace ordernode::e2e;
 namespace {
 
 std::vector<std::string> node_args(const temp_dir& dir, bool source_on) {
-  auto path = [&](const char* name) { return (dir.path() / name).string(); };
+  auto path = [&](const char* name) {
+    return (dir.path() / name).string();
+  };
   return {"--journal.path=" + path("journal.db"),
           "--shipper.ledger=" + path("ledger.txt"),
           "--notifier.mock-file=" + path("notifications.jsonl"),
@@ -108,14 +110,16 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
     CHECK(shipped.count(id) == 1);
   // The aggregator's last totals equal the journal's.
   auto err = drain.err();
-  std::regex totals_line{R"(Totals: (\d+) orders processed, quantity (-?\d+), (\d+) failed, (\d+) rejected)"};
+  std::regex totals_line{
+    R"(Totals: (\d+) orders processed, quantity (-?\d+), (\d+) failed, (\d+) rejected)"};
   std::smatch last;
   for (std::sregex_iterator i{err.begin(), err.end(), totals_line}, end; i != end; ++i)
     last = *i;
   REQUIRE(!last.empty());
   CHECK(std::stoll(last[1]) == states["completed"]);
-  CHECK(std::stoll(last[2])
-        == journal.count("SELECT COALESCE(SUM(quantity), 0) FROM orders WHERE state = 'completed'"));
+  CHECK(
+    std::stoll(last[2])
+    == journal.count("SELECT COALESCE(SUM(quantity), 0) FROM orders WHERE state = 'completed'"));
   CHECK(std::stoll(last[3]) == states["failed"]);
   CHECK(std::stoll(last[4]) == states["rejected"]);
 }

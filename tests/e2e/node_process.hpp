@@ -63,13 +63,14 @@ inline std::string read_file(const fs::path& path) {
 
 // One run of the ordernode binary in `dir`, its stdout and stderr going to files there.
 class node_process {
- public:
+public:
   node_process(const fs::path& dir, const std::string& name, std::vector<std::string> args)
       : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
     auto bin = env_or_fail("ORDERNODE_BIN");
     args.insert(args.begin(), bin);
     std::vector<char*> argv;
-    for (auto& x : args) argv.push_back(x.data());
+    for (auto& x : args)
+      argv.push_back(x.data());
     argv.push_back(nullptr);
     auto dir_str = dir.string();
     auto out_str = out_.string();
@@ -131,16 +132,21 @@ class node_process {
         begin = begin == std::string::npos ? 0 : begin + 1;
         return all.substr(begin, all.find('\n', pos) - begin);
       }
-      if (clock_type::now() >= deadline || wait(0ms)) return std::nullopt;
+      if (clock_type::now() >= deadline || wait(0ms))
+        return std::nullopt;
       std::this_thread::sleep_for(20ms);
     }
   }
 
-  std::string out() const { return read_file(out_); }
+  std::string out() const {
+    return read_file(out_);
+  }
 
-  std::string err() const { return read_file(err_); }
+  std::string err() const {
+    return read_file(err_);
+  }
 
- private:
+private:
   pid_t pid_ = -1;
   fs::path out_;
   fs::path err_;
@@ -161,24 +167,28 @@ inline quick_run run_to_exit(const fs::path& dir, std::vector<std::string> args)
 }
 
 inline bool is_uuid(const std::string& x) {
-  if (x.size() != 36) return false;
+  if (x.size() != 36)
+    return false;
   for (size_t i = 0; i < x.size(); ++i) {
     auto dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (x[i] == '-')) return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(x[i]))) return false;
+    if (dash != (x[i] == '-'))
+      return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(x[i])))
+      return false;
   }
   return x[14] == '4';
 }
 
 // The order ids that follow `before` and precede `after` on a line of `text`.
 inline std::set<std::string> ids_of(const std::string& text, const std::string& before,
-                             const std::string& after = "") {
+                                    const std::string& after = "") {
   std::set<std::string> result;
   for (auto pos = text.find(before); pos != std::string::npos; pos = text.find(before, pos + 1)) {
     auto id = text.substr(pos + before.size(), 36);
     auto rest = text.substr(pos + before.size() + id.size());
     auto line = rest.substr(0, rest.find('\n'));
-    if (is_uuid(id) && line.find(after) != std::string::npos) result.insert(id);
+    if (is_uuid(id) && line.find(after) != std::string::npos)
+      result.insert(id);
   }
   return result;
 }
@@ -196,22 +206,27 @@ struct journal_view {
   std::map<std::string, int64_t> state_counts() {
     std::map<std::string, int64_t> result;
     SQLite::Statement q{db, "SELECT state, COUNT(*) FROM orders GROUP BY state"};
-    while (q.executeStep()) result[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+    while (q.executeStep())
+      result[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
     return result;
   }
 
   std::set<std::string> ids(const std::string& where = "1") {
     std::set<std::string> result;
     SQLite::Statement q{db, "SELECT id FROM orders WHERE " + where};
-    while (q.executeStep()) result.insert(q.getColumn(0).getString());
+    while (q.executeStep())
+      result.insert(q.getColumn(0).getString());
     return result;
   }
 
-  int64_t count(const std::string& sql) { return db.execAndGet(sql).getInt64(); }
+  int64_t count(const std::string& sql) {
+    return db.execAndGet(sql).getInt64();
+  }
 
   SQLite::Database db;
 };
 
-inline const std::string unfinished = "state NOT IN ('completed', 'failed', 'rejected', 'dead_letter')";
+inline const std::string unfinished =
+  "state NOT IN ('completed', 'failed', 'rejected', 'dead_letter')";
 
 }  // namespace ordernode::e2e

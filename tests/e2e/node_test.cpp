@@ -6,7 +6,6 @@
 
 using namespace ordernode::e2e;
 
-
 TEST_CASE("--version prints the version and exits 0") {
   temp_dir dir;
   auto r = run_to_exit(dir.path(), {"--version"});
@@ -82,11 +81,11 @@ TEST_CASE("a node runs the flow, shuts down gracefully and leaves a consistent j
   temp_dir dir;
   auto db_path = dir.path() / "j.db";
   node_process p{
-      dir.path(),
-      "node",
-      {"--journal.path=" + db_path.string(), "--source.interval=50ms", "--source.burst=4",
-       "--source.invalid-share=0.2", "--shipper.retry-delay=10ms", "--processor.latency=1ms",
-       "--shipper.latency=1ms", "--log.level=info", "--aggregator.report-interval=500ms"}};
+    dir.path(),
+    "node",
+    {"--journal.path=" + db_path.string(), "--source.interval=50ms", "--source.burst=4",
+     "--source.invalid-share=0.2", "--shipper.retry-delay=10ms", "--processor.latency=1ms",
+     "--shipper.latency=1ms", "--log.level=info", "--aggregator.report-interval=500ms"}};
   std::this_thread::sleep_for(3s);
   p.signal(SIGTERM);
   auto code = p.wait(8s);
@@ -127,14 +126,15 @@ TEST_CASE("a node runs the flow, shuts down gracefully and leaves a consistent j
   CHECK(db.ids("state = 'rejected'") == invalid);
   CHECK(db.ids("state = 'completed'") == shipped);
   CHECK(db.ids("state IN ('completed', 'failed')") == valid);
-  CHECK(db.ids("seq IN (SELECT order_seq FROM order_events WHERE state = 'processed')") ==
-        processed);
+  CHECK(db.ids("seq IN (SELECT order_seq FROM order_events WHERE state = 'processed')")
+        == processed);
   CHECK(db.count("SELECT COUNT(*) FROM orders o WHERE state = 'completed' AND (SELECT "
                  "COUNT(DISTINCT state) FROM order_events e WHERE e.order_seq = o.seq AND "
                  "e.state IN ('received', 'validated', 'processing', 'processed', 'shipping', "
-                 "'completed')) != 6") == 0);
-  CHECK(db.count("SELECT COUNT(*) FROM errors WHERE stage = 'validator'") ==
-        static_cast<int64_t>(invalid.size()));
+                 "'completed')) != 6")
+        == 0);
+  CHECK(db.count("SELECT COUNT(*) FROM errors WHERE stage = 'validator'")
+        == static_cast<int64_t>(invalid.size()));
 }
 
 TEST_CASE("after a crash the next start recovers every unfinished order") {
@@ -142,11 +142,11 @@ TEST_CASE("after a crash the next start recovers every unfinished order") {
   auto db_path = dir.path() / "j.db";
   {
     node_process first{
-        dir.path(),
-        "first",
-        {"--journal.path=" + db_path.string(), "--source.interval=50ms", "--source.burst=4",
-         "--source.invalid-share=0.2", "--processor.latency=200ms", "--shipper.latency=1ms",
-         "--shipper.retry-delay=10ms"}};
+      dir.path(),
+      "first",
+      {"--journal.path=" + db_path.string(), "--source.interval=50ms", "--source.burst=4",
+       "--source.invalid-share=0.2", "--processor.latency=200ms", "--shipper.latency=1ms",
+       "--shipper.retry-delay=10ms"}};
     std::this_thread::sleep_for(1500ms);
     first.signal(SIGKILL);
     REQUIRE(first.wait(5s) == 128 + SIGKILL);
@@ -161,15 +161,15 @@ TEST_CASE("after a crash the next start recovers every unfinished order") {
   CHECK(total >= 10);
   REQUIRE(left > 0);
   node_process second{
-      dir.path(),
-      "second",
-      {"--journal.path=" + db_path.string(), "--source.enabled=false", "--processor.latency=1ms",
-       "--shipper.latency=1ms", "--shipper.retry-delay=10ms"}};
+    dir.path(),
+    "second",
+    {"--journal.path=" + db_path.string(), "--source.enabled=false", "--processor.latency=1ms",
+     "--shipper.latency=1ms", "--shipper.retry-delay=10ms"}};
   auto recovered = second.wait_for_log(" unfinished orders from the journal", 10s);
   INFO(second.err());
   REQUIRE(recovered.has_value());
-  CHECK(recovered->find("recovered " + std::to_string(left) + " unfinished orders") !=
-        std::string::npos);
+  CHECK(recovered->find("recovered " + std::to_string(left) + " unfinished orders")
+        != std::string::npos);
   CHECK(second.wait_for_log("source off", 5s).has_value());
   std::this_thread::sleep_for(1s);
   second.signal(SIGTERM);

@@ -135,8 +135,8 @@ TEST_CASE("an out of range value is an error naming the key") {
     CHECK(text.find("between") != std::string::npos);
   }
   SUBCASE("processor.failure-rate as an integer") {
-    CHECK(load_file("[processor]\nfailure-rate=-1\n").find("processor.failure-rate") !=
-          std::string::npos);
+    CHECK(load_file("[processor]\nfailure-rate=-1\n").find("processor.failure-rate")
+          != std::string::npos);
   }
   SUBCASE("journal.synchronous") {
     auto text = load_file("[journal]\nsynchronous=\"x\"\n");
@@ -149,12 +149,12 @@ TEST_CASE("an out of range value is an error naming the key") {
     CHECK(text.find("eu") != std::string::npos);
   }
   SUBCASE("routing.regions with a duplicate") {
-    CHECK(load_file("[routing]\nregions=[\"eu\", \"eu=2\"]\n").find("routing.regions") !=
-          std::string::npos);
+    CHECK(load_file("[routing]\nregions=[\"eu\", \"eu=2\"]\n").find("routing.regions")
+          != std::string::npos);
   }
   SUBCASE("processor.max-in-flight") {
-    CHECK(load_file("[processor]\nmax-in-flight=0\n").find("processor.max-in-flight") !=
-          std::string::npos);
+    CHECK(load_file("[processor]\nmax-in-flight=0\n").find("processor.max-in-flight")
+          != std::string::npos);
   }
   SUBCASE("log.level") {
     CHECK(load_file("[log]\nlevel=\"loud\"\n").find("log.level") != std::string::npos);
@@ -209,7 +209,7 @@ TEST_CASE("a malformed config file is an error") {
     CHECK(load_file("[processor]\nworkers=3 4\n").find("bad_config") != std::string::npos);
   }
   SUBCASE("unclosed list followed by a group") {
-    CHECK(load_file("[routing]\nregions=[\"eu\"\n[processor]\nworkers=3\n").find("bad_config") !=
-          std::string::npos);
+    CHECK(load_file("[routing]\nregions=[\"eu\"\n[processor]\nworkers=3\n").find("bad_config")
+          != std::string::npos);
   }
 }

@@ -51,17 +51,17 @@ struct finished_log {
 inline finished_listener::behavior_type record_finished(finished_listener::pointer,
                                                         std::shared_ptr<finished_log> log) {
   return {
-      [=](finished_atom, const std::vector<finished_order>& batch) {
-        std::lock_guard<std::mutex> guard{log->mtx};
-        log->items.insert(log->items.end(), batch.begin(), batch.end());
-      },
+    [=](finished_atom, const std::vector<finished_order>& batch) {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      log->items.insert(log->items.end(), batch.begin(), batch.end());
+    },
   };
 }
 
 // Builds the flow on `cfg.journal.path` and stops it when it goes out of scope; the actor
 // system then waits for every stage to end, which closes the database.
 class flow_harness {
- public:
+public:
   explicit flow_harness(node_config& cfg) : sys(cfg) {
     spdlog::set_level(spdlog::level::err);
     auto store = open_sqlite_store({cfg.journal.path, false, 5000});
@@ -76,14 +76,14 @@ class flow_harness {
 
   ~flow_harness() {
     stop_flow(f);
-    for (auto& x : listeners_) caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    for (auto& x : listeners_)
+      caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
   }
 
   caf::expected<admission> submit(const order& x) {
     caf::expected<admission> result{caf::error{}};
     self->request(f.intake, request_timeout, submit_atom::value, x)
-        .receive([&](admission a) { result = a; },
-                 [&](caf::error& err) { result = std::move(err); });
+      .receive([&](admission a) { result = a; }, [&](caf::error& err) { result = std::move(err); });
     return result;
   }
 
@@ -105,8 +105,8 @@ class flow_harness {
   uint64_t in_flight(const Handle& hdl) {
     uint64_t result = UINT64_MAX;
     self->request(hdl, request_timeout, in_flight_atom::value)
-        .receive([&](uint64_t n) { result = n; },
-                 [&](caf::error& err) { FAIL("in_flight failed: " << describe(err)); });
+      .receive([&](uint64_t n) { result = n; },
+               [&](caf::error& err) { FAIL("in_flight failed: " << describe(err)); });
     return result;
   }
 
@@ -117,8 +117,8 @@ class flow_harness {
   void flush() {
     bool done = false;
     self->request(f.journal, request_timeout, flush_atom::value)
-        .receive([&](bool x) { done = x; },
-                 [&](caf::error& err) { FAIL("flush failed: " << describe(err)); });
+      .receive([&](bool x) { done = x; },
+               [&](caf::error& err) { FAIL("flush failed: " << describe(err)); });
     REQUIRE(done);
   }
 
@@ -126,8 +126,8 @@ class flow_harness {
   totals totals_of(const Handle& hdl) {
     totals result;
     self->request(hdl, request_timeout, totals_atom::value)
-        .receive([&](totals& x) { result = std::move(x); },
-                 [&](caf::error& err) { FAIL("totals failed: " << describe(err)); });
+      .receive([&](totals& x) { result = std::move(x); },
+               [&](caf::error& err) { FAIL("totals failed: " << describe(err)); });
     return result;
   }
 
@@ -135,8 +135,8 @@ class flow_harness {
     auto log = std::make_shared<finished_log>();
     auto listener = sys.spawn(record_finished, log);
     self->request(f.journal, request_timeout, subscribe_atom::value, listener)
-        .receive([](totals&) {},
-                 [&](caf::error& err) { FAIL("subscribe failed: " << describe(err)); });
+      .receive([](totals&) {},
+               [&](caf::error& err) { FAIL("subscribe failed: " << describe(err)); });
     listeners_.push_back(caf::actor_cast<caf::actor>(listener));
     return log;
   }
@@ -145,7 +145,7 @@ class flow_harness {
   flow f;
   caf::scoped_actor self{sys};
 
- private:
+private:
   std::vector<caf::actor> listeners_;
 };
 

@@ -13,7 +13,9 @@ using namespace ordernode::test;
 
 namespace {
 
-uint64_t finished_count(const totals& x) { return x.all.completed + x.all.failed + x.all.rejected; }
+uint64_t finished_count(const totals& x) {
+  return x.all.completed + x.all.failed + x.all.rejected;
+}
 
 std::string text_of(const caf::expected<admission>& x) {
   return x ? to_string(*x) : describe(x.error());
@@ -23,7 +25,8 @@ std::string text_of(const caf::expected<admission>& x) {
 std::vector<std::string> distinct_steps(const std::vector<std::string>& xs) {
   std::vector<std::string> result;
   for (auto& x : xs)
-    if (result.empty() || result.back() != x) result.push_back(x);
+    if (result.empty() || result.back() != x)
+      result.push_back(x);
   return result;
 }
 
@@ -94,29 +97,36 @@ TEST_CASE("two thousand orders flow through, and the database adds up") {
     CHECK(std::set<std::string>(rejected_ids.begin(), rejected_ids.end()) == invalid_ids);
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM orders WHERE state = 'rejected' AND region = "
-                    "'mars' AND detail LIKE '%unknown region%'") == 50);
+                    "'mars' AND detail LIKE '%unknown region%'")
+          == 50);
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM orders WHERE state = 'rejected' AND detail LIKE "
-                    "'%product name is empty%'") == 100);
+                    "'%product name is empty%'")
+          == 100);
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM orders WHERE state = 'rejected' AND detail LIKE "
-                    "'%is below 0%'") == 50);
+                    "'%is below 0%'")
+          == 50);
   }
 
   {
     INFO("every rejected or failed order has an errors row");
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM orders o WHERE o.state IN ('rejected', 'failed') AND NOT "
-                    "EXISTS (SELECT 1 FROM errors e WHERE e.order_id = o.id)") == 0);
+                    "EXISTS (SELECT 1 FROM errors e WHERE e.order_id = o.id)")
+          == 0);
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM errors e JOIN orders o ON o.id = e.order_id WHERE "
-                    "o.state = 'rejected' AND e.stage = 'validator'") == rejected);
+                    "o.state = 'rejected' AND e.stage = 'validator'")
+          == rejected);
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM errors e JOIN orders o ON o.id = e.order_id WHERE "
-                    "o.state = 'failed' AND e.stage IN ('processor', 'shipper')") == failed);
+                    "o.state = 'failed' AND e.stage IN ('processor', 'shipper')")
+          == failed);
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM errors e JOIN orders o ON o.id = e.order_id WHERE "
-                    "o.state = 'completed'") == 0);
+                    "o.state = 'completed'")
+          == 0);
   }
 
   {
@@ -124,8 +134,8 @@ TEST_CASE("two thousand orders flow through, and the database adds up") {
     CHECK(aggregated.all.completed == static_cast<uint64_t>(completed));
     CHECK(aggregated.all.failed == static_cast<uint64_t>(failed));
     CHECK(aggregated.all.rejected == static_cast<uint64_t>(rejected));
-    CHECK(aggregated.all.quantity ==
-          query_int(db, "SELECT SUM(quantity) FROM orders WHERE state = 'completed'"));
+    CHECK(aggregated.all.quantity
+          == query_int(db, "SELECT SUM(quantity) FROM orders WHERE state = 'completed'"));
     std::map<std::string, region_totals> expected;
     SQLite::Statement q(db,
                         "SELECT region, state, COUNT(*), SUM(quantity) FROM orders GROUP BY "
@@ -159,7 +169,8 @@ TEST_CASE("two thousand orders flow through, and the database adds up") {
     SQLite::Statement q(db,
                         "SELECT e.order_seq, e.state FROM order_events e JOIN orders o ON "
                         "o.seq = e.order_seq WHERE o.state = 'completed' ORDER BY e.rowid");
-    while (q.executeStep()) steps[q.getColumn(0).getInt64()].push_back(q.getColumn(1).getString());
+    while (q.executeStep())
+      steps[q.getColumn(0).getInt64()].push_back(q.getColumn(1).getString());
     CHECK(static_cast<int64_t>(steps.size()) == completed);
     const std::vector<std::string> expected{"received",  "validated", "processing",
                                             "processed", "shipping",  "completed"};
@@ -167,12 +178,14 @@ TEST_CASE("two thousand orders flow through, and the database adds up") {
     for (auto& [seq, xs] : steps) {
       CAPTURE(seq);
       CHECK(distinct_steps(xs) == expected);
-      if (xs.size() > expected.size()) ++retried;
+      if (xs.size() > expected.size())
+        ++retried;
     }
     CHECK(retried > 0);
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM orders WHERE state = 'completed' AND detail NOT "
-                    "LIKE 'tracking TRK-%'") == 0);
+                    "LIKE 'tracking TRK-%'")
+          == 0);
   }
 
   {
@@ -180,7 +193,8 @@ TEST_CASE("two thousand orders flow through, and the database adds up") {
     CHECK(query_int(db,
                     "SELECT COUNT(*) FROM order_events e JOIN orders o ON o.seq = "
                     "e.order_seq WHERE o.state = 'rejected' AND e.state NOT IN ('received', "
-                    "'rejected')") == 0);
+                    "'rejected')")
+          == 0);
   }
 }
 

@@ -23,15 +23,25 @@ auto fields(const order& x) {
   return std::tie(x.id, x.product_name, x.quantity, x.region, x.customer, x.vip, x.created_at);
 }
 
-auto fields(const order_event& x) { return std::tie(x.order_id, x.state, x.stage, x.detail, x.at); }
+auto fields(const order_event& x) {
+  return std::tie(x.order_id, x.state, x.stage, x.detail, x.at);
+}
 
-auto fields(const error_report& x) { return std::tie(x.order_id, x.stage, x.type, x.cause, x.at); }
+auto fields(const error_report& x) {
+  return std::tie(x.order_id, x.stage, x.type, x.cause, x.at);
+}
 
-bool same(const order& x, const order& y) { return fields(x) == fields(y); }
+bool same(const order& x, const order& y) {
+  return fields(x) == fields(y);
+}
 
-bool same(const order_event& x, const order_event& y) { return fields(x) == fields(y); }
+bool same(const order_event& x, const order_event& y) {
+  return fields(x) == fields(y);
+}
 
-bool same(const error_report& x, const error_report& y) { return fields(x) == fields(y); }
+bool same(const error_report& x, const error_report& y) {
+  return fields(x) == fields(y);
+}
 
 bool same(const finished_order& x, const finished_order& y) {
   return same(x.item, y.item) && x.state == y.state && x.detail == y.detail && x.at == y.at;
@@ -41,13 +51,17 @@ bool same(const stored_order& x, const stored_order& y) {
   return same(x.item, y.item) && x.state == y.state && x.recoveries == y.recoveries;
 }
 
-bool same(const totals& x, const totals& y) { return x.all == y.all && x.by_region == y.by_region; }
+bool same(const totals& x, const totals& y) {
+  return x.all == y.all && x.by_region == y.by_region;
+}
 
 template <class T>
 bool same(const std::vector<T>& xs, const std::vector<T>& ys) {
-  if (xs.size() != ys.size()) return false;
+  if (xs.size() != ys.size())
+    return false;
   for (size_t i = 0; i < xs.size(); ++i)
-    if (!same(xs[i], ys[i])) return false;
+    if (!same(xs[i], ys[i]))
+      return false;
   return true;
 }
 
@@ -131,7 +145,7 @@ TEST_CASE_FIXTURE(fixture, "finished_order and batches of them survive binary se
   CHECK(same(round_trip(x), x));
   CHECK(same(message_round_trip(x), x));
   std::vector<finished_order> batch{
-      x, finished_order{sample_order(), order_state::completed, "tracking TRK-1", 124}};
+    x, finished_order{sample_order(), order_state::completed, "tracking TRK-1", 124}};
   batch[1].item.id = "other";
   CHECK(same(round_trip(batch), batch));
   CHECK(same(message_round_trip(batch), batch));

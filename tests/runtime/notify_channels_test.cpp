@@ -56,7 +56,8 @@ notification single(error_report x) {
 }
 
 std::string cause_of(const caf::error& err) {
-  if (err.context().match_elements<std::string>()) return err.context().get_as<std::string>(0);
+  if (err.context().match_elements<std::string>())
+    return err.context().get_as<std::string>(0);
   return describe(err);
 }
 
@@ -66,13 +67,15 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 // One accepted TCP connection of a fake server, read with a timeout.
 class connection {
- public:
+public:
   explicit connection(int fd) : fd_(fd) {}
 
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  ~connection() { ::close(fd_); }
+  ~connection() {
+    ::close(fd_);
+  }
 
   // Reads until `delim` and returns what came before it; false on EOF or timeout.
   bool read_until(const std::string& delim, std::string& out) {
@@ -82,27 +85,33 @@ class connection {
         buf_.erase(0, pos + delim.size());
         return true;
       }
-      if (!fill()) return false;
+      if (!fill())
+        return false;
     }
   }
 
   bool read_n(size_t n, std::string& out) {
     while (buf_.size() < n)
-      if (!fill()) return false;
+      if (!fill())
+        return false;
     out = buf_.substr(0, n);
     buf_.erase(0, n);
     return true;
   }
 
-  void write(const std::string& x) { ::send(fd_, x.data(), x.size(), MSG_NOSIGNAL); }
+  void write(const std::string& x) {
+    ::send(fd_, x.data(), x.size(), MSG_NOSIGNAL);
+  }
 
- private:
+private:
   bool fill() {
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) return false;
+    if (::poll(&p, 1, 5000) <= 0)
+      return false;
     char chunk[4096];
     auto n = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) return false;
+    if (n <= 0)
+      return false;
     buf_.append(chunk, static_cast<size_t>(n));
     return true;
   }
@@ -113,10 +122,13 @@ class connection {
 
 // Listens on 127.0.0.1 at an ephemeral port; hands each connection to `handler` on its thread.
 class fake_server {
- public:
+public:
   explicit fake_server(std::function<void(connection&)> handler) : handler_(std::move(handler)) {
     fd_ = listening_socket(port_);
-    if (handler_) thread_ = std::thread{[this] { run(); }};
+    if (handler_)
+      thread_ = std::thread{[this] {
+        run();
+      }};
   }
 
   fake_server(const fake_server&) = delete;
@@ -124,11 +136,14 @@ class fake_server {
 
   ~fake_server() {
     stop_ = true;
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable())
+      thread_.join();
     ::close(fd_);
   }
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const {
+    return port_;
+  }
 
   std::string url(const std::string& scheme, const std::string& path = "") const {
     return scheme + "://127.0.0.1:" + std::to_string(port_) + path;
@@ -149,13 +164,15 @@ class fake_server {
     return fd;
   }
 
- private:
+private:
   void run() {
     while (!stop_) {
       pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
+      if (::poll(&p, 1, 20) <= 0)
+        continue;
       auto conn_fd = ::accept(fd_, nullptr, nullptr);
-      if (conn_fd < 0) continue;
+      if (conn_fd < 0)
+        continue;
       connection conn{conn_fd};
       handler_(conn);
     }
@@ -176,24 +193,30 @@ struct mail {
 
 // Speaks enough SMTP for curl and records every mail.
 class fake_smtp {
- public:
-  fake_smtp() : server_{[this](connection& c) { serve(c); }} {}
+public:
+  fake_smtp()
+      : server_{[this](connection& c) {
+          serve(c);
+        }} {}
 
-  std::string url() const { return server_.url("smtp"); }
+  std::string url() const {
+    return server_.url("smtp");
+  }
 
   std::vector<mail> mails() {
     std::lock_guard<std::mutex> guard{mtx_};
     return mails_;
   }
 
- private:
+private:
   void serve(connection& c) {
     mail current;
     c.write("220 fake.test ESMTP\r\n");
     std::string line;
     while (c.read_until("\r\n", line)) {
       auto verb = line.substr(0, 4);
-      for (auto& ch : verb) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      for (auto& ch : verb)
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       if (verb == "EHLO" || verb == "HELO") {
         c.write("250 fake.test\r\n");
       } else if (verb == "MAIL") {
@@ -206,7 +229,8 @@ class fake_smtp {
       } else if (verb == "DATA") {
         c.write("354 End data with <CR><LF>.<CR><LF>\r\n");
         std::string data;
-        if (!c.read_until("\r\n.\r\n", data)) return;
+        if (!c.read_until("\r\n.\r\n", data))
+          return;
         current.data = data;
         {
           std::lock_guard<std::mutex> guard{mtx_};
@@ -235,33 +259,37 @@ struct http_request {
 
 // Answers every request with `status` and records it.
 class fake_http {
- public:
+public:
   explicit fake_http(int status = 200, std::string response = "ok")
       : status_(status), response_(std::move(response)), server_{[this](connection& c) {
           serve(c);
         }} {}
 
-  std::string url(const std::string& path) const { return server_.url("http", path); }
+  std::string url(const std::string& path) const {
+    return server_.url("http", path);
+  }
 
   std::vector<http_request> requests() {
     std::lock_guard<std::mutex> guard{mtx_};
     return requests_;
   }
 
- private:
+private:
   void serve(connection& c) {
     std::string head;
-    if (!c.read_until("\r\n\r\n", head)) return;
+    if (!c.read_until("\r\n\r\n", head))
+      return;
     http_request req;
     auto eol = head.find("\r\n");
     req.request_line = head.substr(0, eol);
     while (eol != std::string::npos) {
       auto next = head.find("\r\n", eol + 2);
       auto line =
-          head.substr(eol + 2, next == std::string::npos ? std::string::npos : next - eol - 2);
+        head.substr(eol + 2, next == std::string::npos ? std::string::npos : next - eol - 2);
       if (auto colon = line.find(':'); colon != std::string::npos) {
         auto name = line.substr(0, colon);
-        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (auto& ch : name)
+          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         auto value = line.substr(colon + 1);
         value.erase(0, value.find_first_not_of(' '));
         req.headers[name] = value;
@@ -274,9 +302,9 @@ class fake_http {
       std::lock_guard<std::mutex> guard{mtx_};
       requests_.push_back(req);
     }
-    c.write("HTTP/1.1 " + std::to_string(status_) + " Fake\r\nContent-Type: text/plain\r\n" +
-            "Content-Length: " + std::to_string(response_.size()) +
-            "\r\nConnection: close\r\n\r\n" + response_);
+    c.write("HTTP/1.1 " + std::to_string(status_) + " Fake\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: " + std::to_string(response_.size())
+            + "\r\nConnection: close\r\n\r\n" + response_);
   }
 
   int status_;
@@ -306,7 +334,9 @@ void check_mentions_error(const std::string& text) {
 }
 
 struct quiet_log {
-  quiet_log() { spdlog::set_level(spdlog::level::warn); }
+  quiet_log() {
+    spdlog::set_level(spdlog::level::warn);
+  }
 };
 
 }  // namespace
@@ -345,13 +375,12 @@ TEST_CASE_FIXTURE(quiet_log, "a digest counts every error by type and lists at m
   CHECK(x.counts["validation"] == 3);
   CHECK(x.subject() == "[ordernode] 33 errors: 30 shipping, 3 validation");
   auto body = x.body();
-  CHECK(body.find("33 errors between 2026-11-25T09:03:04.123Z and 2026-11-25T09:03:14.123Z") !=
-        std::string::npos);
+  CHECK(body.find("33 errors between 2026-11-25T09:03:04.123Z and 2026-11-25T09:03:14.123Z")
+        != std::string::npos);
   CHECK(body.find("  30 shipping\n") != std::string::npos);
   CHECK(body.find("  3 validation\n") != std::string::npos);
-  CHECK(
-      body.find("order order-4, shipping error at 2026-11-25T09:03:04.123Z in shipper: timeout") !=
-      std::string::npos);
+  CHECK(body.find("order order-4, shipping error at 2026-11-25T09:03:04.123Z in shipper: timeout")
+        != std::string::npos);
   CHECK(body.find("order-5,") == std::string::npos);
   CHECK(body.find("28 more, not listed") != std::string::npos);
 }
@@ -371,8 +400,8 @@ TEST_CASE_FIXTURE(quiet_log, "redacted URLs keep scheme, host and port only") {
 TEST_CASE_FIXTURE(quiet_log, "the smtp channel delivers a plain-text mail to every recipient") {
   fake_smtp server;
   smtp_channel ch{
-      {server.url(), "ordernode@example.com", {"ops@example.com", "oncall@example.com"}},
-      short_timeouts()};
+    {server.url(), "ordernode@example.com", {"ops@example.com", "oncall@example.com"}},
+    short_timeouts()};
   CHECK(ch.name() == "smtp");
   auto err = ch.send(single(sample_error()));
   INFO(cause_of(err));
@@ -384,8 +413,8 @@ TEST_CASE_FIXTURE(quiet_log, "the smtp channel delivers a plain-text mail to eve
   REQUIRE(m.to.size() == 2);
   CHECK(m.to[0] == "<ops@example.com>");
   CHECK(m.to[1] == "<oncall@example.com>");
-  CHECK(m.data.find("Subject: [ordernode] shipping error, order order-4711 (shipper)\r\n") !=
-        std::string::npos);
+  CHECK(m.data.find("Subject: [ordernode] shipping error, order order-4711 (shipper)\r\n")
+        != std::string::npos);
   CHECK(m.data.find("From: ordernode@example.com\r\n") != std::string::npos);
   CHECK(m.data.find("To: ops@example.com, oncall@example.com\r\n") != std::string::npos);
   CHECK(m.data.find("Content-Type: text/plain; charset=utf-8\r\n") != std::string::npos);
@@ -399,7 +428,7 @@ TEST_CASE_FIXTURE(quiet_log, "the smtp channel delivers a plain-text mail to eve
 TEST_CASE_FIXTURE(quiet_log, "the smtp channel encodes a non-ASCII subject and wraps long lines") {
   smtp_channel ch{{"smtp://127.0.0.1:1", "a@example.com", {"b@example.com"}}};
   auto x =
-      single({"bestellung-\xc3\xbc", "shipper", "shipping", std::string(3000, 'x'), sample_time});
+    single({"bestellung-\xc3\xbc", "shipper", "shipping", std::string(3000, 'x'), sample_time});
   auto text = ch.compose(x, sample_time);
   CHECK(text.find("Subject: =?UTF-8?B?") != std::string::npos);
   CHECK(text.find("Date: Wed, 25 Nov 2026 09:03:04 +0000\r\n") != std::string::npos);
@@ -465,13 +494,13 @@ TEST_CASE_FIXTURE(quiet_log, "an unreachable endpoint gives an error quickly") {
   auto port = std::to_string(closed_port());
   auto x = single(sample_error());
   auto t0 = std::chrono::steady_clock::now();
-  auto smtp_err = smtp_channel{{"smtp://127.0.0.1:" + port, "a@example.com", {"b@example.com"}},
-                               short_timeouts()}
-                      .send(x);
+  auto smtp_err =
+    smtp_channel{{"smtp://127.0.0.1:" + port, "a@example.com", {"b@example.com"}}, short_timeouts()}
+      .send(x);
   auto slack_err =
-      slack_channel{{"http://127.0.0.1:" + port + "/hook/secret"}, short_timeouts()}.send(x);
+    slack_channel{{"http://127.0.0.1:" + port + "/hook/secret"}, short_timeouts()}.send(x);
   auto sms_err =
-      sms_channel{{"http://127.0.0.1:" + port + "/send", "+1"}, short_timeouts()}.send(x);
+    sms_channel{{"http://127.0.0.1:" + port + "/send", "+1"}, short_timeouts()}.send(x);
   CHECK(seconds_since(t0) < 3.0);
   REQUIRE(smtp_err);
   REQUIRE(slack_err);
@@ -508,7 +537,7 @@ TEST_CASE_FIXTURE(quiet_log, "HTTP 500 is an error naming the status and the res
   REQUIRE(err);
   CHECK(cause_of(err) == "slack: HTTP 500 from " + redacted(server.url("")) + ": internal trouble");
   auto sms_err =
-      sms_channel{{server.url("/send"), "+1"}, short_timeouts()}.send(single(sample_error()));
+    sms_channel{{server.url("/send"), "+1"}, short_timeouts()}.send(single(sample_error()));
   REQUIRE(sms_err);
   CHECK(cause_of(sms_err).find("HTTP 500") != std::string::npos);
   CHECK(server.requests().size() == 2);
@@ -520,9 +549,9 @@ TEST_CASE_FIXTURE(quiet_log, "other 2xx answers count as delivered") {
 }
 
 TEST_CASE_FIXTURE(quiet_log, "the mock channel appends one JSON line per notification") {
-  auto path = (std::filesystem::temp_directory_path() /
-               ("ordernode-mock-" + std::to_string(::getpid()) + ".jsonl"))
-                  .string();
+  auto path = (std::filesystem::temp_directory_path()
+               / ("ordernode-mock-" + std::to_string(::getpid()) + ".jsonl"))
+                .string();
   std::filesystem::remove(path);
   mock_channel ch{path};
   CHECK(ch.name() == "mock");
@@ -533,7 +562,8 @@ TEST_CASE_FIXTURE(quiet_log, "the mock channel appends one JSON line per notific
   REQUIRE_FALSE(ch.send(digest));
   std::ifstream in{path};
   std::vector<nlohmann::json> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(nlohmann::json::parse(line));
   std::filesystem::remove(path);
   REQUIRE(lines.size() == 2);
   CHECK(lines[0]["total"] == 1);

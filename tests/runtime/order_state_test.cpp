@@ -18,13 +18,13 @@ const std::vector<order_state> all_states{s::received,  s::validated, s::process
                                           s::rejected,  s::failed,    s::dead_letter};
 
 const std::set<std::pair<order_state, order_state>> legal_moves{
-    {s::received, s::validated},    {s::received, s::rejected},      {s::received, s::failed},
-    {s::received, s::dead_letter},  {s::validated, s::processing},   {s::validated, s::failed},
-    {s::validated, s::dead_letter}, {s::processing, s::processing},  {s::processing, s::processed},
-    {s::processing, s::failed},     {s::processing, s::dead_letter}, {s::processed, s::shipping},
-    {s::processed, s::completed},   {s::processed, s::failed},       {s::processed, s::dead_letter},
-    {s::shipping, s::shipping},     {s::shipping, s::completed},     {s::shipping, s::failed},
-    {s::shipping, s::dead_letter},  {s::dead_letter, s::received},
+  {s::received, s::validated},    {s::received, s::rejected},      {s::received, s::failed},
+  {s::received, s::dead_letter},  {s::validated, s::processing},   {s::validated, s::failed},
+  {s::validated, s::dead_letter}, {s::processing, s::processing},  {s::processing, s::processed},
+  {s::processing, s::failed},     {s::processing, s::dead_letter}, {s::processed, s::shipping},
+  {s::processed, s::completed},   {s::processed, s::failed},       {s::processed, s::dead_letter},
+  {s::shipping, s::shipping},     {s::shipping, s::completed},     {s::shipping, s::failed},
+  {s::shipping, s::dead_letter},  {s::dead_letter, s::received},
 };
 
 }  // namespace
@@ -62,7 +62,8 @@ TEST_CASE("no state moves backwards except a replayed dead letter") {
 }
 
 TEST_CASE("only validation rejects an order") {
-  for (auto from : all_states) CHECK(is_legal(from, s::rejected) == (from == s::received));
+  for (auto from : all_states)
+    CHECK(is_legal(from, s::rejected) == (from == s::received));
 }
 
 TEST_CASE("completed, rejected, failed and dead_letter are final and never move on") {

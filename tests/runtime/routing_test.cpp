@@ -19,7 +19,8 @@ std::vector<int64_t> processing_starts(SQLite::Database& db, const std::string& 
                       "WHERE e.state = 'processing' AND o.region = ? ORDER BY e.at");
   q.bind(1, region);
   std::vector<int64_t> result;
-  while (q.executeStep()) result.push_back(q.getColumn(0).getInt64());
+  while (q.executeStep())
+    result.push_back(q.getColumn(0).getInt64());
   return result;
 }
 
@@ -35,8 +36,10 @@ TEST_CASE("each region's orders go to its own dispatcher and processor group") {
   cfg.processor.max_in_flight = 1;
   cfg.processor.latency = std::chrono::milliseconds(200);
   std::vector<order> orders;
-  for (int i = 0; i < 4; ++i) orders.push_back(make_order("monitor", 1, "eu"));
-  for (int i = 0; i < 2; ++i) orders.push_back(make_order("headset", 10, "us"));
+  for (int i = 0; i < 4; ++i)
+    orders.push_back(make_order("monitor", 1, "eu"));
+  for (int i = 0; i < 2; ++i)
+    orders.push_back(make_order("headset", 10, "us"));
   auto mars = make_order("rover", 1, "mars");
   orders.push_back(mars);
   totals aggregated;
@@ -69,10 +72,10 @@ TEST_CASE("each region's orders go to its own dispatcher and processor group") {
   CHECK(aggregated.by_region["mars"] == region_totals{0, 0, 0, 1});
 
   SQLite::Database db{dir.file("journal.db"), SQLite::OPEN_READONLY};
-  CHECK(query_int(db, "SELECT COUNT(*) FROM orders WHERE region = 'eu' AND state = 'completed'") ==
-        4);
-  CHECK(query_int(db, "SELECT COUNT(*) FROM orders WHERE region = 'us' AND state = 'completed'") ==
-        2);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders WHERE region = 'eu' AND state = 'completed'")
+        == 4);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders WHERE region = 'us' AND state = 'completed'")
+        == 2);
 
   // eu has two processors: two orders at a time. us has one: one at a time.
   auto eu_starts = processing_starts(db, "eu");
@@ -103,8 +106,8 @@ TEST_CASE("an order for an unknown region is rejected with a clear reason") {
     CHECK(h.in_flight(h.f.dispatchers.at("us")) == 0);
   }
   SQLite::Database db{dir.file("journal.db"), SQLite::OPEN_READONLY};
-  CHECK(query_strings(db, "SELECT state FROM orders WHERE id = '" + mars.id + "'") ==
-        std::vector<std::string>{"rejected"});
+  CHECK(query_strings(db, "SELECT state FROM orders WHERE id = '" + mars.id + "'")
+        == std::vector<std::string>{"rejected"});
   auto detail = query_strings(db, "SELECT detail FROM orders WHERE id = '" + mars.id + "'");
   REQUIRE(detail.size() == 1);
   CHECK(detail[0].find("unknown region") != std::string::npos);
@@ -112,8 +115,9 @@ TEST_CASE("an order for an unknown region is rejected with a clear reason") {
   auto causes = query_strings(db, "SELECT cause FROM errors WHERE order_id = '" + mars.id + "'");
   REQUIRE(causes.size() == 1);
   CHECK(causes[0] == "unknown region 'mars'");
-  CHECK(query_strings(db, "SELECT stage FROM errors WHERE order_id = '" + mars.id + "'") ==
-        std::vector<std::string>{"validator"});
-  CHECK(query_strings(db, "SELECT state FROM order_history WHERE order_id = '" + mars.id +
-                              "' ORDER BY at") == std::vector<std::string>{"received", "rejected"});
+  CHECK(query_strings(db, "SELECT stage FROM errors WHERE order_id = '" + mars.id + "'")
+        == std::vector<std::string>{"validator"});
+  CHECK(query_strings(
+          db, "SELECT state FROM order_history WHERE order_id = '" + mars.id + "' ORDER BY at")
+        == std::vector<std::string>{"received", "rejected"});
 }

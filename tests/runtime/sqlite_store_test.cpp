@@ -35,7 +35,9 @@ struct fixture {
     return std::move(*store);
   }
 
-  SQLite::Database read() const { return SQLite::Database{path, SQLite::OPEN_READONLY}; }
+  SQLite::Database read() const {
+    return SQLite::Database{path, SQLite::OPEN_READONLY};
+  }
 };
 
 state_change change(int64_t seq, const order& x, order_state state, std::string detail = "") {
@@ -56,8 +58,8 @@ std::string order_state_of(SQLite::Database& db, const std::string& id) {
 }
 
 std::vector<std::string> event_states(SQLite::Database& db, int64_t seq) {
-  return query_strings(db, "SELECT state FROM order_events WHERE order_seq = " +
-                               std::to_string(seq) + " ORDER BY rowid");
+  return query_strings(db, "SELECT state FROM order_events WHERE order_seq = " + std::to_string(seq)
+                             + " ORDER BY rowid");
 }
 
 // Runs `fn` in a child process without root's right to write read-only files; returns its exit
@@ -65,7 +67,8 @@ std::vector<std::string> event_states(SQLite::Database& db, int64_t seq) {
 int run_unprivileged(const std::function<int()>& fn) {
   auto pid = ::fork();
   if (pid == 0) {
-    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(100);
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0))
+      ::_exit(100);
     ::_exit(fn());
   }
   int status = 0;
@@ -81,8 +84,9 @@ TEST_CASE_FIXTURE(fixture, "opening creates the schema and records its version")
   for (auto table : {"schema_version", "orders", "order_events", "errors"}) {
     CAPTURE(table);
     CHECK(query_int(db, std::string{"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
-                                    "name = '"} +
-                            table + "'") == 1);
+                                    "name = '"}
+                          + table + "'")
+          == 1);
   }
   CHECK(query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'order_history'") == 1);
   CHECK(query_int(db, "SELECT COUNT(*) FROM schema_version") == 1);
@@ -118,9 +122,9 @@ TEST_CASE_FIXTURE(fixture, "commit inserts new orders with a received event") {
   CHECK(q.getColumn(7).getString() == "received");
   for (auto seq : seqs) {
     CHECK(event_states(db, seq) == std::vector<std::string>{"received"});
-    CHECK(
-        query_int(db, "SELECT COUNT(*) FROM order_events WHERE stage = 'intake' AND order_seq = " +
-                          std::to_string(seq)) == 1);
+    CHECK(query_int(db, "SELECT COUNT(*) FROM order_events WHERE stage = 'intake' AND order_seq = "
+                          + std::to_string(seq))
+          == 1);
   }
 }
 
@@ -169,13 +173,14 @@ TEST_CASE_FIXTURE(fixture, "state changes update the order and append events") {
   auto db = read();
   CHECK(order_state_of(db, a.id) == "processed");
   CHECK(order_state_of(db, b.id) == "validated");
-  CHECK(query_strings(db, "SELECT detail FROM orders WHERE seq = " + std::to_string(seqs[0])) ==
-        std::vector<std::string>{"Order done"});
-  CHECK(event_states(db, seqs[0]) ==
-        std::vector<std::string>{"received", "validated", "processing", "processed"});
+  CHECK(query_strings(db, "SELECT detail FROM orders WHERE seq = " + std::to_string(seqs[0]))
+        == std::vector<std::string>{"Order done"});
+  CHECK(event_states(db, seqs[0])
+        == std::vector<std::string>{"received", "validated", "processing", "processed"});
   CHECK(event_states(db, seqs[1]) == std::vector<std::string>{"received", "validated"});
-  CHECK(query_int(db, "SELECT COUNT(*) FROM order_history WHERE order_id = '" + a.id +
-                          "' AND stage = 'test'") == 3);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM order_history WHERE order_id = '" + a.id
+                        + "' AND stage = 'test'")
+        == 3);
 }
 
 TEST_CASE_FIXTURE(fixture, "error reports go to the errors table") {
@@ -211,15 +216,16 @@ TEST_CASE_FIXTURE(fixture, "unfinished returns the orders not in a final state, 
   auto seqs = commit_ok(*store, batch);
   journal_batch changes;
   changes.changes = {
-      change(seqs[2], n2, order_state::validated),   change(seqs[2], n2, order_state::processing),
-      change(seqs[3], done, order_state::validated), change(seqs[3], done, order_state::processing),
-      change(seqs[3], done, order_state::processed), change(seqs[3], done, order_state::completed),
-      change(seqs[4], bad, order_state::rejected)};
+    change(seqs[2], n2, order_state::validated),   change(seqs[2], n2, order_state::processing),
+    change(seqs[3], done, order_state::validated), change(seqs[3], done, order_state::processing),
+    change(seqs[3], done, order_state::processed), change(seqs[3], done, order_state::completed),
+    change(seqs[4], bad, order_state::rejected)};
   commit_ok(*store, changes);
   auto result = store->unfinished();
   REQUIRE_MESSAGE(result, describe(result.error()));
   std::vector<std::string> ids;
-  for (auto& x : *result) ids.push_back(x.item.item.id);
+  for (auto& x : *result)
+    ids.push_back(x.item.item.id);
   CHECK(ids == std::vector<std::string>{v1.id, v2.id, n1.id, n2.id});
   REQUIRE(result->size() == 4);
   auto& first = (*result)[0];
@@ -314,8 +320,8 @@ TEST_CASE_FIXTURE(fixture, "a newer schema version is refused") {
   open();
   {
     SQLite::Database db{path, SQLite::OPEN_READWRITE};
-    db.exec("INSERT INTO schema_version(version, applied_at) VALUES(" +
-            std::to_string(sqlite_schema_version + 1) + ", 0)");
+    db.exec("INSERT INTO schema_version(version, applied_at) VALUES("
+            + std::to_string(sqlite_schema_version + 1) + ", 0)");
   }
   auto store = open_sqlite_store({path, false, 1000});
   REQUIRE_FALSE(store);
@@ -336,18 +342,19 @@ TEST_CASE("a path in a directory that does not exist is an error") {
 TEST_CASE("a read-only file is an error") {
   temp_dir dir;
   std::filesystem::permissions(
-      dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                      std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                      std::filesystem::perms::others_exec);
+    dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read
+                  | std::filesystem::perms::group_exec | std::filesystem::perms::others_read
+                  | std::filesystem::perms::others_exec);
   auto opens_with_error = [](const std::string& path) {
     return run_unprivileged([&] {
       auto store = open_sqlite_store({path, false, 1000});
-      if (store) return 1;
+      if (store)
+        return 1;
       auto text = describe(store.error());
-      return text.find("store_failure") != std::string::npos &&
-                     text.find("readonly") != std::string::npos
-                 ? 0
-                 : 2;
+      return text.find("store_failure") != std::string::npos
+                 && text.find("readonly") != std::string::npos
+               ? 0
+               : 2;
     });
   };
   SUBCASE("an empty file") {

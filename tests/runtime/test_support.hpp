@@ -23,21 +23,26 @@
 namespace ordernode::test {
 
 class argv_list {
- public:
+public:
   explicit argv_list(const std::vector<std::string>& args) : strings_{"ordernode"} {
     strings_.insert(strings_.end(), args.begin(), args.end());
-    for (auto& x : strings_) pointers_.push_back(x.data());
+    for (auto& x : strings_)
+      pointers_.push_back(x.data());
     pointers_.push_back(nullptr);
   }
 
   argv_list(const argv_list&) = delete;
   argv_list& operator=(const argv_list&) = delete;
 
-  int argc() const { return static_cast<int>(strings_.size()); }
+  int argc() const {
+    return static_cast<int>(strings_.size());
+  }
 
-  char** argv() { return pointers_.data(); }
+  char** argv() {
+    return pointers_.data();
+  }
 
- private:
+private:
   std::vector<std::string> strings_;
   std::vector<char*> pointers_;
 };
@@ -47,22 +52,26 @@ inline bool wait_until(const std::function<bool()>& done,
                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
+    if (done())
+      return true;
+    if (std::chrono::steady_clock::now() >= until)
+      return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
 
 inline int64_t query_int(SQLite::Database& db, const std::string& sql) {
   SQLite::Statement q(db, sql);
-  if (!q.executeStep()) throw std::runtime_error("no row: " + sql);
+  if (!q.executeStep())
+    throw std::runtime_error("no row: " + sql);
   return q.getColumn(0).getInt64();
 }
 
 inline std::vector<std::string> query_strings(SQLite::Database& db, const std::string& sql) {
   SQLite::Statement q(db, sql);
   std::vector<std::string> result;
-  while (q.executeStep()) result.push_back(q.getColumn(0).getString());
+  while (q.executeStep())
+    result.push_back(q.getColumn(0).getString());
   return result;
 }
 

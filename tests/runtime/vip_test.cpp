@@ -19,7 +19,8 @@ TEST_CASE("VIP orders overtake a backlog of normal orders") {
   cfg.processor.max_in_flight = 1;
   cfg.processor.latency = std::chrono::milliseconds(5);
   std::vector<order> normal;
-  for (int i = 0; i < 200; ++i) normal.push_back(make_order("cable", 1, "eu"));
+  for (int i = 0; i < 200; ++i)
+    normal.push_back(make_order("cable", 1, "eu"));
   std::vector<order> vip;
   std::vector<std::string> vip_ids;
   for (int i = 0; i < 10; ++i) {
@@ -71,7 +72,8 @@ TEST_CASE("VIP orders overtake a backlog of normal orders") {
   CHECK(normal_before < 20);
   std::vector<std::string> vip_order;
   for (auto& id : finished_ids)
-    if (vip_set.count(id) > 0) vip_order.push_back(id);
+    if (vip_set.count(id) > 0)
+      vip_order.push_back(id);
   CHECK(vip_order == vip_ids);
 
   SQLite::Database db{dir.file("journal.db"), SQLite::OPEN_READONLY};

@@ -25,11 +25,11 @@ TEST_CASE("caf_one_way_rate returns a positive finite rate") {
 }
 
 TEST_CASE(
-    "sqlite_batched_insert_rate returns a positive finite rate and "
-    "removes its files") {
-  auto path = (fs::temp_directory_path() /
-               ("ordernode_baselines_test_" + std::to_string(::getpid()) + ".db"))
-                  .string();
+  "sqlite_batched_insert_rate returns a positive finite rate and "
+  "removes its files") {
+  auto path =
+    (fs::temp_directory_path() / ("ordernode_baselines_test_" + std::to_string(::getpid()) + ".db"))
+      .string();
   auto rate = ordernode::bench::sqlite_batched_insert_rate(path, 2500, 1000);
   CHECK(std::isfinite(rate));
   CHECK(rate > 0);

@@ -41,7 +41,7 @@ typename Inspector::result_type inspect(Inspector& f, bench_order& x) {
 }
 
 class uuid_source {
- public:
+public:
   std::string next() {
     static constexpr char digits[] = "0123456789abcdef";
     std::uint64_t hi = rng_();
@@ -49,7 +49,8 @@ class uuid_source {
     std::string out(36, '-');
     std::size_t bit = 0;
     for (std::size_t i = 0; i < out.size(); ++i) {
-      if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+      if (i == 8 || i == 13 || i == 18 || i == 23)
+        continue;
       auto& word = bit < 64 ? hi : lo;
       out[i] = digits[(word >> (bit % 64)) & 0xf];
       bit += 4;
@@ -59,7 +60,7 @@ class uuid_source {
     return out;
   }
 
- private:
+private:
   std::mt19937_64 rng_{0x0bde5eed};
 };
 
@@ -69,27 +70,27 @@ struct run_timing {
 };
 
 class receiver_actor : public caf::event_based_actor {
- public:
+public:
   receiver_actor(caf::actor_config& cfg, std::size_t n, std::shared_ptr<run_timing> timing,
                  std::promise<void> done)
       : caf::event_based_actor(cfg), n_(n), timing_(std::move(timing)), done_(std::move(done)) {}
 
   caf::behavior make_behavior() override {
     return {
-        [this](const bench_order&) {
-          if (++received_ == n_) {
-            timing_->end = clock_type::now();
-            done_.set_value();
-            quit();
-          } else if (received_ % ack_every == 0) {
-            send(caf::actor_cast<caf::actor>(current_sender()), ack_atom::value,
-                 static_cast<std::uint64_t>(ack_every));
-          }
-        },
+      [this](const bench_order&) {
+        if (++received_ == n_) {
+          timing_->end = clock_type::now();
+          done_.set_value();
+          quit();
+        } else if (received_ % ack_every == 0) {
+          send(caf::actor_cast<caf::actor>(current_sender()), ack_atom::value,
+               static_cast<std::uint64_t>(ack_every));
+        }
+      },
     };
   }
 
- private:
+private:
   std::size_t n_;
   std::size_t received_ = 0;
   std::shared_ptr<run_timing> timing_;
@@ -97,7 +98,7 @@ class receiver_actor : public caf::event_based_actor {
 };
 
 class sender_actor : public caf::event_based_actor {
- public:
+public:
   sender_actor(caf::actor_config& cfg, caf::actor receiver, std::size_t n,
                std::shared_ptr<run_timing> timing)
       : caf::event_based_actor(cfg),
@@ -116,15 +117,17 @@ class sender_actor : public caf::event_based_actor {
     timing_->start = clock_type::now();
     send_more(window);
     return {
-        [this](ack_atom, std::uint64_t acked) { send_more(static_cast<std::size_t>(acked)); },
+      [this](ack_atom, std::uint64_t acked) { send_more(static_cast<std::size_t>(acked)); },
     };
   }
 
- private:
+private:
   void send_more(std::size_t count) {
     auto stop = std::min(n_, sent_ + count);
-    for (; sent_ < stop; ++sent_) send(receiver_, order_);
-    if (sent_ == n_) quit();
+    for (; sent_ < stop; ++sent_)
+      send(receiver_, order_);
+    if (sent_ == n_)
+      quit();
   }
 
   caf::actor receiver_;
@@ -136,27 +139,31 @@ class sender_actor : public caf::event_based_actor {
 
 double per_second(std::size_t count, clock_type::duration elapsed) {
   auto seconds = std::chrono::duration<double>(elapsed).count();
-  if (seconds <= 0) seconds = std::chrono::duration<double>(clock_type::duration{1}).count();
+  if (seconds <= 0)
+    seconds = std::chrono::duration<double>(clock_type::duration{1}).count();
   return static_cast<double>(count) / seconds;
 }
 
 void remove_database_files(const std::string& path) {
   std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ignored);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(path + suffix, ignored);
 }
 
 class database_files_guard {
- public:
+public:
   explicit database_files_guard(std::string path) : path_(std::move(path)) {
     remove_database_files(path_);
   }
 
-  ~database_files_guard() { remove_database_files(path_); }
+  ~database_files_guard() {
+    remove_database_files(path_);
+  }
 
   database_files_guard(const database_files_guard&) = delete;
   database_files_guard& operator=(const database_files_guard&) = delete;
 
- private:
+private:
   std::string path_;
 };
 
@@ -168,7 +175,8 @@ std::int64_t unix_millis() {
 }  // namespace
 
 double caf_one_way_rate(caf::actor_system& sys, std::size_t n) {
-  if (n == 0) return 0;
+  if (n == 0)
+    return 0;
   auto timing = std::make_shared<run_timing>();
   std::promise<void> done;
   auto finished = done.get_future();
@@ -181,17 +189,19 @@ double caf_one_way_rate(caf::actor_system& sys, std::size_t n) {
 }
 
 double sqlite_batched_insert_rate(const std::string& path, std::size_t n, std::size_t batch) {
-  if (batch == 0) throw std::invalid_argument("sqlite_batched_insert_rate: batch == 0");
-  if (n == 0) return 0;
+  if (batch == 0)
+    throw std::invalid_argument("sqlite_batched_insert_rate: batch == 0");
+  if (n == 0)
+    return 0;
   database_files_guard guard{path};
   SQLite::Database db{path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE};
   db.exec("PRAGMA journal_mode=WAL");
   db.exec("PRAGMA synchronous=NORMAL");
   db.exec(
-      "CREATE TABLE orders ("
-      "id TEXT NOT NULL, product TEXT NOT NULL, "
-      "quantity INTEGER NOT NULL, region TEXT NOT NULL, "
-      "vip INTEGER NOT NULL, created_at INTEGER NOT NULL)");
+    "CREATE TABLE orders ("
+    "id TEXT NOT NULL, product TEXT NOT NULL, "
+    "quantity INTEGER NOT NULL, region TEXT NOT NULL, "
+    "vip INTEGER NOT NULL, created_at INTEGER NOT NULL)");
   SQLite::Statement insert{db,
                            "INSERT INTO orders (id, product, quantity, "
                            "region, vip, created_at) "
@@ -225,7 +235,8 @@ std::size_t peak_rss_bytes() {
   while (status >> key) {
     if (key == "VmHWM:") {
       std::size_t kib = 0;
-      if (status >> kib) return kib * 1024;
+      if (status >> kib)
+        return kib * 1024;
       return 0;
     }
     status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');

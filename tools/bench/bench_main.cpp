@@ -58,8 +58,7 @@ struct driver_state {
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 void submit(caf::stateful_actor<driver_state>* self, const intake_actor& intake, order x) {
-  self->send(intake, submit_atom::value, std::move(x),
-             caf::actor_cast<admission_listener>(self));
+  self->send(intake, submit_atom::value, std::move(x), caf::actor_cast<admission_listener>(self));
 }
 
 void submit_more(caf::stateful_actor<driver_state>* self, const intake_actor& intake) {
@@ -86,8 +85,9 @@ caf::behavior driver(caf::stateful_actor<driver_state>* self, intake_actor intak
   st.done = std::move(done);
   st.prototype = order{"", "keyboard", 1, "eu", "bench", false, 0};
   st.started = std::chrono::steady_clock::now();
-  self->request(journal, caf::infinite, subscribe_atom::value,
-                caf::actor_cast<finished_listener>(self))
+  self
+    ->request(journal, caf::infinite, subscribe_atom::value,
+              caf::actor_cast<finished_listener>(self))
     .then([=](const totals&) { submit_more(self, intake); });
   self->delayed_send(self, std::chrono::seconds(1), progress_atom::value);
   return {
@@ -128,7 +128,8 @@ caf::behavior driver(caf::stateful_actor<driver_state>* self, intake_actor intak
     [=](retry_atom, order& x) { submit(self, intake, std::move(x)); },
     [=](progress_atom) {
       auto& st = self->state;
-      auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.started).count();
+      auto secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - st.started).count();
       std::fprintf(stderr, "  %llu / %llu orders finished (%.0f orders/s), RSS peak %.1f MiB\n",
                    static_cast<unsigned long long>(st.finished),
                    static_cast<unsigned long long>(st.total), st.finished / secs,
@@ -154,7 +155,8 @@ flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t or
   caf::scoped_actor self{sys};
   self->monitor(d);
   result.latency = finished.get();
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.orders = orders;
   self->receive([](caf::down_msg&) {});
   self->request(f.aggregator, caf::infinite, totals_atom::value)
@@ -183,11 +185,15 @@ int main(int argc, char** argv) {
     opts.dir = std::filesystem::temp_directory_path() / ("ordernode-bench-" + make_uuid());
   std::filesystem::create_directories(opts.dir);
   node_config cfg;
-  std::vector<std::string> defaults{
-    "--source.enabled=false",        "--processor.latency=0ns", "--processor.failure-rate=0",
-    "--shipper.latency=0ns",         "--shipper.failure-rate=0", "--log.level=warn",
-    "--aggregator.report-interval=1h", "--node.max-in-flight=4000",
-    "--journal.path=" + opts.dir + "/bench.db"};
+  std::vector<std::string> defaults{"--source.enabled=false",
+                                    "--processor.latency=0ns",
+                                    "--processor.failure-rate=0",
+                                    "--shipper.latency=0ns",
+                                    "--shipper.failure-rate=0",
+                                    "--log.level=warn",
+                                    "--aggregator.report-interval=1h",
+                                    "--node.max-in-flight=4000",
+                                    "--journal.path=" + opts.dir + "/bench.db"};
   std::vector<char*> args{rest[0]};
   for (auto& x : defaults)
     args.push_back(x.data());
@@ -208,18 +214,21 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(opts.orders));
   auto r = run_flow(sys, cfg, opts.orders);
   auto rate = r.orders / r.seconds;
-  auto ms = [](int64_t ns) { return ns / 1e6; };
+  auto ms = [](int64_t ns) {
+    return ns / 1e6;
+  };
   auto rss = peak_rss_bytes() / 1048576.0;
   if (opts.json) {
-    std::printf("{\"orders\": %llu, \"seconds\": %.3f, \"orders_per_second\": %.0f, "
-                "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, "
-                "\"peak_rss_mib\": %.1f, \"completed\": %llu, \"quantity\": %lld, "
-                "\"baseline\": {\"caf_one_way_msgs_per_second\": %.0f, "
-                "\"sqlite_batched_rows_per_second\": %.0f}}\n",
-                static_cast<unsigned long long>(r.orders), r.seconds, rate,
-                ms(r.latency.quantile(0.5)), ms(r.latency.quantile(0.99)), ms(r.latency.max()),
-                rss, static_cast<unsigned long long>(r.final_totals.all.completed),
-                static_cast<long long>(r.final_totals.all.quantity), caf_rate, sqlite_rate);
+    std::printf(
+      "{\"orders\": %llu, \"seconds\": %.3f, \"orders_per_second\": %.0f, "
+      "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, "
+      "\"peak_rss_mib\": %.1f, \"completed\": %llu, \"quantity\": %lld, "
+      "\"baseline\": {\"caf_one_way_msgs_per_second\": %.0f, "
+      "\"sqlite_batched_rows_per_second\": %.0f}}\n",
+      static_cast<unsigned long long>(r.orders), r.seconds, rate, ms(r.latency.quantile(0.5)),
+      ms(r.latency.quantile(0.99)), ms(r.latency.max()), rss,
+      static_cast<unsigned long long>(r.final_totals.all.completed),
+      static_cast<long long>(r.final_totals.all.quantity), caf_rate, sqlite_rate);
   } else {
     std::printf("orders            %llu in %.2f s\n", static_cast<unsigned long long>(r.orders),
                 r.seconds);
@@ -232,8 +241,9 @@ int main(int argc, char** argv) {
     std::printf("completed         %llu orders, quantity %lld\n",
                 static_cast<unsigned long long>(r.final_totals.all.completed),
                 static_cast<long long>(r.final_totals.all.quantity));
-    std::printf("baseline          raw CAF one-way %.0f msg/s; raw SQLite batched insert %.0f rows/s\n",
-                caf_rate, sqlite_rate);
+    std::printf(
+      "baseline          raw CAF one-way %.0f msg/s; raw SQLite batched insert %.0f rows/s\n",
+      caf_rate, sqlite_rate);
   }
   std::filesystem::remove_all(opts.dir);
   return 0;
