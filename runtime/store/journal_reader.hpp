@@ -1,0 +1,74 @@
+// Read-only queries over the journal database, on a connection of their own (WAL readers never
+// block the writer). Not thread-safe: give each thread its own reader.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "runtime/messages.hpp"
+
+namespace ordernode {
+
+// One recorded state change.
+struct history_entry {
+  std::string state;
+  std::string stage;
+  std::string detail;
+  timestamp at = 0;
+};
+
+// An order with its current state, as the journal holds it.
+struct order_record {
+  int64_t seq = 0;  // Position in the journal; the paging cursor.
+  order item;
+  std::string state;
+  std::string detail;
+  timestamp updated_at = 0;
+  int32_t recoveries = 0;
+  std::vector<history_entry> history;  // Filled by `find` only, oldest first.
+};
+
+// A filter for `list`; empty strings match everything.
+struct order_filter {
+  std::string state;
+  std::string region;
+  size_t limit = 50;
+  int64_t after = 0;  // Only orders with a larger `seq`.
+};
+
+// One row of the `errors` table.
+struct error_record {
+  int64_t id = 0;
+  std::string order_id;
+  std::string stage;
+  std::string type;
+  std::string cause;
+  timestamp at = 0;
+};
+
+class journal_reader {
+public:
+  virtual ~journal_reader() = default;
+
+  // The order `id` with its full history, or nullopt when the journal does not know it.
+  virtual caf::expected<std::optional<order_record>> find(const std::string& id) = 0;
+
+  // Orders in journal order (oldest first) after `filter.after`, at most `filter.limit`.
+  virtual caf::expected<std::vector<order_record>> list(const order_filter& filter) = 0;
+
+  // The newest `limit` errors, newest first.
+  virtual caf::expected<std::vector<error_record>> errors(size_t limit) = 0;
+
+  // How many orders are in each state.
+  virtual caf::expected<std::vector<std::pair<std::string, uint64_t>>> count_by_state() = 0;
+};
+
+// Opens a read-only connection to the journal at `path`; the file must exist.
+caf::expected<std::unique_ptr<journal_reader>> open_journal_reader(const std::string& path,
+                                                                   int busy_timeout_ms = 5000);
+
+}  // namespace ordernode

@@ -1,0 +1,111 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "runtime/errors.hpp"
+#include "runtime/store/journal_reader.hpp"
+#include "runtime/store/sqlite_store.hpp"
+#include "tests/runtime/test_support.hpp"
+
+using namespace ordernode;
+using ordernode::test::make_order;
+using ordernode::test::temp_dir;
+
+namespace {
+
+struct fixture {
+  temp_dir dir;
+  std::string path = dir.file("journal.db");
+  std::unique_ptr<order_store> store = open_store();
+  std::vector<order> orders{make_order("widget", 2, "eu", true), make_order("gadget", 3, "us"),
+                            make_order("gizmo", 4, "eu")};
+
+  std::unique_ptr<order_store> open_store() {
+    auto result = open_sqlite_store({path, false, 5000});
+    REQUIRE_MESSAGE(result, describe(result.error()));
+    return std::move(*result);
+  }
+
+  std::unique_ptr<journal_reader> reader() {
+    auto result = open_journal_reader(path);
+    REQUIRE_MESSAGE(result, describe(result.error()));
+    return std::move(*result);
+  }
+
+  fixture() {
+    journal_batch batch;
+    batch.new_orders = orders;
+    auto seqs = store->commit(batch);
+    REQUIRE(seqs);
+    batch.clear();
+    batch.changes.push_back(
+      {(*seqs)[0], {orders[0].id, order_state::validated, "validator", "", now()}});
+    batch.changes.push_back(
+      {(*seqs)[1], {orders[1].id, order_state::rejected, "validator", "bad quantity", now()}});
+    batch.errors.push_back({orders[1].id, "validator", "invalid_order", "bad quantity", now()});
+    REQUIRE(store->commit(batch));
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(fixture, "find returns the order with its history, oldest first") {
+  auto found = reader()->find(orders[0].id);
+  REQUIRE(found);
+  REQUIRE(found->has_value());
+  auto& x = **found;
+  CHECK(x.item.product_name == "widget");
+  CHECK(x.item.vip);
+  CHECK(x.state == "validated");
+  REQUIRE(x.history.size() == 2);
+  CHECK(x.history[0].state == "received");
+  CHECK(x.history[1].state == "validated");
+  CHECK(x.history[1].stage == "validator");
+}
+
+TEST_CASE_FIXTURE(fixture, "find of an unknown id is empty, not an error") {
+  auto found = reader()->find("no-such-order");
+  REQUIRE(found);
+  CHECK_FALSE(found->has_value());
+}
+
+TEST_CASE_FIXTURE(fixture, "list filters by state and region and pages by seq") {
+  auto r = reader();
+  auto eu = r->list({"", "eu", 10, 0});
+  REQUIRE(eu);
+  REQUIRE(eu->size() == 2);
+  CHECK(eu->at(0).item.product_name == "widget");
+  CHECK(eu->at(1).item.product_name == "gizmo");
+  auto rejected = r->list({"rejected", "", 10, 0});
+  REQUIRE(rejected);
+  REQUIRE(rejected->size() == 1);
+  CHECK(rejected->at(0).detail == "bad quantity");
+  auto first = r->list({"", "", 1, 0});
+  REQUIRE(first);
+  REQUIRE(first->size() == 1);
+  auto next = r->list({"", "", 5, first->at(0).seq});
+  REQUIRE(next);
+  REQUIRE(next->size() == 2);
+  CHECK(next->at(0).item.id == orders[1].id);
+}
+
+TEST_CASE_FIXTURE(fixture, "errors come newest first and states are counted") {
+  auto r = reader();
+  auto errs = r->errors(10);
+  REQUIRE(errs);
+  REQUIRE(errs->size() == 1);
+  CHECK(errs->at(0).order_id == orders[1].id);
+  CHECK(errs->at(0).type == "invalid_order");
+  auto counts = r->count_by_state();
+  REQUIRE(counts);
+  std::map<std::string, uint64_t> by_state(counts->begin(), counts->end());
+  CHECK(by_state["received"] == 1);
+  CHECK(by_state["validated"] == 1);
+  CHECK(by_state["rejected"] == 1);
+}
+
+TEST_CASE("a journal that does not exist is a clear error") {
+  temp_dir dir;
+  auto r = open_journal_reader(dir.file("missing.db"));
+  REQUIRE_FALSE(r);
+  CHECK(describe(r.error()).find("missing.db") != std::string::npos);
+}
