@@ -22,6 +22,14 @@ void add(totals& x, const totals& y) {
     add(x.by_region[name], region);
 }
 
+void print_totals(const totals& x) {
+  std::string regions;
+  for (auto& [name, r] : x.by_region)
+    regions += fmt::format(" | {}: {} orders, quantity {}", name, r.completed, r.quantity);
+  spdlog::info("Totals: {} orders processed, quantity {}, {} failed, {} rejected{}",
+               x.all.completed, x.all.quantity, x.all.failed, x.all.rejected, regions);
+}
+
 void publish(aggregator_pointer self) {
   for (auto& x : self->state.subscribers)
     caf::anon_send(x, totals_atom::value, self->state.current);
@@ -60,6 +68,11 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, journal_acto
             spdlog::error("aggregator cannot read the journal's totals: {}", describe(err));
           });
   self->delayed_send(self, report_interval, report_atom::value);
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (msg.reason == caf::exit_reason::user_shutdown)
+      print_totals(self->state.current);
+    self->quit(msg.reason);
+  });
   return {
     [=](finished_atom, const std::vector<finished_order>& batch) {
       add_finished(self->state.current, batch);
@@ -71,12 +84,7 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, journal_acto
       self->state.subscribers.push_back(std::move(x));
     },
     [=](report_atom) {
-      auto& all = self->state.current.all;
-      std::string regions;
-      for (auto& [name, x] : self->state.current.by_region)
-        regions += fmt::format(" | {}: {} orders, quantity {}", name, x.completed, x.quantity);
-      spdlog::info("Totals: {} orders processed, quantity {}, {} failed, {} rejected{}",
-                   all.completed, all.quantity, all.failed, all.rejected, regions);
+      print_totals(self->state.current);
       self->delayed_send(self, report_interval, report_atom::value);
     },
   };

@@ -11,9 +11,9 @@ namespace ordernode {
 
 namespace {
 
-processor_actor spawn_worker(dispatcher_pointer self) {
-  auto handle = self->state.factory(self->system(), self);
-  self->link_to(handle);
+processor_actor spawn_worker(dispatcher_pointer self, size_t index) {
+  auto handle = self->state.factory(self->system(), self, index);
+  self->monitor(handle);
   return handle;
 }
 
@@ -27,6 +27,7 @@ void pump(dispatcher_pointer self) {
     auto& queue = st.vip.empty() ? st.normal : st.vip;
     auto x = std::move(queue.front());
     queue.pop_front();
+    st.queued.erase(x.id);
     ++w->held;
     auto index = static_cast<size_t>(w - st.workers.begin());
     st.held.emplace(x.id, std::make_pair(index, x));
@@ -35,6 +36,7 @@ void pump(dispatcher_pointer self) {
 }
 
 void enqueue_front(dispatcher_state& st, order x) {
+  st.queued.insert(x.id);
   (x.vip ? st.vip : st.normal).push_front(std::move(x));
 }
 
@@ -58,7 +60,7 @@ void replace_worker(dispatcher_pointer self, size_t index, const caf::error& rea
   auto& w = st.workers[index];
   w.held = 0;
   ++w.restarts;
-  w.handle = spawn_worker(self);
+  w.handle = spawn_worker(self, index);
   spdlog::warn(
     "dispatcher {}: processor {} died ({}), restarted ({} restarts), {} orders re-queued",
     st.region, index, caf::to_string(reason), w.restarts, orphans.size());
@@ -74,21 +76,23 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_pointer self, std::string 
   st.credits = static_cast<size_t>(std::max(1, credits));
   st.factory = std::move(factory);
   for (int32_t i = 0; i < workers; ++i)
-    st.workers.push_back({spawn_worker(self), 0, 0});
-  self->set_exit_handler([=](caf::exit_msg& msg) {
+    st.workers.push_back({spawn_worker(self, static_cast<size_t>(i)), 0, 0});
+  self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     auto i = std::find_if(st.workers.begin(), st.workers.end(),
                           [&](auto& w) { return w.handle.address() == msg.source; });
-    if (i == st.workers.end()) {
-      self->quit(msg.reason);
+    if (i == st.workers.end())
       return;
-    }
     replace_worker(self, static_cast<size_t>(i - st.workers.begin()), msg.reason);
     pump(self);
   });
   return {
     [=](process_atom, order& x) {
       auto& st = self->state;
+      if (st.held.count(x.id) > 0 || !st.queued.insert(x.id).second) {
+        spdlog::info("order {}: dispatcher {} holds it already, ignoring it", x.id, st.region);
+        return;
+      }
       (x.vip ? st.vip : st.normal).push_back(std::move(x));
       pump(self);
     },

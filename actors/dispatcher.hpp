@@ -5,15 +5,16 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "runtime/stages.hpp"
 
 namespace ordernode {
 
-// Spawns one processor that reports to `owner`.
+// Spawns processor number `index` of `owner`, reporting to `owner`.
 using processor_factory =
-  std::function<processor_actor(caf::actor_system&, dispatcher_actor owner)>;
+  std::function<processor_actor(caf::actor_system&, dispatcher_actor owner, size_t index)>;
 
 struct dispatcher_state {
   struct worker {
@@ -29,15 +30,17 @@ struct dispatcher_state {
   std::deque<order> normal;
   std::vector<worker> workers;
   std::unordered_map<std::string, std::pair<size_t, order>> held;  // id -> (worker, order)
+  std::unordered_set<std::string> queued;                          // Ids in vip or normal.
 
   static inline const char* name = "dispatcher";
 };
 
 using dispatcher_pointer = dispatcher_actor::stateful_pointer<dispatcher_state>;
 
-// Owns `workers` processors (linked, restarted when one dies). Each holds at most `credits`
-// orders; the rest wait here, every VIP order ahead of every normal one. When a processor
-// dies, the orders it held go back to the front of the queue.
+// Owns `workers` processors (monitored, restarted when one dies; they stop with it). Each
+// holds at most `credits` orders; the rest wait here, every VIP order ahead of every normal
+// one. When a processor dies, the orders it held go back to the front of the queue. An order
+// already queued or held is not taken twice.
 dispatcher_actor::behavior_type dispatcher(dispatcher_pointer self, std::string region,
                                            int32_t workers, int32_t credits,
                                            processor_factory factory);

@@ -6,7 +6,7 @@
 namespace ordernode {
 
 error_channel_actor::behavior_type error_channel(error_channel_actor::pointer self,
-                                                 journal_actor journal, notifier_actor notifier) {
+                                                 journal_actor journal, notifier_ref notifier) {
   return {
     [=](error_report& x) {
       if (x.at == 0)
@@ -20,8 +20,8 @@ error_channel_actor::behavior_type error_channel(error_channel_actor::pointer se
                                                : order_state::failed;
         self->send(journal, order_event{x.order_id, state, x.stage, x.type + ": " + x.cause, x.at});
       }
-      if (notifier)
-        self->send(notifier, x);
+      if (auto& hdl = notifier.get())
+        self->send(hdl, x);
       self->send(journal, std::move(x));
     },
   };

@@ -10,6 +10,6 @@ namespace ordernode {
 // as `rejected` when the validator sent it, as `dead_letter` for a `dead_letter` report, and as
 // `failed` otherwise. Every report also goes to `notifier`, when valid.
 error_channel_actor::behavior_type error_channel(error_channel_actor::pointer self,
-                                                 journal_actor journal, notifier_actor notifier);
+                                                 journal_actor journal, notifier_ref notifier);
 
 }  // namespace ordernode

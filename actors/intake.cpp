@@ -14,7 +14,7 @@ void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) 
   auto vip = x.item.vip;
   if (x.recoveries > entries.max_recoveries) {
     send_for(
-      self, vip, entries.errors,
+      self, vip, entries.errors.get(),
       error_report{x.item.id, "recovery", "dead_letter",
                    "recovered " + std::to_string(x.recoveries - 1) + " times without finishing",
                    now()});
@@ -22,20 +22,20 @@ void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) 
   }
   switch (x.state) {
     case order_state::received:
-      send_for(self, vip, entries.validator, std::move(x.item));
+      send_for(self, vip, entries.validator.get(), std::move(x.item));
       return;
     case order_state::validated:
     case order_state::processing:
       if (auto i = entries.dispatchers.find(x.item.region); i != entries.dispatchers.end()) {
-        send_for(self, vip, i->second, process_atom::value, std::move(x.item));
+        send_for(self, vip, i->second.get(), process_atom::value, std::move(x.item));
         return;
       }
-      send_for(self, vip, entries.errors,
+      send_for(self, vip, entries.errors.get(),
                error_report{x.item.id, "intake", "recovery",
                             "region '" + x.item.region + "' is no longer configured", now()});
       return;
     default:
-      send_for(self, vip, entries.shipper, ship_atom::value, std::move(x.item));
+      send_for(self, vip, entries.shipper.get(), ship_atom::value, std::move(x.item));
   }
 }
 
@@ -44,6 +44,12 @@ void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) 
 intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, flow_entries entries,
                                    uint64_t max_in_flight) {
   self->state.max_in_flight = max_in_flight;
+  // Every order the journal holds unfinished counts, also after a restart of the intake.
+  self->request(journal, caf::infinite, live_atom::value)
+    .then([=](uint64_t n) { self->state.in_flight += n; },
+          [](const caf::error& err) {
+            spdlog::critical("intake cannot count the orders in flight: {}", describe(err));
+          });
   self->request(journal, caf::infinite, subscribe_atom::value, finished_listener{self})
     .then([](const totals&) {},
           [](const caf::error& err) {
@@ -88,7 +94,7 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
         auto& w = i->second;
         if (note.outcome == admission::accepted) {
           auto vip = w.item.vip;
-          send_for(self, vip, entries.validator, std::move(w.item));
+          send_for(self, vip, entries.validator.get(), std::move(w.item));
         } else {
           --st.in_flight;
           spdlog::info("order {}: duplicate submission ignored", note.order_id);
@@ -114,7 +120,6 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
           [=](std::vector<stored_order>& xs) mutable {
             for (auto& x : xs) {
               spdlog::info("order {}: recovered in state {}", x.item.id, to_string(x.state));
-              ++self->state.in_flight;
               reenter(self, entries, x);
             }
             if (!xs.empty())
@@ -129,6 +134,21 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
       st.in_flight -= std::min(st.in_flight, static_cast<uint64_t>(batch.size()));
     },
     [=](in_flight_atom) { return self->state.in_flight; },
+    [=](redrive_atom, std::vector<order_state>& states, std::string& region) {
+      self->request(journal, caf::infinite, live_atom::value, std::move(states), std::move(region))
+        .then(
+          [=](std::vector<stored_order>& xs) {
+            for (auto& x : xs) {
+              spdlog::warn("order {}: re-sent in state {} after a stage restart", x.item.id,
+                           to_string(x.state));
+              reenter(self, entries, x);
+            }
+          },
+          [](const caf::error& err) {
+            spdlog::error("intake cannot re-send the orders of a restarted stage: {}",
+                          describe(err));
+          });
+    },
   };
 }
 

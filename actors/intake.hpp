@@ -13,10 +13,10 @@ namespace ordernode {
 
 // Where an order re-enters the flow, by the state it had when the node stopped.
 struct flow_entries {
-  validator_actor validator;
-  std::map<std::string, dispatcher_actor> dispatchers;
-  shipper_actor shipper;
-  error_channel_actor errors;
+  validator_ref validator;
+  dispatcher_refs dispatchers;
+  shipper_ref shipper;
+  error_channel_ref errors;
   // An order recovered more often than this goes to the dead-letter state instead.
   int32_t max_recoveries = 5;
 };
@@ -42,7 +42,9 @@ using intake_pointer = intake_actor::stateful_pointer<intake_state>;
 // source pauses, the API answers 503): memory stays flat whatever the input rate. A submitted
 // order goes on to the validator only after the journal committed it; a duplicate id is
 // answered `duplicate` and goes nowhere. A submission answers with a response, or with a
-// batched admission note when it names a listener. `recover` re-queues every unfinished order.
+// batched admission note when it names a listener. `recover` re-queues every unfinished order;
+// `redrive` re-sends the unfinished orders in the given states (of one region, or all when the
+// region is empty): the supervisor's way to replace what a dead stage held.
 intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, flow_entries entries,
                                    uint64_t max_in_flight);
 

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 
+#include <fstream>
+
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "runtime/errors.hpp"
+#include "runtime/notify/time_format.hpp"
 
 namespace ordernode {
 
@@ -28,6 +32,22 @@ void send_notes(journal_pointer self) {
   notes.clear();
   for (auto& [sender, xs] : by_sender)
     self->send(caf::actor_cast<admission_listener>(sender), admitted_atom::value, std::move(xs));
+}
+
+// One JSON line per failed order, after the commit that recorded the failure.
+void append_failures(journal_state& st) {
+  for (auto& x : st.finished) {
+    if (x.state != order_state::failed)
+      continue;
+    nlohmann::json line{{"orderId", x.item.id},        {"productName", x.item.product_name},
+                        {"quantity", x.item.quantity}, {"region", x.item.region},
+                        {"customer", x.item.customer}, {"vip", x.item.vip},
+                        {"cause", x.detail},           {"at", iso8601(x.at)}};
+    *st.failures << line.dump() << '\n';
+  }
+  st.failures->flush();
+  if (!*st.failures)
+    spdlog::error("journal cannot append to the failures file");
 }
 
 void commit(journal_pointer self) {
@@ -65,6 +85,8 @@ void commit(journal_pointer self) {
   }
   send_notes(self);
   if (!st.finished.empty()) {
+    if (st.failures)
+      append_failures(st);
     for (auto& listener : st.listeners)
       self->send(listener, finished_atom::value, st.finished);
     st.finished.clear();
@@ -113,10 +135,23 @@ void record(journal_pointer self, order_event& e) {
 }  // namespace
 
 journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
-                                     int32_t max_batch) {
+                                     int32_t max_batch, std::string failures_file) {
   auto& st = self->state;
   st.store = std::move(store);
   st.max_batch = static_cast<size_t>(std::max(1, max_batch));
+  if (!failures_file.empty()) {
+    st.failures = std::make_unique<std::ofstream>(failures_file, std::ios::app);
+    if (!*st.failures) {
+      spdlog::critical("journal cannot open the failures file {}", failures_file);
+      self->quit(make_error(errc::store_failure, "cannot open " + failures_file));
+    }
+  }
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& xs = self->state.listeners;
+    xs.erase(
+      std::remove_if(xs.begin(), xs.end(), [&](auto& x) { return x.address() == msg.source; }),
+      xs.end());
+  });
   if (auto unfinished = st.store->unfinished()) {
     for (auto& x : *unfinished) {
       st.recovered.push_back(x.item);
@@ -174,12 +209,31 @@ journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order
       std::vector<int64_t> seqs;
       for (auto& x : result) {
         ++x.recoveries;
-        if (auto i = st.live.find(x.item.id); i != st.live.end())
+        if (auto i = st.live.find(x.item.id); i != st.live.end()) {
+          i->second.recoveries = x.recoveries;
           seqs.push_back(i->second.seq);
+        }
       }
       if (auto err = st.store->count_recovery(seqs))
         spdlog::error("journal cannot count recoveries: {}", describe(err));
       return result;
+    },
+    [=](live_atom, const std::vector<order_state>& states,
+        const std::string& region) -> std::vector<stored_order> {
+      commit(self);
+      std::vector<stored_order> result;
+      for (auto& [id, x] : self->state.live)
+        if (std::find(states.begin(), states.end(), x.state) != states.end()
+            && (region.empty() || x.item.region == region))
+          result.push_back(stored_order{x.item, x.state, x.recoveries});
+      std::sort(result.begin(), result.end(), [](auto& x, auto& y) {
+        return x.item.vip != y.item.vip ? x.item.vip : x.item.created_at < y.item.created_at;
+      });
+      return result;
+    },
+    [=](live_atom) {
+      commit(self);
+      return static_cast<uint64_t>(self->state.live.size());
     },
     [=](totals_atom) -> caf::result<totals> {
       maybe_commit(self);
@@ -190,6 +244,7 @@ journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order
     },
     [=](subscribe_atom, finished_listener& x) -> caf::result<totals> {
       maybe_commit(self);
+      self->monitor(x);
       self->state.listeners.push_back(std::move(x));
       auto result = self->state.store->finished_totals();
       if (!result)

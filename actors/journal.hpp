@@ -1,6 +1,7 @@
 // The journal: the one writer of the order store, committing writes in groups.
 #pragma once
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -34,6 +35,7 @@ struct journal_state {
   std::vector<stored_order> recovered;
   std::vector<finished_listener> listeners;
   caf::timespan retry_delay{0};
+  std::unique_ptr<std::ofstream> failures;
 
   static inline const char* name = "journal";
 };
@@ -42,7 +44,8 @@ using journal_pointer = journal_actor::stateful_pointer<journal_state>;
 
 // Commits whenever its mailbox runs empty or a batch reaches `max_batch` rows, and answers
 // appends and flushes only after their commit. Run it detached: SQLite blocks.
+// With a `failures_file`, also appends each committed failure to it as a JSON line.
 journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
-                                     int32_t max_batch);
+                                     int32_t max_batch, std::string failures_file);
 
 }  // namespace ordernode

@@ -74,6 +74,8 @@ using notifier_actor =
                    caf::replies_to<flush_atom>::with<bool>,
                    caf::replies_to<stats_atom>::with<notifier_stats>>;
 
+using notifier_ref = stage_ref<notifier_actor>;
+
 struct channel_worker_state {
   std::shared_ptr<notification_channel> channel;
   std::deque<notification> queue;

@@ -9,8 +9,10 @@ namespace ordernode {
 
 processor_actor::behavior_type processor(processor_actor::pointer self, dispatcher_actor owner,
                                          std::shared_ptr<processing_system> system,
-                                         journal_actor journal, shipper_actor shipper,
-                                         error_channel_actor errors) {
+                                         journal_actor journal, shipper_ref shipper,
+                                         error_channel_ref errors) {
+  self->monitor(owner);
+  self->set_down_handler([=](caf::down_msg& msg) { self->quit(msg.reason); });
   return {
     [=](process_atom, order& x) {
       auto started = now();
@@ -32,9 +34,10 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
         spdlog::info("{} in {:.1f} ms", message, (at - started) / 1e6);
         send_for(self, vip, journal,
                  order_event{id, order_state::processed, "processor", message, at});
-        send_for(self, vip, shipper, ship_atom::value, std::move(x));
+        send_for(self, vip, shipper.get(), ship_atom::value, std::move(x));
       } catch (const std::exception& ex) {
-        send_for(self, vip, errors, error_report{id, "processor", "processing", ex.what(), now()});
+        send_for(self, vip, errors.get(),
+                 error_report{id, "processor", "processing", ex.what(), now()});
       }
       send_for(self, vip, owner, done_atom::value, std::move(id));
     },

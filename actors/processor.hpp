@@ -10,10 +10,10 @@ namespace ordernode {
 
 // Records `processing`, waits the system's latency with a delayed message (never a sleep),
 // then records `processed` and ships the order, or reports the failure to the error channel.
-// Either way it returns the credit to `owner`.
+// Either way it returns the credit to `owner`. It stops when `owner` stops.
 processor_actor::behavior_type processor(processor_actor::pointer self, dispatcher_actor owner,
                                          std::shared_ptr<processing_system> system,
-                                         journal_actor journal, shipper_actor shipper,
-                                         error_channel_actor errors);
+                                         journal_actor journal, shipper_ref shipper,
+                                         error_channel_ref errors);
 
 }  // namespace ordernode

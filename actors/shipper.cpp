@@ -23,9 +23,28 @@ caf::timespan retry_delay(const shipper_options& options, int32_t attempt) {
   return caf::timespan{static_cast<caf::timespan::rep>(delay)};
 }
 
-shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_options options,
+namespace {
+
+constexpr size_t recent_limit = 65536;
+
+// The order left the shipper's hands for good.
+void release(shipper_pointer self, const std::string& id) {
+  auto& st = self->state;
+  st.holding.erase(id);
+  if (st.recent.insert(id).second) {
+    st.recent_order.push_back(id);
+    if (st.recent_order.size() > recent_limit) {
+      st.recent.erase(st.recent_order.front());
+      st.recent_order.pop_front();
+    }
+  }
+}
+
+}  // namespace
+
+shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options options,
                                      std::shared_ptr<shipping_system> system, journal_actor journal,
-                                     error_channel_actor errors) {
+                                     error_channel_ref errors) {
   auto attempt = [=](order& x, int32_t n) {
     auto detail = n == 1 ? std::string{} : "attempt " + std::to_string(n);
     send_for(self, x.vip, journal,
@@ -46,17 +65,27 @@ shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_option
       self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);
       return;
     }
-    send_for(self, x.vip, errors,
+    release(self, x.id);
+    send_for(self, x.vip, errors.get(),
              error_report{x.id, "shipper", "shipping",
                           "failed after " + std::to_string(n) + " attempts: " + cause, now()});
   };
   return {
-    [=](ship_atom, order& x) { attempt(x, 1); },
+    [=](ship_atom, order& x) {
+      auto& st = self->state;
+      if (st.holding.count(x.id) > 0 || st.recent.count(x.id) > 0) {
+        spdlog::info("order {}: shipper holds or shipped it already, ignoring it", x.id);
+        return;
+      }
+      st.holding.insert(x.id);
+      attempt(x, 1);
+    },
     [=](retry_atom, order& x, int32_t n) { attempt(x, n); },
     [=](finish_atom, order& x, int32_t n) {
       auto result = system->ship(x, n);
       if (result) {
         spdlog::info("Shipping succeeded for order {} (tracking {}, attempt {})", x.id, *result, n);
+        release(self, x.id);
         send_for(
           self, x.vip, journal,
           order_event{x.id, order_state::completed, "shipper", "tracking " + *result, now()});

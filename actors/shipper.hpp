@@ -1,13 +1,26 @@
 // The shipper: hands processed orders to the shipping system, retrying with delayed messages.
 #pragma once
 
+#include <deque>
 #include <memory>
+#include <string>
+#include <unordered_set>
 
 #include "runtime/config.hpp"
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/stages.hpp"
 
 namespace ordernode {
+
+struct shipper_state {
+  std::unordered_set<std::string> holding;
+  std::unordered_set<std::string> recent;  // Finished lately; bounded by `recent_order`.
+  std::deque<std::string> recent_order;
+
+  static inline const char* name = "shipper";
+};
+
+using shipper_pointer = shipper_actor::stateful_pointer<shipper_state>;
 
 // The wait before attempt `attempt + 1`: the configured delay, doubled per attempt under
 // exponential backoff (capped), varied randomly by the jitter share.
@@ -16,8 +29,10 @@ caf::timespan retry_delay(const shipper_options& options, int32_t attempt);
 // Records every attempt as `shipping`; on success records `completed` with the tracking
 // number. A failed attempt is retried up to `max-retries` times, `retry-delay` apart, while
 // other orders keep shipping; after the last one the order goes to the error channel.
-shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_options options,
+// An order it holds already, or finished recently, is not shipped again: after a restart
+// elsewhere the supervisor may re-send orders.
+shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options options,
                                      std::shared_ptr<shipping_system> system, journal_actor journal,
-                                     error_channel_actor errors);
+                                     error_channel_ref errors);
 
 }  // namespace ordernode

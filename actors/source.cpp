@@ -47,7 +47,7 @@ order make_mock_order(const source_options& options, const std::vector<std::stri
 }
 
 source_actor::behavior_type source(source_pointer self, source_options options,
-                                   std::vector<std::string> regions, intake_actor intake) {
+                                   std::vector<std::string> regions, intake_ref intake) {
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
@@ -70,7 +70,7 @@ source_actor::behavior_type source(source_pointer self, source_options options,
             x.id.c_str(), x.product_name.c_str(), x.quantity, x.region.c_str(), x.customer.c_str(),
             x.vip ? "true" : "false");
         auto id = x.id;
-        self->request(intake, caf::infinite, submit_atom::value, std::move(x))
+        self->request(intake.get(), caf::infinite, submit_atom::value, std::move(x))
           .then([](admission) {},
                 [=](const caf::error& err) {
                   ++self->state.refused;

@@ -25,6 +25,6 @@ order make_mock_order(const source_options& options, const std::vector<std::stri
 // Every `options.interval`, submits `options.burst` mock orders to `intake` and prints each.
 // After the intake answered `overloaded`, the source skips its next burst.
 source_actor::behavior_type source(source_pointer self, source_options options,
-                                   std::vector<std::string> regions, intake_actor intake);
+                                   std::vector<std::string> regions, intake_ref intake);
 
 }  // namespace ordernode

@@ -18,8 +18,9 @@ bool is_blank(const std::string& x) {
 
 }  // namespace
 
-std::optional<std::string> check_order(const order& x, const validation_options& rules,
-                                       const std::map<std::string, dispatcher_actor>& regions) {
+std::optional<std::string> check_order(
+  const order& x, const validation_options& rules,
+  const std::function<bool(const std::string&)>& known_region) {
   if (x.id.empty())
     return "order id is empty";
   if (is_blank(x.product_name))
@@ -32,19 +33,19 @@ std::optional<std::string> check_order(const order& x, const validation_options&
   if (x.quantity > rules.max_quantity)
     return "quantity " + std::to_string(x.quantity) + " is above "
            + std::to_string(rules.max_quantity);
-  if (regions.count(x.region) == 0)
+  if (!known_region(x.region))
     return "unknown region '" + x.region + "'";
   return std::nullopt;
 }
 
 validator_actor::behavior_type validator(validator_actor::pointer self, validation_options rules,
-                                         std::map<std::string, dispatcher_actor> regions,
-                                         journal_actor journal, error_channel_actor errors) {
+                                         dispatcher_refs regions, journal_actor journal,
+                                         error_channel_ref errors) {
   return {
     [=](order& x) {
       if (auto reason = check_order(x, rules, regions)) {
         spdlog::info("Invalid order {}: {}", x.id, *reason);
-        send_for(self, x.vip, errors,
+        send_for(self, x.vip, errors.get(),
                  error_report{x.id, "validator", "validation", *reason, now()});
         return;
       }
@@ -52,7 +53,7 @@ validator_actor::behavior_type validator(validator_actor::pointer self, validati
                    x.region, x.vip ? ", VIP" : "");
       send_for(self, x.vip, journal,
                order_event{x.id, order_state::validated, "validator", "", now()});
-      auto& dispatcher = regions.at(x.region);
+      auto& dispatcher = regions.at(x.region).get();
       auto vip = x.vip;
       send_for(self, vip, dispatcher, process_atom::value, std::move(x));
     },

@@ -1,5 +1,6 @@
 #include "runtime/config.hpp"
 
+#include <cctype>
 #include <set>
 #include <thread>
 
@@ -97,7 +98,16 @@ node_config::node_config() {
   opt_group{custom_options_, "journal"}
     .add(journal.path, "path", "SQLite file of the order journal")
     .add(journal.max_batch, "max-batch", "most rows in one commit")
-    .add(journal.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)");
+    .add(journal.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)")
+    .add(journal.failures_file, "failures-file",
+         "also append each failed order to this JSON-lines file");
+  opt_group{custom_options_, "supervisor"}
+    .add(supervisor.max_restarts, "max-restarts",
+         "restarts within the window before the node stops")
+    .add(supervisor.restart_window, "restart-window", "window in which restarts are counted")
+    .add(supervisor.backoff, "backoff", "delay before a restart, doubling within the window")
+    .add(supervisor.max_backoff, "max-backoff", "longest delay before a restart")
+    .add(supervisor.inject_crash, "inject-crash", "crash stages once for tests: [\"shipper@2s\"]");
   opt_group{custom_options_, "notifier"}
     .add(notifier.channels, "channels", "notification channels: mock, smtp, slack, sms")
     .add(notifier.grouping_delay, "grouping-delay", "wait before the first notification of a storm")
@@ -247,6 +257,18 @@ caf::error node_config::check_values() const {
   if (journal.synchronous != "normal" && journal.synchronous != "full")
     return bad("journal.synchronous",
                "must be \"normal\" or \"full\", got \"" + journal.synchronous + "\"");
+  if (supervisor.max_restarts < 0)
+    return bad("supervisor.max-restarts", "must not be negative");
+  if (auto err = check_positive("supervisor.restart-window", supervisor.restart_window))
+    return err;
+  if (auto err = check_not_negative("supervisor.backoff", supervisor.backoff))
+    return err;
+  if (auto err = check_not_negative("supervisor.max-backoff", supervisor.max_backoff))
+    return err;
+  for (auto& x : supervisor.inject_crash)
+    if (!parse_crash_injection(x))
+      return bad("supervisor.inject-crash",
+                 "expected \"stage@delay\" like \"shipper@2s\", got \"" + x + "\"");
   if (auto err = check_notifier_options(notifier))
     return err;
   if (node.max_in_flight < 1)
@@ -262,6 +284,30 @@ caf::error node_config::check_values() const {
     return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \""
                               + node.log_level + "\"");
   return caf::none;
+}
+
+std::optional<crash_injection> parse_crash_injection(const std::string& x) {
+  auto at = x.find('@');
+  if (at == 0 || at == std::string::npos)
+    return std::nullopt;
+  auto delay = x.substr(at + 1);
+  size_t digits = 0;
+  while (digits < delay.size() && std::isdigit(static_cast<unsigned char>(delay[digits])))
+    ++digits;
+  if (digits == 0 || digits > 9)
+    return std::nullopt;
+  auto count = std::stoll(delay.substr(0, digits));
+  auto unit = delay.substr(digits);
+  caf::timespan span;
+  if (unit == "ms")
+    span = std::chrono::milliseconds(count);
+  else if (unit == "s")
+    span = std::chrono::seconds(count);
+  else if (unit == "min")
+    span = std::chrono::minutes(count);
+  else
+    return std::nullopt;
+  return crash_injection{x.substr(0, at), span};
 }
 
 std::vector<region_route> node_config::routes() const {

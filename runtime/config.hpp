@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,15 @@ struct journal_options {
   std::string path = "ordernode.db";
   int32_t max_batch = 4096;
   std::string synchronous = "normal";
+  std::string failures_file;  // Also append each failed order here as a JSON line.
+};
+
+struct supervisor_options {
+  int32_t max_restarts = 5;  // Within `restart_window`; one more stops the node.
+  caf::timespan restart_window = std::chrono::seconds(10);
+  caf::timespan backoff = std::chrono::milliseconds(100);  // Doubles per restart in the window.
+  caf::timespan max_backoff = std::chrono::seconds(5);
+  std::vector<std::string> inject_crash;  // "stage@delay": crash a stage once, for tests.
 };
 
 struct node_options {
@@ -73,6 +83,14 @@ struct node_options {
   std::string log_level = "info";
   std::string log_file;
 };
+
+// One planned crash of a stage: "shipper@2s" crashes the shipper 2 s after the start.
+struct crash_injection {
+  std::string stage;
+  caf::timespan delay{0};
+};
+
+std::optional<crash_injection> parse_crash_injection(const std::string& x);
 
 class node_config : public caf::actor_system_config {
 public:
@@ -89,6 +107,7 @@ public:
   shipper_options shipper;
   journal_options journal;
   notifier_options notifier;
+  supervisor_options supervisor;
   node_options node;
 
   // The configured regions with their worker counts resolved.

@@ -26,6 +26,8 @@ std::string to_string(errc x) {
       return "bad_config";
     case errc::shutting_down:
       return "shutting_down";
+    case errc::injected_crash:
+      return "injected_crash";
   }
   return "unknown_error";
 }

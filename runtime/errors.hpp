@@ -15,6 +15,7 @@ enum class errc : uint8_t {
   store_failure,
   bad_config,
   shutting_down,
+  injected_crash,
 };
 
 std::string to_string(errc x);

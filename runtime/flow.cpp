@@ -8,7 +8,6 @@
 #include "actors/error_channel.hpp"
 #include "actors/intake.hpp"
 #include "actors/journal.hpp"
-#include "actors/notifier.hpp"
 #include "actors/processor.hpp"
 #include "actors/shipper.hpp"
 #include "actors/source.hpp"
@@ -16,6 +15,43 @@
 #include "runtime/errors.hpp"
 
 namespace ordernode {
+
+namespace {
+
+// Collects the supervised stages: spawns each once now and keeps the recipe for a restart.
+class supervision {
+public:
+  explicit supervision(caf::actor_system& sys) : sys_(sys) {}
+
+  template <class Ref, class Make>
+  void add(std::string name, std::string kind, Ref ref, Make make,
+           std::vector<order_state> custody = {}, std::string region = {}) {
+    auto spawn = [ref, make](caf::actor_system& sys) mutable {
+      auto hdl = make(sys);
+      ref.set(hdl);
+      return caf::actor_cast<caf::actor>(hdl);
+    };
+    auto first = spawn(sys_);
+    children_.push_back(child_spec{std::move(name), std::move(kind), std::move(spawn),
+                                   std::move(custody), std::move(region), std::move(first)});
+  }
+
+  void add_permanent(std::string name, std::string kind, caf::actor hdl) {
+    children_.push_back(child_spec{std::move(name), std::move(kind), {}, {}, {}, std::move(hdl)});
+  }
+
+  std::vector<child_spec> children() && {
+    return std::move(children_);
+  }
+
+private:
+  caf::actor_system& sys_;
+  std::vector<child_spec> children_;
+};
+
+using os = order_state;
+
+}  // namespace
 
 //  source ─> intake ─> journal(received) ─> validator ─┬─> dispatcher[region] ─> processor×N
 //                                                      │                           │
@@ -25,36 +61,74 @@ namespace ordernode {
 //
 // Every stage records its state changes in the journal; the error channel ends failed and
 // rejected orders there; the aggregator and the intake learn of finished orders only once
-// the journal committed them.
-flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
+// the journal committed them. The supervisor restarts any stage but the journal and re-sends
+// the orders in the dead stage's custody; each dispatcher restarts its own processors.
+flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
+                std::shared_ptr<actor_registry> registry, escalation give_up) {
   flow f;
-  f.journal = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch);
+  f.registry = registry;
+  f.journal =
+    sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch, cfg.journal.failures_file);
   auto channels = make_channels(cfg.notifier);
   if (!channels)
     spdlog::error("notifications are off: {}", describe(channels.error()));
-  f.notifier = sys.spawn(
-    notifier, cfg.notifier,
-    channels ? std::move(*channels) : std::vector<std::shared_ptr<notification_channel>>{});
-  f.errors = sys.spawn(error_channel, f.journal, f.notifier);
-  f.aggregator = sys.spawn(aggregator, f.journal, cfg.node.report_interval);
-  f.shipper = sys.spawn(shipper, cfg.shipper, ext.shipping, f.journal, f.errors);
-  auto make_processor = [=, journal = f.journal, shipper = f.shipper, errors = f.errors](
-                          caf::actor_system& sys, dispatcher_actor owner) {
-    return sys.spawn(processor, owner, ext.processing, journal, shipper, errors);
-  };
+  auto notify_via =
+    channels ? std::move(*channels) : std::vector<std::shared_ptr<notification_channel>>{};
+  auto journal_hdl = f.journal;
+  supervision sup{sys};
+  sup.add_permanent("journal", "journal", caf::actor_cast<caf::actor>(f.journal));
+  sup.add("notifier", "notifier", f.notifier, [opts = cfg.notifier, notify_via](auto& sys) {
+    return sys.spawn(notifier, opts, notify_via);
+  });
+  sup.add("error_channel", "error_channel", f.errors,
+          [=, notifier = f.notifier](auto& sys) {
+            return sys.spawn(error_channel, journal_hdl, notifier);
+          },
+          {os::received, os::validated, os::processing, os::processed, os::shipping});
+  sup.add("aggregator", "aggregator", f.aggregator,
+          [=, interval = cfg.node.report_interval](auto& sys) {
+            return sys.spawn(aggregator, journal_hdl, interval);
+          });
+  sup.add("shipper", "shipper", f.shipper,
+          [=, opts = cfg.shipper, errors = f.errors](auto& sys) {
+            return sys.spawn(shipper, opts, ext.shipping, journal_hdl, errors);
+          },
+          {os::processed, os::shipping});
   std::vector<std::string> regions;
   for (auto& route : cfg.routes()) {
     regions.push_back(route.name);
-    f.dispatchers[route.name] =
-      sys.spawn(dispatcher, route.name, route.workers, cfg.processor.max_in_flight, make_processor);
+    auto make_processor = [=, shipper = f.shipper, errors = f.errors, name = route.name](
+                            caf::actor_system& sys, dispatcher_actor owner, size_t index) {
+      auto hdl = sys.spawn(processor, owner, ext.processing, journal_hdl, shipper, errors);
+      registry->started("processor-" + name + "-" + std::to_string(index), "processor",
+                        caf::actor_cast<caf::actor>(hdl));
+      return hdl;
+    };
+    auto& ref = f.dispatchers[route.name];
+    sup.add(
+      "dispatcher-" + route.name, "dispatcher", ref,
+      [=, credits = cfg.processor.max_in_flight](auto& sys) {
+        return sys.spawn(dispatcher, route.name, route.workers, credits, make_processor);
+      },
+      {os::validated, os::processing}, route.name);
   }
-  f.validator = sys.spawn(validator, cfg.validation, f.dispatchers, f.journal, f.errors);
-  f.intake = sys.spawn(
-    intake, f.journal,
-    flow_entries{f.validator, f.dispatchers, f.shipper, f.errors, cfg.node.max_recoveries},
-    static_cast<uint64_t>(cfg.node.max_in_flight));
+  sup.add("validator", "validator", f.validator,
+          [=, rules = cfg.validation, dispatchers = f.dispatchers, errors = f.errors](auto& sys) {
+            return sys.spawn(validator, rules, dispatchers, journal_hdl, errors);
+          },
+          {os::received});
+  flow_entries entries{f.validator, f.dispatchers, f.shipper, f.errors, cfg.node.max_recoveries};
+  sup.add("intake", "intake", f.intake,
+          [=, limit = static_cast<uint64_t>(cfg.node.max_in_flight)](auto& sys) {
+            return sys.spawn(intake, journal_hdl, entries, limit);
+          },
+          {os::received});
   if (cfg.source.enabled)
-    f.source = sys.spawn(source, cfg.source, regions, f.intake);
+    sup.add("source", "source", f.source, [=, opts = cfg.source, intake = f.intake](auto& sys) {
+      return sys.spawn(source, opts, regions, intake);
+    });
+  f.supervisor = sys.spawn(supervisor, cfg.supervisor, std::move(sup).children(), registry,
+                           f.intake, f.errors, std::move(give_up));
   return f;
 }
 
@@ -64,22 +138,22 @@ std::vector<caf::actor> flow::stages() const {
     if (hdl)
       result.push_back(caf::actor_cast<caf::actor>(hdl));
   };
-  add(source);
-  add(intake);
-  add(validator);
-  for (auto& [name, hdl] : dispatchers)
-    add(hdl);
-  add(shipper);
-  add(aggregator);
-  add(errors);
-  add(notifier);
+  add(source.get());
+  add(intake.get());
+  add(validator.get());
+  for (auto& [name, ref] : dispatchers)
+    add(ref.get());
+  add(shipper.get());
+  add(aggregator.get());
+  add(errors.get());
+  add(notifier.get());
   add(journal);
   return result;
 }
 
 void flush_notifications(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
   caf::scoped_actor self{sys};
-  self->request(f.notifier, deadline, flush_atom::value)
+  self->request(f.notifier.get(), deadline, flush_atom::value)
     .receive([](bool) {},
              [](caf::error& err) {
                spdlog::warn("notifications not all sent before exit: {}", describe(err));
@@ -87,6 +161,8 @@ void flush_notifications(caf::actor_system& sys, const flow& f, caf::timespan de
 }
 
 void stop_flow(const flow& f) {
+  if (f.supervisor)
+    caf::anon_send_exit(f.supervisor, caf::exit_reason::user_shutdown);
   for (auto& hdl : f.stages())
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
 }

@@ -1,4 +1,4 @@
-// The order flow: every stage spawned and wired in one place.
+// The order flow: every stage spawned, wired and supervised in one place.
 #pragma once
 
 #include <map>
@@ -8,6 +8,9 @@
 
 #include <caf/actor_system.hpp>
 
+#include "actors/notifier.hpp"
+#include "actors/supervisor.hpp"
+#include "runtime/actor_registry.hpp"
 #include "runtime/config.hpp"
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
@@ -23,29 +26,35 @@ struct externals {
   std::shared_ptr<shipping_system> shipping;
 };
 
-// The handles the node, its tests and its interfaces need.
+// The handles the node, its tests and its interfaces need. The references stay valid across
+// restarts of their stages.
 struct flow {
   journal_actor journal;
-  notifier_actor notifier;
-  error_channel_actor errors;
-  aggregator_actor aggregator;
-  shipper_actor shipper;
-  std::map<std::string, dispatcher_actor> dispatchers;
-  validator_actor validator;
-  intake_actor intake;
-  source_actor source;  // Invalid when source.enabled is off.
+  notifier_ref notifier;
+  error_channel_ref errors;
+  aggregator_ref aggregator;
+  shipper_ref shipper;
+  dispatcher_refs dispatchers;
+  validator_ref validator;
+  intake_ref intake;
+  source_ref source;  // Invalid when source.enabled is off.
+  supervisor_actor supervisor;
+  std::shared_ptr<actor_registry> registry;
 
-  // Every stage, upstream first.
+  // Every stage's current incarnation, upstream first.
   std::vector<caf::actor> stages() const;
 };
 
-// Spawns the stages from the sink back to the source, each with its downstream handles.
-flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext);
+// Spawns the stages from the sink back to the source, each with its downstream references,
+// and hands them to a supervisor. `give_up` runs when the supervisor stops restarting.
+flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
+                std::shared_ptr<actor_registry> registry = std::make_shared<actor_registry>(),
+                escalation give_up = {});
 
 // Lets the notifier send what it holds, for at most `deadline`.
 void flush_notifications(caf::actor_system& sys, const flow& f, caf::timespan deadline);
 
-// Sends every stage an exit message, upstream first.
+// Stops the supervisor, then sends every stage an exit message, upstream first.
 void stop_flow(const flow& f);
 
 }  // namespace ordernode

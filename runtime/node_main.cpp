@@ -34,7 +34,7 @@ int wait_for_signal(const sigset_t& signals, const std::atomic<bool>& stop) {
 
 uint64_t in_flight(caf::scoped_actor& self, const flow& f) {
   uint64_t result = 0;
-  self->request(f.intake, std::chrono::seconds(1), in_flight_atom::value)
+  self->request(f.intake.get(), std::chrono::seconds(1), in_flight_atom::value)
     .receive([&](uint64_t n) { result = n; }, [&](caf::error&) { result = 0; });
   return result;
 }
@@ -42,7 +42,7 @@ uint64_t in_flight(caf::scoped_actor& self, const flow& f) {
 void drain(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
   caf::scoped_actor self{sys};
   if (f.source)
-    self->send(f.source, pause_atom::value);
+    self->send(f.source.get(), pause_atom::value);
   auto until = std::chrono::steady_clock::now() + deadline;
   auto left = in_flight(self, f);
   while (left > 0 && std::chrono::steady_clock::now() < until) {
@@ -50,7 +50,7 @@ void drain(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
     left = in_flight(self, f);
   }
   if (left > 0)
-    spdlog::warn("shutdown deadline passed with {} orders in flight; they resume on restart", left);
+    spdlog::warn("{} orders still in flight at shutdown; they resume on restart", left);
   self->request(f.journal, std::chrono::seconds(5), flush_atom::value)
     .receive(
       [](bool) {},
@@ -96,19 +96,19 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};
+    std::atomic<bool> gave_up{false};
     auto f = build_flow(sys, cfg,
                         {std::shared_ptr<order_store>{std::move(*store)},
-                         make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper)});
-    std::atomic<bool> journal_down{false};
-    caf::actor_cast<caf::strong_actor_ptr>(f.journal)->get()->attach_functor(
-      [&journal_down](const caf::error&) { journal_down = true; });
+                         make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper)},
+                        std::make_shared<actor_registry>(),
+                        [&gave_up](const std::string&) { gave_up = true; });
     {
       caf::scoped_actor self{sys};
-      self->request(f.intake, caf::infinite, recover_atom::value)
+      self->request(f.intake.get(), caf::infinite, recover_atom::value)
         .receive([](uint64_t) {},
                  [&](caf::error& err) {
                    spdlog::critical("recovery failed: {}", describe(err));
-                   journal_down = true;
+                   gave_up = true;
                  });
     }
     std::string regions;
@@ -116,10 +116,12 @@ int main(int argc, char** argv) {
       regions += fmt::format(" {}({} workers)", route.name, route.workers);
     spdlog::info("ordernode {} started: journal {}, regions{}, source {}", version,
                  cfg.journal.path, regions, cfg.source.enabled ? "on" : "off");
-    auto sig = wait_for_signal(signals, journal_down);
-    if (journal_down) {
-      spdlog::critical("the journal stopped; shutting down");
+    auto sig = wait_for_signal(signals, gave_up);
+    if (gave_up) {
+      spdlog::critical("a fault the supervisor cannot repair; shutting down");
       exit_code = 1;
+      if (f.registry->find("journal"))
+        drain(sys, f, caf::timespan{0});
     } else {
       spdlog::info("{} received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
       drain(sys, f, cfg.node.shutdown_deadline);

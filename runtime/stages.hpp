@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "runtime/messages.hpp"
+#include "runtime/stage_ref.hpp"
 
 namespace ordernode {
 
@@ -34,6 +36,10 @@ using report_atom = caf::atom_constant<caf::atom("report")>;
 using unfinished_atom = caf::atom_constant<caf::atom("unfinished")>;
 using admit_atom = caf::atom_constant<caf::atom("admit")>;
 using admitted_atom = caf::atom_constant<caf::atom("admitted")>;
+using live_atom = caf::atom_constant<caf::atom("live")>;
+using redrive_atom = caf::atom_constant<caf::atom("redrive")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
@@ -46,14 +52,15 @@ using finished_listener =
 
 // Owns the durable record of every order; answers appends only after the commit, either as a
 // response (`append`) or as a batched admission note to the sender (`admit`).
-using journal_actor =
-  caf::typed_actor<caf::replies_to<append_atom, order>::with<admission>,
-                   caf::reacts_to<admit_atom, order>, caf::reacts_to<order_event>,
-                   caf::reacts_to<error_report>, caf::replies_to<flush_atom>::with<bool>,
-                   caf::replies_to<unfinished_atom>::with<std::vector<stored_order>>,
-                   caf::replies_to<totals_atom>::with<totals>,
-                   caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
-                   caf::reacts_to<tick_atom>>;
+using journal_actor = caf::typed_actor<
+  caf::replies_to<append_atom, order>::with<admission>, caf::reacts_to<admit_atom, order>,
+  caf::reacts_to<order_event>, caf::reacts_to<error_report>,
+  caf::replies_to<flush_atom>::with<bool>,
+  caf::replies_to<unfinished_atom>::with<std::vector<stored_order>>,
+  caf::replies_to<live_atom, std::vector<order_state>,
+                  std::string>::with<std::vector<stored_order>>,
+  caf::replies_to<live_atom>::with<uint64_t>, caf::replies_to<totals_atom>::with<totals>,
+  caf::replies_to<subscribe_atom, finished_listener>::with<totals>, caf::reacts_to<tick_atom>>;
 
 // Logs and records every error; errors about an order end it as rejected or failed.
 using error_channel_actor = caf::typed_actor<caf::reacts_to<error_report>>;
@@ -85,10 +92,21 @@ using validator_actor = caf::typed_actor<caf::reacts_to<order>>;
 using intake_actor = finished_listener::extend_with<admission_listener>::extend<
   caf::replies_to<submit_atom, order>::with<admission>,
   caf::reacts_to<submit_atom, order, admission_listener>,
-  caf::replies_to<recover_atom>::with<uint64_t>, caf::replies_to<in_flight_atom>::with<uint64_t>>;
+  caf::replies_to<recover_atom>::with<uint64_t>, caf::replies_to<in_flight_atom>::with<uint64_t>,
+  caf::reacts_to<redrive_atom, std::vector<order_state>, std::string>>;
 
 // Generates mock orders on a timer.
 using source_actor = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<pause_atom>,
                                       caf::reacts_to<resume_atom>>;
+
+// Stable references to the stages the supervisor restarts.
+using validator_ref = stage_ref<validator_actor>;
+using dispatcher_ref = stage_ref<dispatcher_actor>;
+using dispatcher_refs = std::map<std::string, dispatcher_ref>;
+using shipper_ref = stage_ref<shipper_actor>;
+using error_channel_ref = stage_ref<error_channel_actor>;
+using intake_ref = stage_ref<intake_actor>;
+using aggregator_ref = stage_ref<aggregator_actor>;
+using source_ref = stage_ref<source_actor>;
 
 }  // namespace ordernode

@@ -20,7 +20,7 @@ finished_order finished(std::string id, std::string region, int32_t quantity, or
 
 struct aggregator_fixture : fixture {
   aggregator_actor start(totals initial, caf::timespan report_interval = std::chrono::hours(1)) {
-    auto journal = spawn(journal_probe, sink(), journal_script{{}, std::move(initial)});
+    auto journal = spawn(journal_probe, sink(), journal_script{{}, std::move(initial), {}});
     auto result = spawn(aggregator, journal, report_interval);
     expect<subscribe_atom>("journal");
     return result;

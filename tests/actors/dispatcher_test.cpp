@@ -29,7 +29,7 @@ struct worker_log {
 
 struct dispatcher_fixture : fixture {
   dispatcher_actor start(int32_t workers, int32_t credits) {
-    auto factory = [log = log, sink = sink()](caf::actor_system& sys, dispatcher_actor) {
+    auto factory = [log = log, sink = sink()](caf::actor_system& sys, dispatcher_actor, size_t) {
       std::lock_guard<std::mutex> guard{log->mtx};
       auto name = "processor-" + std::to_string(log->handles.size());
       auto handle = sys.spawn(processor_probe, sink, name);
@@ -149,4 +149,28 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "held VIP orders of a dead worker stay ahe
   REQUIRE(next_at("processor-1") == "v1");
   self->send(uut, done_atom::value, std::string{"v1"});
   REQUIRE(next_at("processor-1") == "n0");
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "a killed worker is replaced and the dispatcher lives on") {
+  auto uut = start(1, 1);
+  self->send(uut, process_atom::value, make_order("k0"));
+  REQUIRE(next_at("processor-0") == "k0");
+  caf::anon_send_exit(log->at(0), caf::exit_reason::kill);
+  REQUIRE(next_at("processor-1") == "k0");
+  CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 1);
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "an order queued or held already is not taken twice") {
+  auto uut = start(1, 1);
+  self->send(uut, process_atom::value, make_order("d0"));
+  self->send(uut, process_atom::value, make_order("d1"));
+  self->send(uut, process_atom::value, make_order("d0"));
+  self->send(uut, process_atom::value, make_order("d1"));
+  REQUIRE(next_at("processor-0") == "d0");
+  CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 2);
+  self->send(uut, done_atom::value, std::string{"d0"});
+  REQUIRE(next_at("processor-0") == "d1");
+  self->send(uut, done_atom::value, std::string{"d1"});
+  expect_quiet("processor-0", 100ms);
+  CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 0);
 }

@@ -137,6 +137,7 @@ TEST_CASE_FIXTURE(intake_fixture, "recover routes every stored order by its stat
     stored(make_order("s", "mouse", 1, "eu"), order_state::shipping),
     stored(make_order("m", "mouse", 1, "mars"), order_state::processing),
   };
+  script.live = script.unfinished;
   auto uut = start(10, script);
   CHECK(ask<uint64_t>(uut, recover_atom::value) == 6);
   expect<unfinished_atom>("journal");
@@ -164,4 +165,25 @@ TEST_CASE_FIXTURE(intake_fixture, "recover with nothing stored answers zero") {
   CHECK(ask<uint64_t>(uut, recover_atom::value) == 0);
   expect_quiet("validator", 50ms);
   CHECK(in_flight(uut) == 0);
+}
+
+TEST_CASE_FIXTURE(intake_fixture, "redrive re-sends the live orders in the given states") {
+  journal_script script;
+  script.live = {
+    stored(make_order("v1", "mouse", 1, "eu"), order_state::validated),
+    stored(make_order("p1", "mouse", 1, "eu"), order_state::processing),
+    stored(make_order("v2", "mouse", 1, "us"), order_state::validated),
+    stored(make_order("s1", "mouse", 1, "eu"), order_state::shipping),
+  };
+  auto uut = start(10, script);
+  CHECK(in_flight(uut) == 4);
+  self->send(uut, redrive_atom::value,
+             std::vector<order_state>{order_state::validated, order_state::processing},
+             std::string{"eu"});
+  expect<live_atom, std::vector<order_state>, std::string>("journal");
+  CHECK(std::get<1>(expect<process_atom, order>("dispatcher-eu")).id == "v1");
+  CHECK(std::get<1>(expect<process_atom, order>("dispatcher-eu")).id == "p1");
+  expect_quiet("dispatcher-us", 50ms);
+  expect_quiet("shipper", 1ms);
+  CHECK(in_flight(uut) == 4);
 }

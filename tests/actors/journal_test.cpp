@@ -3,8 +3,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
 
 #include "actors/journal.hpp"
 #include "probes.hpp"
@@ -23,11 +25,11 @@ using ordernode::test::temp_dir;
 struct journal_fixture : fixture {
   journal_fixture() : db_path((dir.path() / "journal.db").string()) {}
 
-  journal_actor start(int32_t max_batch = 4096) {
+  journal_actor start(int32_t max_batch = 4096, std::string failures_file = {}) {
     auto store = open_sqlite_store({db_path});
     REQUIRE(static_cast<bool>(store));
     std::shared_ptr<order_store> shared{std::move(*store)};
-    return track(sys.spawn<caf::detached>(journal, shared, max_batch));
+    return track(sys.spawn<caf::detached>(journal, shared, max_batch, std::move(failures_file)));
   }
 
   void flush(const journal_actor& uut) {
@@ -244,4 +246,49 @@ TEST_CASE_FIXTURE(journal_fixture, "an admit is answered with a note once commit
   REQUIRE(again.size() == 1);
   CHECK(again[0].order_id == "h2");
   CHECK(again[0].outcome == admission::duplicate);
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "each committed failure is appended to the failures file") {
+  auto file = dir.file("failures.jsonl");
+  auto uut = start(4096, file);
+  for (auto id : {"f1", "f2", "ok"})
+    REQUIRE(ask<admission>(uut, append_atom::value, make_order(id)) == admission::accepted);
+  move(uut, "f1", {s::validated, s::processing, s::failed});
+  move(uut, "f2", {s::validated, s::processing, s::processed, s::shipping, s::failed});
+  move(uut, "ok", {s::validated, s::processing, s::processed, s::shipping, s::completed});
+  flush(uut);
+  std::ifstream in{file};
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(nlohmann::json::parse(line));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["orderId"] == "f1");
+  CHECK(lines[0]["cause"] == "to failed");
+  CHECK(lines[1]["orderId"] == "f2");
+  CHECK(lines[1]["at"].get<std::string>().back() == 'Z');
+  CHECK(count_in_db("SELECT COUNT(*) FROM orders WHERE state = 'failed'") == 2);
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "live answers the unfinished orders in given states") {
+  auto uut = start();
+  auto eu = make_order("l1");
+  auto us = make_order("l2");
+  us.region = "us";
+  for (auto& x : {eu, us, make_order("l3")})
+    REQUIRE(ask<admission>(uut, append_atom::value, x) == admission::accepted);
+  move(uut, "l1", {s::validated});
+  move(uut, "l2", {s::validated});
+  move(uut, "l3", {s::validated, s::processing, s::processed, s::shipping, s::completed});
+  CHECK(ask<uint64_t>(uut, live_atom::value) == 2);
+  auto in_eu = ask<std::vector<stored_order>>(uut, live_atom::value,
+                                              std::vector<order_state>{s::validated}, eu.region);
+  REQUIRE(in_eu.size() == 1);
+  CHECK(in_eu[0].item.id == "l1");
+  CHECK(in_eu[0].state == s::validated);
+  auto anywhere = ask<std::vector<stored_order>>(
+    uut, live_atom::value, std::vector<order_state>{s::validated}, std::string{});
+  CHECK(anywhere.size() == 2);
+  auto received = ask<std::vector<stored_order>>(
+    uut, live_atom::value, std::vector<order_state>{s::received}, std::string{});
+  CHECK(received.empty());
 }

@@ -2,6 +2,7 @@
 // forward what they receive to a scoped actor, which the test reads with timeouts.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -42,6 +43,7 @@ void forward(Self* self, const caf::actor& sink, const std::string& at, Ts... xs
 struct journal_script {
   std::vector<stored_order> unfinished;
   totals initial;
+  std::vector<stored_order> live;  // What `live` queries see.
 };
 
 struct journal_probe_state {
@@ -73,6 +75,16 @@ inline journal_actor::behavior_type journal_probe(
       forward(self, sink, "journal", unfinished_atom::value);
       return script.unfinished;
     },
+    [=](live_atom, std::vector<order_state>& states, std::string& region) {
+      forward(self, sink, "journal", live_atom::value, states, region);
+      std::vector<stored_order> result;
+      for (auto& x : script.live)
+        if (std::find(states.begin(), states.end(), x.state) != states.end()
+            && (region.empty() || region == x.item.region))
+          result.push_back(x);
+      return result;
+    },
+    [=](live_atom) { return static_cast<uint64_t>(script.live.size()); },
     [=](totals_atom) { return script.initial; },
     [=](subscribe_atom, finished_listener&) {
       forward(self, sink, "journal", subscribe_atom::value);
@@ -155,6 +167,9 @@ inline intake_actor::behavior_type intake_probe(intake_actor::pointer self, caf:
     },
     [=](recover_atom) { return uint64_t{0}; },
     [=](in_flight_atom) { return uint64_t{0}; },
+    [=](redrive_atom, std::vector<order_state>& states, std::string& region) {
+      forward(self, sink, "intake", redrive_atom::value, std::move(states), std::move(region));
+    },
   };
 }
 

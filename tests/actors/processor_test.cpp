@@ -115,3 +115,16 @@ TEST_CASE_FIXTURE(processor_fixture, "latency is waited with delayed messages, n
   REQUIRE(std::get<1>(expect<ship_atom, order>("shipper")).id == "slow-1");
   REQUIRE(std::get<1>(expect<ship_atom, order>("shipper")).id == "slow-2");
 }
+
+TEST_CASE_FIXTURE(processor_fixture, "a processor stops when its dispatcher dies") {
+  auto owner = spawn(dispatcher_probe, sink(), "dispatcher");
+  auto uut = spawn(processor, owner, std::make_shared<fake_processing>(caf::timespan{0}),
+                   spawn(journal_probe, sink(), journal_script{}), spawn(shipper_probe, sink()),
+                   spawn(error_channel_probe, sink()));
+  self->monitor(uut);
+  self->send_exit(owner, caf::exit_reason::unhandled_exception);
+  bool down = false;
+  self->receive([&](caf::down_msg& msg) { down = msg.source == uut.address(); },
+                caf::after(std::chrono::seconds(5)) >> [] {});
+  CHECK(down);
+}

@@ -166,3 +166,14 @@ TEST_CASE_FIXTURE(shipper_fixture, "an attempt without an answer times out and i
   CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(4 * 50 + 3 * 10));
   CHECK(system->attempts().empty());
 }
+
+TEST_CASE_FIXTURE(shipper_fixture, "an order re-sent while held or after shipping ships once") {
+  auto uut = start({}, std::chrono::milliseconds(50));
+  self->send(uut, ship_atom::value, make_order("order-8"));
+  self->send(uut, ship_atom::value, make_order("order-8"));
+  CHECK(expect_one<order_event>("journal").state == order_state::shipping);
+  CHECK(expect_one<order_event>("journal").state == order_state::completed);
+  self->send(uut, ship_atom::value, make_order("order-8"));
+  expect_quiet("journal", 150ms);
+  CHECK(system->attempts() == attempt_log{{"order-8", 1}});
+}

@@ -14,7 +14,7 @@ struct validator_fixture : fixture {
     rules.min_quantity = 0;
     rules.max_quantity = 100;
     rules.max_name_length = 12;
-    std::map<std::string, dispatcher_actor> regions{
+    dispatcher_refs regions{
       {"eu", spawn(dispatcher_probe, sink(), "dispatcher-eu")},
       {"us", spawn(dispatcher_probe, sink(), "dispatcher-us")},
     };

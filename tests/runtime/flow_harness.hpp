@@ -82,23 +82,29 @@ public:
 
   caf::expected<admission> submit(const order& x) {
     caf::expected<admission> result{caf::error{}};
-    self->request(f.intake, request_timeout, submit_atom::value, x)
+    self->request(f.intake.get(), request_timeout, submit_atom::value, x)
       .receive([&](admission a) { result = a; }, [&](caf::error& err) { result = std::move(err); });
     return result;
   }
 
   // Submits every order before waiting for the first answer, as concurrent clients would.
   std::vector<caf::expected<admission>> submit_all(const std::vector<order>& xs) {
-    using handle = decltype(self->request(f.intake, request_timeout, submit_atom::value, xs[0]));
+    using handle =
+      decltype(self->request(f.intake.get(), request_timeout, submit_atom::value, xs[0]));
     std::vector<handle> pending;
     pending.reserve(xs.size());
     for (auto& x : xs)
-      pending.push_back(self->request(f.intake, request_timeout, submit_atom::value, x));
+      pending.push_back(self->request(f.intake.get(), request_timeout, submit_atom::value, x));
     std::vector<caf::expected<admission>> result;
     for (auto& h : pending)
       h.receive([&](admission a) { result.emplace_back(a); },
                 [&](caf::error& err) { result.emplace_back(std::move(err)); });
     return result;
+  }
+
+  template <class Handle>
+  uint64_t in_flight(const stage_ref<Handle>& ref) {
+    return in_flight(ref.get());
   }
 
   template <class Handle>
@@ -120,6 +126,11 @@ public:
       .receive([&](bool x) { done = x; },
                [&](caf::error& err) { FAIL("flush failed: " << describe(err)); });
     REQUIRE(done);
+  }
+
+  template <class Handle>
+  totals totals_of(const stage_ref<Handle>& ref) {
+    return totals_of(ref.get());
   }
 
   template <class Handle>

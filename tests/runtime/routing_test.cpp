@@ -48,7 +48,7 @@ TEST_CASE("each region's orders go to its own dispatcher and processor group") {
     REQUIRE(h.f.dispatchers.size() == 2);
     REQUIRE(h.f.dispatchers.count("eu") == 1);
     REQUIRE(h.f.dispatchers.count("us") == 1);
-    CHECK(h.f.dispatchers.at("eu") != h.f.dispatchers.at("us"));
+    CHECK(h.f.dispatchers.at("eu").get() != h.f.dispatchers.at("us").get());
     for (auto& answer : h.submit_all(orders)) {
       REQUIRE(answer);
       CHECK(*answer == admission::accepted);

@@ -149,7 +149,7 @@ flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t or
   std::promise<latency_histogram> done;
   auto finished = done.get_future();
   auto started = std::chrono::steady_clock::now();
-  auto d = sys.spawn(driver, f.intake, f.journal, orders,
+  auto d = sys.spawn(driver, f.intake.get(), f.journal, orders,
                      static_cast<uint64_t>(cfg.node.max_in_flight) / 2, std::move(done));
   flow_result result;
   caf::scoped_actor self{sys};
@@ -159,7 +159,7 @@ flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t or
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.orders = orders;
   self->receive([](caf::down_msg&) {});
-  self->request(f.aggregator, caf::infinite, totals_atom::value)
+  self->request(f.aggregator.get(), caf::infinite, totals_atom::value)
     .receive([&](totals& x) { result.final_totals = std::move(x); }, [](caf::error&) {});
   stop_flow(f);
   return result;

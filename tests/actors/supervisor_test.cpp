@@ -1,0 +1,186 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "actors/supervisor.hpp"
+#include "runtime/errors.hpp"
+#include "tests/actors/probes.hpp"
+
+using namespace ordernode;
+using namespace ordernode::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// What the supervisor told the node when it gave up.
+struct escalations {
+  std::mutex mtx;
+  std::vector<std::string> reasons;
+
+  std::vector<std::string> get() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return reasons;
+  }
+};
+
+struct supervisor_fixture : fixture {
+  std::shared_ptr<actor_registry> registry = std::make_shared<actor_registry>();
+  std::shared_ptr<escalations> gave_up = std::make_shared<escalations>();
+  validator_ref validator;
+  supervisor_actor uut;
+  std::vector<caf::actor> incarnations;
+
+  supervisor_actor start(supervisor_options options, std::vector<child_spec> extra = {}) {
+    auto spawn_validator = [ref = validator, sink = sink(), this](caf::actor_system& sys) mutable {
+      auto hdl = sys.spawn(validator_probe, sink);
+      ref.set(hdl);
+      incarnations.push_back(caf::actor_cast<caf::actor>(hdl));
+      return caf::actor_cast<caf::actor>(hdl);
+    };
+    auto first = spawn_validator(sys);
+    std::vector<child_spec> children{
+      {"validator", "validator", spawn_validator, {order_state::received}, "", first}};
+    for (auto& x : extra)
+      children.push_back(std::move(x));
+    intake_ref intake{spawn(intake_probe, sink(), false)};
+    error_channel_ref errors{spawn(error_channel_probe, sink())};
+    uut = spawn(supervisor, std::move(options), std::move(children), registry, intake, errors,
+                escalation{[log = gave_up](const std::string& why) {
+                  std::lock_guard<std::mutex> guard{log->mtx};
+                  log->reasons.push_back(why);
+                }});
+    return uut;
+  }
+
+  ~supervisor_fixture() {
+    caf::anon_send_exit(uut, caf::exit_reason::user_shutdown);
+    for (auto& x : incarnations)
+      caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+  }
+
+  static supervisor_options fast(int32_t max_restarts = 5) {
+    supervisor_options result;
+    result.max_restarts = max_restarts;
+    result.restart_window = 10s;
+    result.backoff = 10ms;
+    result.max_backoff = 100ms;
+    return result;
+  }
+
+  error_report next_report() {
+    return expect_one<error_report>("errors");
+  }
+
+  uint64_t restarts_of(const std::string& name) {
+    for (auto& x : registry->snapshot())
+      if (x.name == name)
+        return x.restarts;
+    FAIL("no actor named " << name);
+    return 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(supervisor_fixture, "a crashed stage is restarted and its orders re-sent") {
+  start(fast());
+  auto first = validator.get();
+  REQUIRE(first);
+  self->send(uut, crash_atom::value, std::string{"validator"});
+  auto crash = next_report();
+  CHECK(crash.stage == "supervisor");
+  CHECK(crash.type == "crash");
+  CHECK(crash.cause.find("validator died") != std::string::npos);
+  CHECK(crash.cause.find("injected_crash") != std::string::npos);
+  auto restart = next_report();
+  CHECK(restart.type == "restart");
+  auto [atom, states, region] =
+    expect<redrive_atom, std::vector<order_state>, std::string>("intake");
+  CHECK(states == std::vector<order_state>{order_state::received});
+  CHECK(region.empty());
+  // Senders holding the reference reach the new incarnation.
+  REQUIRE(validator.get());
+  CHECK(validator.get() != first);
+  self->send(validator.get(), make_order("after-restart"));
+  CHECK(expect_one<order>("validator").id == "after-restart");
+  CHECK(restarts_of("validator") == 1);
+  CHECK(gave_up->get().empty());
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "an uncaught exception is a crash like any other") {
+  start(fast());
+  auto first = validator.get();
+  self->send_exit(first, caf::exit_reason::unhandled_exception);
+  CHECK(next_report().type == "crash");
+  CHECK(next_report().type == "restart");
+  CHECK(validator.get() != first);
+  CHECK(restarts_of("validator") == 1);
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "too many restarts in the window stop the node instead") {
+  start(fast(2));
+  for (int i = 0; i < 2; ++i) {
+    self->send(uut, crash_atom::value, std::string{"validator"});
+    CHECK(next_report().type == "crash");
+    CHECK(next_report().type == "restart");
+  }
+  self->send(uut, crash_atom::value, std::string{"validator"});
+  auto report = next_report();
+  CHECK(report.type == "escalation");
+  CHECK(report.cause.find("after 2 restarts") != std::string::npos);
+  REQUIRE(gave_up->get().size() == 1);
+  CHECK(gave_up->get()[0].find("validator died") != std::string::npos);
+  expect_quiet("errors", 200ms);
+  CHECK(restarts_of("validator") == 2);
+  CHECK_FALSE(registry->find("validator"));
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "the backoff doubles with each restart in the window") {
+  auto options = fast();
+  options.backoff = 100ms;
+  options.max_backoff = 1s;
+  start(options);
+  std::vector<caf::timespan> waits;
+  for (int i = 0; i < 3; ++i) {
+    auto before = std::chrono::steady_clock::now();
+    self->send(uut, crash_atom::value, std::string{"validator"});
+    CHECK(next_report().type == "crash");
+    CHECK(next_report().type == "restart");
+    waits.push_back(std::chrono::steady_clock::now() - before);
+  }
+  CHECK(waits[0] >= 100ms);
+  CHECK(waits[1] >= 200ms);
+  CHECK(waits[2] >= 400ms);
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "a stage that stops on shutdown is not restarted") {
+  start(fast());
+  self->send_exit(validator.get(), caf::exit_reason::user_shutdown);
+  expect_quiet("errors", 200ms);
+  CHECK(restarts_of("validator") == 0);
+  CHECK(gave_up->get().empty());
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "the death of a stage without a restart recipe escalates") {
+  auto journal = spawn(journal_probe, sink(), journal_script{});
+  start(fast(), {{"journal", "journal", {}, {}, "", caf::actor_cast<caf::actor>(journal)}});
+  self->send_exit(journal, caf::exit_reason::unhandled_exception);
+  CHECK(next_report().type == "escalation");
+  REQUIRE(gave_up->get().size() == 1);
+  CHECK(gave_up->get()[0].find("journal died") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "configured crash injections fire once after their delay") {
+  auto options = fast();
+  options.inject_crash = {"validator@400ms"};
+  start(options);
+  expect_quiet("errors", 100ms);
+  auto crash = next_report();
+  CHECK(crash.type == "crash");
+  CHECK(crash.cause.find("injected") != std::string::npos);
+  CHECK(next_report().type == "restart");
+  expect_quiet("errors", 300ms);
+  CHECK(restarts_of("validator") == 1);
+}
