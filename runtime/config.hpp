@@ -74,6 +74,12 @@ struct node_options {
   std::string log_file;
 };
 
+struct admin_options {
+  int32_t port = 4242;  // 0 turns the admin endpoint off.
+  std::string bind = "127.0.0.1";
+  std::string token = "ordernode-admin";
+};
+
 class node_config : public caf::actor_system_config {
 public:
   node_config();
@@ -90,6 +96,7 @@ public:
   journal_options journal;
   notifier_options notifier;
   node_options node;
+  admin_options admin;
 
   // The configured regions with their worker counts resolved.
   std::vector<region_route> routes() const;

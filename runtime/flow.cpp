@@ -26,7 +26,27 @@ namespace ordernode {
 // Every stage records its state changes in the journal; the error channel ends failed and
 // rejected orders there; the aggregator and the intake learn of finished orders only once
 // the journal committed them.
-flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
+namespace {
+
+// Records `hdl` as running under `name` and as stopped once it exits.
+template <class Handle>
+void register_stage(const std::shared_ptr<actor_registry>& registry, const std::string& name,
+                    const std::string& kind, const Handle& hdl) {
+  if (!registry || !hdl)
+    return;
+  registry->started(name, kind, caf::actor_cast<caf::actor>(hdl));
+  std::weak_ptr<actor_registry> weak = registry;
+  caf::actor_cast<caf::strong_actor_ptr>(hdl)->get()->attach_functor(
+    [weak, name](const caf::error& reason) {
+      if (auto r = weak.lock())
+        r->stopped(name, reason ? describe(reason) : "normal");
+    });
+}
+
+}  // namespace
+
+flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
+                std::shared_ptr<actor_registry> registry) {
   flow f;
   f.journal = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch);
   auto channels = make_channels(cfg.notifier);
@@ -55,6 +75,16 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
     static_cast<uint64_t>(cfg.node.max_in_flight));
   if (cfg.source.enabled)
     f.source = sys.spawn(source, cfg.source, regions, f.intake);
+  register_stage(registry, "journal", "journal", f.journal);
+  register_stage(registry, "notifier", "notifier", f.notifier);
+  register_stage(registry, "error-channel", "error_channel", f.errors);
+  register_stage(registry, "aggregator", "aggregator", f.aggregator);
+  register_stage(registry, "shipper", "shipper", f.shipper);
+  for (auto& [name, hdl] : f.dispatchers)
+    register_stage(registry, "dispatcher-" + name, "dispatcher", hdl);
+  register_stage(registry, "validator", "validator", f.validator);
+  register_stage(registry, "intake", "intake", f.intake);
+  register_stage(registry, "source", "source", f.source);
   return f;
 }
 

@@ -8,6 +8,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "runtime/actor_registry.hpp"
 #include "runtime/config.hpp"
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
@@ -39,8 +40,10 @@ struct flow {
   std::vector<caf::actor> stages() const;
 };
 
-// Spawns the stages from the sink back to the source, each with its downstream handles.
-flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext);
+// Spawns the stages from the sink back to the source, each with its downstream handles, and
+// records each stage in `registry` when one is given.
+flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
+                std::shared_ptr<actor_registry> registry = nullptr);
 
 // Lets the notifier send what it holds, for at most `deadline`.
 void flush_notifications(caf::actor_system& sys, const flow& f, caf::timespan deadline);

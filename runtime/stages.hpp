@@ -34,6 +34,7 @@ using report_atom = caf::atom_constant<caf::atom("report")>;
 using unfinished_atom = caf::atom_constant<caf::atom("unfinished")>;
 using admit_atom = caf::atom_constant<caf::atom("admit")>;
 using admitted_atom = caf::atom_constant<caf::atom("admitted")>;
+using rate_atom = caf::atom_constant<caf::atom("rate")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
@@ -87,8 +88,9 @@ using intake_actor = finished_listener::extend_with<admission_listener>::extend<
   caf::reacts_to<submit_atom, order, admission_listener>,
   caf::replies_to<recover_atom>::with<uint64_t>, caf::replies_to<in_flight_atom>::with<uint64_t>>;
 
-// Generates mock orders on a timer.
-using source_actor = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<pause_atom>,
-                                      caf::reacts_to<resume_atom>>;
+// Generates mock orders on a timer; `rate` sets orders per second.
+using source_actor =
+  caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<pause_atom>,
+                   caf::reacts_to<resume_atom>, caf::reacts_to<rate_atom, int32_t>>;
 
 }  // namespace ordernode
