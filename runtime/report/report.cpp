@@ -20,7 +20,7 @@ p.empty { color: #888; }
 )css";
 
 std::string cell(const std::string& text) {
-  return "<td>" + html_escape(text) + "</td>";
+  return "<td>" + html_escape(text.empty() ? "(empty)" : text) + "</td>";
 }
 
 std::string num(uint64_t x) {

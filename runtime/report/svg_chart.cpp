@@ -16,6 +16,18 @@ std::string number(double x) {
   return buf;
 }
 
+// At most `max` bytes of `label`, cut at a character boundary and marked with an ellipsis.
+std::string shorten(const std::string& label, size_t max) {
+  if (label.empty())
+    return "(empty)";
+  if (label.size() <= max)
+    return label;
+  auto cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80)
+    --cut;
+  return label.substr(0, cut) + "...";
+}
+
 }  // namespace
 
 std::string html_escape(const std::string& text) {
@@ -62,7 +74,8 @@ std::string bar_chart(const std::vector<bar>& bars, const std::string& unit) {
     auto y = static_cast<int>(i) * row + 2;
     auto w = top > 0 ? static_cast<int>(bars[i].value / top * bar_width) : 0;
     svg += "<text x=\"" + std::to_string(label_width - 6) + "\" y=\"" + std::to_string(y + 15)
-           + "\" text-anchor=\"end\">" + html_escape(bars[i].label) + "</text>";
+           + "\" text-anchor=\"end\"><title>" + html_escape(bars[i].label) + "</title>"
+           + html_escape(shorten(bars[i].label, 34)) + "</text>";
     svg += "<rect x=\"" + std::to_string(label_width) + "\" y=\"" + std::to_string(y + 3)
            + "\" width=\"" + std::to_string(std::max(w, 1)) + "\" height=\""
            + std::to_string(row - 6) + "\" fill=\"#4a7fb5\"/>";

@@ -239,3 +239,10 @@ TEST_CASE("html_escape and the charts escape labels") {
   CHECK(contains(line, "<polyline"));
   CHECK(contains(line, ">start</text>"));
 }
+
+TEST_CASE("long and empty labels stay readable") {
+  auto svg = bar_chart({{std::string(50, 'x'), 1}, {"", 2}});
+  CHECK(contains(
+    svg, "<title>" + std::string(50, 'x') + "</title>" + std::string(31, 'x') + "...</text>"));
+  CHECK(contains(svg, "(empty)"));
+}
