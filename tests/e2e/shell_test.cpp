@@ -34,14 +34,16 @@ struct shell_run {
   std::string err;
 };
 
-// Runs ordernode-shell with `args` in `dir` to its end; `env_token` becomes
-// ORDERNODE_ADMIN_TOKEN (unset when empty).
+// Runs ordernode-shell with `args` in `dir` (also its HOME) to its end, `input` on its stdin;
+// `env_token` becomes ORDERNODE_ADMIN_TOKEN (unset when empty).
 shell_run shell(const fs::path& dir, std::vector<std::string> args,
-                const std::string& env_token = "") {
+                const std::string& env_token = "", const std::string& input = "") {
   static int runs = 0;
   auto name = "shell-" + std::to_string(++runs);
   auto out_path = (dir / (name + ".out")).string();
   auto err_path = (dir / (name + ".err")).string();
+  auto in_path = (dir / (name + ".in")).string();
+  std::ofstream{in_path} << input;
   args.insert(args.begin(), env_or_fail("ORDERNODE_SHELL_BIN"));
   std::vector<char*> argv;
   for (auto& x : args)
@@ -51,10 +53,13 @@ shell_run shell(const fs::path& dir, std::vector<std::string> args,
   auto pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    auto in = open(in_path.c_str(), O_RDONLY);
     auto out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     auto err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0 || err < 0 || chdir(dir_str.c_str()) != 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+    if (in < 0 || out < 0 || err < 0 || chdir(dir_str.c_str()) != 0 || dup2(in, 0) < 0
+        || dup2(out, 1) < 0 || dup2(err, 2) < 0)
       _exit(127);
+    setenv("HOME", dir_str.c_str(), 1);
     if (env_token.empty())
       unsetenv("ORDERNODE_ADMIN_TOKEN");
     else
@@ -291,6 +296,24 @@ TEST_CASE("the shell queries and steers a running node") {
     auto env = shell(n.dir.path(), {n.port_arg, "--exec", "stats"}, token);
     CHECK(env.exit_code == 0);
     CHECK(!row(env.out, "all").empty());
+  }
+
+  SUBCASE("without --exec the shell reads commands until quit and keeps their history") {
+    auto r = shell(n.dir.path(), {n.port_arg, "--token", token}, "",
+                   "stats\nbogus\n\nactor source\nquit\nactors\n");
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("attached to ordernode at 127.0.0.1:" + std::to_string(n.port)) == 0);
+    CHECK(!row(r.out, "all").empty());
+    CHECK(row(r.out, "type") == std::vector<std::string>{"type", "source"});
+    CHECK(r.out.find("NAME") == std::string::npos);
+    CHECK(r.err.find("unknown command \"bogus\"") != std::string::npos);
+    auto history = read_file(n.dir.path() / ".ordernode_shell_history");
+    CHECK(history.find("stats") != std::string::npos);
+    CHECK(history.find("bogus") != std::string::npos);
+    auto refused = shell(n.dir.path(), {n.port_arg, "--token", "guess"}, "", "stats\n");
+    CHECK(refused.exit_code == 4);
+    CHECK(refused.out.find("attached") == std::string::npos);
   }
 
   SUBCASE("a wrong token is refused clearly") {
