@@ -65,8 +65,8 @@ admin_actor start_admin(caf::actor_system& sys, const node_config& cfg, const fl
                         std::shared_ptr<actor_registry> registry) {
   if (cfg.admin.port == 0)
     return {};
-  auto hdl = spawn_admin(
-    sys, {cfg.admin.token, std::move(registry), f.source, f.aggregator, cfg.journal.path});
+  auto hdl =
+    spawn_admin(sys, {cfg.admin.token, registry, f.source, f.aggregator, cfg.journal.path});
   auto port = sys.middleman().publish(hdl, static_cast<uint16_t>(cfg.admin.port),
                                       cfg.admin.bind.c_str(), true);
   if (!port) {
@@ -76,6 +76,7 @@ admin_actor start_admin(caf::actor_system& sys, const node_config& cfg, const fl
     return {};
   }
   spdlog::info("admin endpoint on {}:{} (ordernode-shell --port {})", cfg.admin.bind, *port, *port);
+  registry->started("admin", "admin", caf::actor_cast<caf::actor>(hdl));
   return hdl;
 }
 

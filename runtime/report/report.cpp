@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "runtime/errors.hpp"
 #include "runtime/report/svg_chart.hpp"
 
 namespace ordernode {
@@ -85,6 +86,17 @@ caf::expected<std::string> render_report(const std::string& journal_path) {
   if (!data)
     return std::move(data.error());
   return render_html(*data);
+}
+
+std::function<std::string()> make_report_hook(std::string journal_path) {
+  return [path = std::move(journal_path)] {
+    auto html = render_report(path);
+    if (html)
+      return std::move(*html);
+    return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ordernode "
+           "journal report</title></head><body><h1>No report</h1><p>"
+           + html_escape(describe(html.error())) + "</p></body></html>\n";
+  };
 }
 
 std::string render_html(const report_data& x) {

@@ -1,6 +1,7 @@
 // The journal report: one self-contained HTML page (inline SVG, no script) or a text summary.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <caf/expected.hpp>
@@ -14,6 +15,10 @@ namespace ordernode {
 caf::expected<std::string> render_report(const std::string& journal_path);
 
 std::string render_html(const report_data& x);
+
+// For the HTTP server's `GET /api/report`: renders the report of `journal_path` on each call,
+// or a short HTML page naming the error. Blocks: call it off CAF's scheduler threads.
+std::function<std::string()> make_report_hook(std::string journal_path);
 
 // A few lines for a terminal: totals by state, retries, latency percentiles.
 std::string render_summary(const report_data& x);

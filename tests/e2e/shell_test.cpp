@@ -146,7 +146,7 @@ TEST_CASE("the shell queries and steers a running node") {
     INFO(r.out, r.err);
     CHECK(r.exit_code == 0);
     for (auto name : {"journal", "validator", "dispatcher-eu", "dispatcher-us", "dispatcher-ap",
-                      "shipper", "aggregator", "intake", "source", "error-channel"}) {
+                      "shipper", "aggregator", "intake", "source", "error-channel", "admin"}) {
       auto cols = row(r.out, name);
       CHECK_MESSAGE(cols.size() == 8, name);
       if (cols.size() == 8)

@@ -246,3 +246,11 @@ TEST_CASE("long and empty labels stay readable") {
     svg, "<title>" + std::string(50, 'x') + "</title>" + std::string(31, 'x') + "...</text>"));
   CHECK(contains(svg, "(empty)"));
 }
+
+TEST_CASE_FIXTURE(known_journal, "the HTTP hook renders the report, or a page naming the error") {
+  auto hook = make_report_hook(path);
+  CHECK(contains(hook(), "<tr><th>orders</th><td class=\"n\">6</td></tr>"));
+  auto missing = make_report_hook(dir.file("missing.db"))();
+  CHECK(missing.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(contains(missing, "missing.db"));
+}
