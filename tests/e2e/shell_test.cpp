@@ -329,7 +329,10 @@ TEST_CASE("the shell queries and steers a running node") {
   }
 
   n.node.signal(SIGTERM);
-  CHECK(n.node.wait(15s) == 0);
+  auto code = n.node.wait(30s);
+  auto err = n.node.err();
+  INFO("node stderr tail: ", err.substr(err.size() > 3000 ? err.size() - 3000 : 0));
+  CHECK(code == 0);
 }
 
 TEST_CASE("an unreachable node gets a clear message and a non-zero exit") {
