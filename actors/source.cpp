@@ -1,6 +1,8 @@
 #include "actors/source.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -46,13 +48,21 @@ order make_mock_order(const source_options& options, const std::vector<std::stri
   return x;
 }
 
+std::pair<caf::timespan, int32_t> pace_for_rate(int32_t per_second) {
+  auto burst = std::max<int32_t>(1, (per_second + 99) / 100);
+  return {std::chrono::duration_cast<caf::timespan>(std::chrono::seconds(1)) * burst / per_second,
+          burst};
+}
+
 source_actor::behavior_type source(source_pointer self, source_options options,
                                    std::vector<std::string> regions, intake_ref intake) {
+  self->state.interval = options.interval;
+  self->state.burst = options.burst;
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
-      self->delayed_send(self, options.interval, tick_atom::value);
       auto& st = self->state;
+      self->delayed_send(self, st.interval, tick_atom::value);
       if (st.paused)
         return;
       if (st.overloaded) {
@@ -61,7 +71,7 @@ source_actor::behavior_type source(source_pointer self, source_options options,
         spdlog::warn("source skips a burst: the intake is overloaded");
         return;
       }
-      for (int32_t i = 0; i < options.burst; ++i) {
+      for (int32_t i = 0; i < st.burst; ++i) {
         auto x = make_mock_order(options, regions);
         ++self->state.generated;
         if (options.print)
@@ -90,6 +100,16 @@ source_actor::behavior_type source(source_pointer self, source_options options,
     [=](resume_atom) {
       spdlog::info("source resumed");
       self->state.paused = false;
+    },
+    [=](rate_atom, int32_t per_second) {
+      if (per_second < 1) {
+        spdlog::warn("source ignores a rate of {} orders per second", per_second);
+        return;
+      }
+      std::tie(self->state.interval, self->state.burst) = pace_for_rate(per_second);
+      spdlog::info(
+        "source rate: {} orders per second ({} every {} us)", per_second, self->state.burst,
+        std::chrono::duration_cast<std::chrono::microseconds>(self->state.interval).count());
     },
   };
 }

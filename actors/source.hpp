@@ -1,6 +1,8 @@
 // The source: mock orders on a timer, as the spec's polled message source.
 #pragma once
 
+#include <utility>
+
 #include "runtime/config.hpp"
 #include "runtime/stages.hpp"
 
@@ -8,6 +10,8 @@ namespace ordernode {
 
 struct source_state {
   bool paused = false;
+  caf::timespan interval{0};
+  int32_t burst = 0;
   uint64_t generated = 0;
   uint64_t refused = 0;
   uint64_t skipped = 0;
@@ -22,8 +26,13 @@ using source_pointer = source_actor::stateful_pointer<source_state>;
 // name, negative quantity, unknown region) so the error path runs.
 order make_mock_order(const source_options& options, const std::vector<std::string>& regions);
 
+// The interval and burst that generate `per_second` orders per second, at most 100 bursts a
+// second.
+std::pair<caf::timespan, int32_t> pace_for_rate(int32_t per_second);
+
 // Every `options.interval`, submits `options.burst` mock orders to `intake` and prints each.
-// After the intake answered `overloaded`, the source skips its next burst.
+// After the intake answered `overloaded`, the source skips its next burst. `rate` replaces the
+// interval and burst.
 source_actor::behavior_type source(source_pointer self, source_options options,
                                    std::vector<std::string> regions, intake_ref intake);
 

@@ -7,6 +7,7 @@
 #include <caf/config_option_set.hpp>
 #include <caf/settings.hpp>
 
+#include "runtime/admin/admin_protocol.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/messages.hpp"
 
@@ -56,6 +57,7 @@ node_config::node_config() {
   add_message_type<admission>("ordernode::admission");
   add_message_type<admission_note>("ordernode::admission_note");
   add_message_type<std::vector<admission_note>>("std::vector<ordernode::admission_note>");
+  add_admin_types(*this);
   opt_group{custom_options_, "global"}
     .add(version_requested, "version", "print the version and exit")
     .add(replay_dead_letters, "replay-dead-letters",
@@ -133,6 +135,10 @@ node_config::node_config() {
     .add(node.max_recoveries, "max-recoveries",
          "restarts an unfinished order may see before it is dead-lettered")
     .add(node.shutdown_deadline, "shutdown-deadline", "time to finish in-flight orders on exit");
+  opt_group{custom_options_, "admin"}
+    .add(admin.port, "port", "TCP port of the admin endpoint for ordernode-shell (0: off)")
+    .add(admin.bind, "bind", "address the admin endpoint listens on")
+    .add(admin.token, "token", "token every admin command must carry");
   opt_group{custom_options_, "log"}
     .add(node.log_level, "level", "trace, debug, info, warn, error or off")
     .add(node.log_file, "file", "also append the log to this file");
@@ -279,6 +285,12 @@ caf::error node_config::check_values() const {
     return err;
   if (auto err = check_not_negative("node.shutdown-deadline", node.shutdown_deadline))
     return err;
+  if (admin.port < 0 || admin.port > 65535)
+    return check_range("admin.port", admin.port, 0, 65535);
+  if (admin.port != 0 && admin.bind.empty())
+    return bad("admin.bind", "must not be empty while admin.port is set");
+  if (admin.port != 0 && admin.token.empty())
+    return bad("admin.token", "must not be empty while admin.port is set");
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (levels.count(node.log_level) == 0)
     return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \""

@@ -92,6 +92,12 @@ struct crash_injection {
 
 std::optional<crash_injection> parse_crash_injection(const std::string& x);
 
+struct admin_options {
+  int32_t port = 4242;  // 0 turns the admin endpoint off.
+  std::string bind = "127.0.0.1";
+  std::string token = "ordernode-admin";
+};
+
 class node_config : public caf::actor_system_config {
 public:
   node_config();
@@ -109,6 +115,7 @@ public:
   notifier_options notifier;
   supervisor_options supervisor;
   node_options node;
+  admin_options admin;
 
   // The configured regions with their worker counts resolved.
   std::vector<region_route> routes() const;

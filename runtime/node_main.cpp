@@ -6,8 +6,11 @@
 #include <thread>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "runtime/actor_registry.hpp"
+#include "runtime/admin/admin_actor.hpp"
 #include "runtime/config.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/external/processing_system.hpp"
@@ -57,6 +60,26 @@ void drain(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
       [](caf::error& err) { spdlog::error("final journal flush failed: {}", describe(err)); });
 }
 
+// Publishes the admin actor on admin.bind:admin.port; the node runs on without it on failure.
+admin_actor start_admin(caf::actor_system& sys, const node_config& cfg, const flow& f,
+                        std::shared_ptr<actor_registry> registry) {
+  if (cfg.admin.port == 0)
+    return {};
+  auto hdl =
+    spawn_admin(sys, {cfg.admin.token, registry, f.source, f.aggregator, cfg.journal.path});
+  auto port = sys.middleman().publish(hdl, static_cast<uint16_t>(cfg.admin.port),
+                                      cfg.admin.bind.c_str(), true);
+  if (!port) {
+    spdlog::error("admin endpoint off: cannot listen on {}:{}: {}", cfg.admin.bind, cfg.admin.port,
+                  describe(port.error()));
+    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+    return {};
+  }
+  spdlog::info("admin endpoint on {}:{} (ordernode-shell --port {})", cfg.admin.bind, *port, *port);
+  registry->started("admin", "admin", caf::actor_cast<caf::actor>(hdl));
+  return hdl;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,14 +117,17 @@ int main(int argc, char** argv) {
     spdlog::info("replaying {} dead-lettered orders", *moved);
   }
   int exit_code = 0;
+  if (cfg.admin.port != 0)
+    static_cast<caf::actor_system_config&>(cfg).load<caf::io::middleman>();
   {
     caf::actor_system sys{cfg};
+    // Holds handles of every actor: it must go before the actor system.
+    auto registry = std::make_shared<actor_registry>();
     std::atomic<bool> gave_up{false};
     auto f = build_flow(sys, cfg,
                         {std::shared_ptr<order_store>{std::move(*store)},
                          make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper)},
-                        std::make_shared<actor_registry>(),
-                        [&gave_up](const std::string&) { gave_up = true; });
+                        registry, [&gave_up](const std::string&) { gave_up = true; });
     {
       caf::scoped_actor self{sys};
       self->request(f.intake.get(), caf::infinite, recover_atom::value)
@@ -111,6 +137,7 @@ int main(int argc, char** argv) {
                    gave_up = true;
                  });
     }
+    auto admin = start_admin(sys, cfg, f, registry);
     std::string regions;
     for (auto& route : cfg.routes())
       regions += fmt::format(" {}({} workers)", route.name, route.workers);
@@ -127,6 +154,8 @@ int main(int argc, char** argv) {
       drain(sys, f, cfg.node.shutdown_deadline);
     }
     flush_notifications(sys, f, std::chrono::seconds(5));
+    if (admin)
+      caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
     stop_flow(f);
   }
   spdlog::info("ordernode stopped");

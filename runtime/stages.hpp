@@ -40,6 +40,7 @@ using live_atom = caf::atom_constant<caf::atom("live")>;
 using redrive_atom = caf::atom_constant<caf::atom("redrive")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using rate_atom = caf::atom_constant<caf::atom("rate")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
@@ -95,9 +96,10 @@ using intake_actor = finished_listener::extend_with<admission_listener>::extend<
   caf::replies_to<recover_atom>::with<uint64_t>, caf::replies_to<in_flight_atom>::with<uint64_t>,
   caf::reacts_to<redrive_atom, std::vector<order_state>, std::string>>;
 
-// Generates mock orders on a timer.
-using source_actor = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<pause_atom>,
-                                      caf::reacts_to<resume_atom>>;
+// Generates mock orders on a timer; `rate` sets orders per second.
+using source_actor =
+  caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<pause_atom>,
+                   caf::reacts_to<resume_atom>, caf::reacts_to<rate_atom, int32_t>>;
 
 // Stable references to the stages the supervisor restarts.
 using validator_ref = stage_ref<validator_actor>;

@@ -129,6 +129,28 @@ TEST_CASE_FIXTURE(source_fixture, "a paused source skips its ticks until resumed
   expect_quiet("intake", 100ms);
 }
 
+TEST_CASE("pace_for_rate spreads a rate over at most 100 bursts a second") {
+  using std::chrono::milliseconds;
+  CHECK(pace_for_rate(1) == std::make_pair(caf::timespan{std::chrono::seconds(1)}, 1));
+  CHECK(pace_for_rate(50) == std::make_pair(caf::timespan{milliseconds(20)}, 1));
+  CHECK(pace_for_rate(100) == std::make_pair(caf::timespan{milliseconds(10)}, 1));
+  CHECK(pace_for_rate(1000) == std::make_pair(caf::timespan{milliseconds(10)}, 10));
+  auto [interval, burst] = pace_for_rate(150);
+  CHECK(burst == 2);
+  CHECK(interval == caf::timespan{std::chrono::nanoseconds(13'333'333)});
+}
+
+TEST_CASE_FIXTURE(source_fixture, "rate replaces the interval and the burst") {
+  auto uut = start(options(std::chrono::hours(1), 1));
+  submissions(1);
+  expect_quiet("intake", 50ms);
+  self->send(uut, rate_atom::value, int32_t{500});
+  self->send(uut, tick_atom::value);
+  submissions(20);
+  self->send(uut, rate_atom::value, int32_t{0});
+  self->send(uut, pause_atom::value);
+}
+
 TEST_CASE_FIXTURE(source_fixture, "bursts follow the interval") {
   auto uut = start(options(std::chrono::milliseconds(10), 3));
   auto started = std::chrono::steady_clock::now();

@@ -161,6 +161,21 @@ TEST_CASE("an out of range value is an error naming the key") {
   }
 }
 
+TEST_CASE("the admin endpoint has defaults that run out of the box, and checked values") {
+  node_config cfg;
+  argv_list args{{}};
+  REQUIRE_FALSE(cfg.load(args.argc(), args.argv()));
+  CHECK(cfg.admin.port == 4242);
+  CHECK(cfg.admin.bind == "127.0.0.1");
+  CHECK(cfg.admin.token == "ordernode-admin");
+  CHECK(load_file("[admin]\nport=0\ntoken=\"\"\n").empty());
+  CHECK(load_file("[admin]\nport=5000\nbind=\"0.0.0.0\"\ntoken=\"x\"\n").empty());
+  CHECK(load_file("[admin]\nport=70000\n").find("admin.port") != std::string::npos);
+  CHECK(load_file("[admin]\nport=-1\n").find("admin.port") != std::string::npos);
+  CHECK(load_file("[admin]\ntoken=\"\"\n").find("admin.token") != std::string::npos);
+  CHECK(load_file("[admin]\nbind=\"\"\n").find("admin.bind") != std::string::npos);
+}
+
 TEST_CASE("an out of range flag is an error naming the key") {
   node_config cfg;
   argv_list args{{"--shipper.failure-rate=1.5"}};

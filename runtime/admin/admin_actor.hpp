@@ -1,0 +1,34 @@
+// The admin actor: answers the shell's commands from the actor registry, the flow and the journal.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "runtime/actor_registry.hpp"
+#include "runtime/admin/admin_protocol.hpp"
+#include "runtime/stages.hpp"
+
+namespace ordernode {
+
+// What the admin actor reaches besides the registry.
+struct admin_context {
+  std::string token;  // Every command must carry it.
+  std::shared_ptr<actor_registry> registry;
+  source_ref source;  // May be invalid: source.enabled is off.
+  aggregator_ref aggregator;
+  std::string journal_path;  // Read on a detached worker, never on the scheduler.
+};
+
+// The commands, one line each.
+const std::string& admin_help();
+
+// The words of a command line, split at blanks.
+std::vector<std::string> split_words(const std::string& line);
+
+// Spawns the admin actor and, linked to it, a detached worker for journal queries.
+admin_actor spawn_admin(caf::actor_system& sys, admin_context ctx);
+
+}  // namespace ordernode

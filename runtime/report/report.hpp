@@ -1,0 +1,32 @@
+// The journal report: one self-contained HTML page (inline SVG, no script) or a text summary.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "runtime/report/report_data.hpp"
+
+namespace ordernode {
+
+// Reads the journal at `journal_path` (read-only) and renders the HTML report. Blocks on
+// SQLite: call it off CAF's scheduler threads.
+caf::expected<std::string> render_report(const std::string& journal_path);
+
+std::string render_html(const report_data& x);
+
+// For the HTTP server's `GET /api/report`: renders the report of `journal_path` on each call,
+// or a short HTML page naming the error. Blocks: call it off CAF's scheduler threads.
+std::function<std::string()> make_report_hook(std::string journal_path);
+
+// A few lines for a terminal: totals by state, retries, latency percentiles.
+std::string render_summary(const report_data& x);
+
+// "12.3 ms", "4.1 s": a duration in nanoseconds for people.
+std::string format_duration(int64_t ns);
+
+// "2026-11-25 11:45:48 UTC".
+std::string format_time(timestamp at);
+
+}  // namespace ordernode

@@ -1,0 +1,163 @@
+#include "runtime/report/report_data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "runtime/errors.hpp"
+
+namespace ordernode {
+
+namespace {
+
+constexpr const char* finished = "('completed', 'rejected', 'failed', 'dead_letter')";
+
+constexpr size_t max_buckets = 60;
+
+// Each finished order with the time it was first received and the time it finished.
+const std::string timings_sql =
+  std::string{
+    "SELECT o.vip, o.state, r.at, o.updated_at FROM orders o "
+    "JOIN (SELECT order_seq, MIN(at) AS at FROM order_events WHERE state = 'received' "
+    "GROUP BY order_seq) r ON r.order_seq = o.seq WHERE o.state IN "}
+  + finished;
+
+std::vector<count_row> counts(SQLite::Database& db, const std::string& sql) {
+  std::vector<count_row> result;
+  SQLite::Statement q(db, sql);
+  while (q.executeStep())
+    result.push_back(
+      {q.getColumn(0).getString(), static_cast<uint64_t>(q.getColumn(1).getInt64())});
+  return result;
+}
+
+int64_t nice_width(int64_t span) {
+  static constexpr int64_t s = 1'000'000'000;
+  static constexpr int64_t steps[] = {s / 10, s / 4,  s / 2,   s,       2 * s,    5 * s,   10 * s,
+                                      30 * s, 60 * s, 300 * s, 600 * s, 1800 * s, 3600 * s};
+  for (auto step : steps)
+    if (span / step < static_cast<int64_t>(max_buckets))
+      return step;
+  auto hours = span / (3600 * s * static_cast<int64_t>(max_buckets)) + 1;
+  return hours * 3600 * s;
+}
+
+void load_throughput(SQLite::Database& db, report_data& x) {
+  if (x.first_received == 0)
+    return;
+  auto span = std::max<int64_t>(x.last_update - x.first_received, 1);
+  x.bucket_width = nice_width(span);
+  auto origin = x.first_received - x.first_received % x.bucket_width;
+  auto buckets = static_cast<size_t>((x.last_update - origin) / x.bucket_width) + 1;
+  x.throughput.resize(buckets);
+  for (size_t i = 0; i < buckets; ++i)
+    x.throughput[i].start = origin + static_cast<int64_t>(i) * x.bucket_width;
+  auto index = [&](int64_t at) {
+    auto i = at < origin ? 0 : static_cast<size_t>((at - origin) / x.bucket_width);
+    return std::min(i, buckets - 1);
+  };
+  SQLite::Statement received(db,
+                             "SELECT MIN(at) FROM order_events WHERE state = 'received' "
+                             "GROUP BY order_seq");
+  while (received.executeStep())
+    ++x.throughput[index(received.getColumn(0).getInt64())].received;
+  SQLite::Statement done(db,
+                         std::string{"SELECT updated_at FROM orders WHERE state IN "} + finished);
+  while (done.executeStep())
+    ++x.throughput[index(done.getColumn(0).getInt64())].finished;
+}
+
+}  // namespace
+
+latency_summary summarize_latencies(std::vector<int64_t>& durations) {
+  latency_summary result;
+  result.count = durations.size();
+  if (durations.empty())
+    return result;
+  std::sort(durations.begin(), durations.end());
+  auto rank = [&](double p) {
+    auto n = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(durations.size())));
+    return durations[std::max<size_t>(n, 1) - 1];
+  };
+  result.p50 = rank(50);
+  result.p90 = rank(90);
+  result.p99 = rank(99);
+  result.max = durations.back();
+  return result;
+}
+
+caf::expected<report_data> load_report_data(const std::string& path) {
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY, 5000);
+    report_data x;
+    x.journal_path = path;
+    x.generated_at = now();
+    x.orders = static_cast<uint64_t>(db.execAndGet("SELECT COUNT(*) FROM orders").getInt64());
+    x.by_state = counts(db, "SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY 2 DESC, 1");
+    {
+      SQLite::Statement q(db,
+                          "SELECT region, COUNT(*), SUM(state = 'completed'), "
+                          "SUM(state IN ('failed', 'dead_letter')), SUM(state = 'rejected') "
+                          "FROM orders GROUP BY region ORDER BY 2 DESC, 1");
+      while (q.executeStep())
+        x.by_region.push_back({q.getColumn(0).getString(),
+                               static_cast<uint64_t>(q.getColumn(1).getInt64()),
+                               static_cast<uint64_t>(q.getColumn(2).getInt64()),
+                               static_cast<uint64_t>(q.getColumn(3).getInt64()),
+                               static_cast<uint64_t>(q.getColumn(4).getInt64())});
+    }
+    {
+      SQLite::Statement q(db,
+                          "SELECT product_name, COUNT(*), SUM(quantity) FROM orders "
+                          "GROUP BY product_name ORDER BY 2 DESC, 1 LIMIT 20");
+      while (q.executeStep())
+        x.by_product.push_back({q.getColumn(0).getString(),
+                                static_cast<uint64_t>(q.getColumn(1).getInt64()),
+                                q.getColumn(2).getInt64()});
+    }
+    x.error_types = counts(db,
+                           "SELECT stage || ' / ' || type, COUNT(*) FROM errors "
+                           "GROUP BY stage, type ORDER BY 2 DESC, 1");
+    x.error_causes = counts(db,
+                            "SELECT cause, COUNT(*) FROM errors GROUP BY cause "
+                            "ORDER BY 2 DESC, 1 LIMIT 10");
+    x.failure_causes = counts(db,
+                              "SELECT stage || ': ' || cause, COUNT(*) FROM failures "
+                              "GROUP BY stage, cause ORDER BY 2 DESC, 1 LIMIT 10");
+    x.shipping_attempts = counts(db,
+                                 "SELECT attempts, COUNT(*) FROM (SELECT COUNT(*) AS attempts "
+                                 "FROM order_events WHERE state = 'shipping' AND stage = 'shipper' "
+                                 "GROUP BY order_seq) GROUP BY attempts ORDER BY attempts");
+    for (auto& row : x.shipping_attempts)
+      x.retries += (std::stoull(row.label) - 1) * row.count;
+    {
+      std::vector<int64_t> all;
+      std::vector<int64_t> vip;
+      std::vector<int64_t> normal;
+      SQLite::Statement q(db, timings_sql);
+      while (q.executeStep()) {
+        auto duration = q.getColumn(3).getInt64() - q.getColumn(2).getInt64();
+        all.push_back(duration);
+        if (q.getColumn(1).getString() == "completed")
+          (q.getColumn(0).getInt() != 0 ? vip : normal).push_back(duration);
+      }
+      x.processing = summarize_latencies(all);
+      x.vip = summarize_latencies(vip);
+      x.normal = summarize_latencies(normal);
+    }
+    if (x.orders > 0) {
+      x.first_received =
+        db.execAndGet("SELECT COALESCE(MIN(at), 0) FROM order_events WHERE state = 'received'")
+          .getInt64();
+      x.last_update = db.execAndGet("SELECT COALESCE(MAX(at), 0) FROM order_events").getInt64();
+      load_throughput(db, x);
+    }
+    return x;
+  } catch (const std::exception& ex) {
+    return make_error(errc::store_failure, "cannot read the journal " + path + ": " + ex.what());
+  }
+}
+
+}  // namespace ordernode

@@ -1,0 +1,76 @@
+// ordernode-report: renders the journal (read-only) as one self-contained HTML file.
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "runtime/errors.hpp"
+#include "runtime/report/report.hpp"
+
+using namespace ordernode;
+
+namespace {
+
+constexpr const char* usage =
+  "usage: ordernode-report [--summary] JOURNAL.db [OUTPUT.html]\n"
+  "  Renders the journal as one HTML file (default: ordernode-report.html; '-' for stdout).\n"
+  "  --summary  print a text summary instead\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool summary = false;
+  std::string journal;
+  std::string output = "ordernode-report.html";
+  int positional = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
+    }
+    if (arg == "--summary") {
+      summary = true;
+    } else if (arg.rfind("--", 0) == 0) {
+      std::cerr << "ordernode-report: unknown option " << arg << "\n" << usage;
+      return 2;
+    } else if (positional == 0) {
+      journal = arg;
+      ++positional;
+    } else if (positional == 1) {
+      output = arg;
+      ++positional;
+    } else {
+      std::cerr << "ordernode-report: too many arguments\n" << usage;
+      return 2;
+    }
+  }
+  if (journal.empty()) {
+    std::cerr << "ordernode-report: no journal given\n" << usage;
+    return 2;
+  }
+  auto data = load_report_data(journal);
+  if (!data) {
+    std::cerr << "ordernode-report: " << describe(data.error()) << "\n";
+    return 1;
+  }
+  if (summary) {
+    std::cout << render_summary(*data);
+    return 0;
+  }
+  auto html = render_html(*data);
+  if (output == "-") {
+    std::cout << html;
+    return 0;
+  }
+  std::ofstream out{output, std::ios::binary | std::ios::trunc};
+  out << html;
+  out.close();
+  if (!out) {
+    std::cerr << "ordernode-report: cannot write " << output << ": " << std::strerror(errno)
+              << "\n";
+    return 1;
+  }
+  std::cout << output << "\n";
+  return 0;
+}
