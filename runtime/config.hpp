@@ -10,6 +10,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/notifier.hpp"
+#include "runtime/http/http_options.hpp"
 
 namespace ordernode {
 
@@ -90,6 +91,7 @@ public:
   journal_options journal;
   notifier_options notifier;
   node_options node;
+  http_options http;
 
   // The configured regions with their worker counts resolved.
   std::vector<region_route> routes() const;

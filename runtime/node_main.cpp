@@ -13,6 +13,7 @@
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/flow.hpp"
+#include "runtime/http/server.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "runtime/version.hpp"
@@ -111,12 +112,23 @@ int main(int argc, char** argv) {
                    journal_down = true;
                  });
     }
+    std::unique_ptr<http_server> http;
+    if (cfg.http.enabled) {
+      if (auto started = http_server::start(sys, f, cfg)) {
+        http = std::move(*started);
+        http->set_ready(!journal_down);
+      } else {
+        spdlog::error("the node runs without its HTTP API: {}", describe(started.error()));
+      }
+    }
     std::string regions;
     for (auto& route : cfg.routes())
       regions += fmt::format(" {}({} workers)", route.name, route.workers);
     spdlog::info("ordernode {} started: journal {}, regions{}, source {}", version,
                  cfg.journal.path, regions, cfg.source.enabled ? "on" : "off");
     auto sig = wait_for_signal(signals, journal_down);
+    if (http)
+      http->stop(journal_down ? caf::timespan{0} : cfg.node.shutdown_deadline);
     if (journal_down) {
       spdlog::critical("the journal stopped; shutting down");
       exit_code = 1;

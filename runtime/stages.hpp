@@ -34,6 +34,8 @@ using report_atom = caf::atom_constant<caf::atom("report")>;
 using unfinished_atom = caf::atom_constant<caf::atom("unfinished")>;
 using admit_atom = caf::atom_constant<caf::atom("admit")>;
 using admitted_atom = caf::atom_constant<caf::atom("admitted")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
+using changed_atom = caf::atom_constant<caf::atom("changed")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
@@ -44,6 +46,9 @@ using admission_listener =
 using finished_listener =
   caf::typed_actor<caf::reacts_to<finished_atom, std::vector<finished_order>>>;
 
+// Receives every committed state change (new orders included), in committed batches.
+using change_listener = caf::typed_actor<caf::reacts_to<changed_atom, std::vector<order_change>>>;
+
 // Owns the durable record of every order; answers appends only after the commit, either as a
 // response (`append`) or as a batched admission note to the sender (`admit`).
 using journal_actor =
@@ -53,7 +58,8 @@ using journal_actor =
                    caf::replies_to<unfinished_atom>::with<std::vector<stored_order>>,
                    caf::replies_to<totals_atom>::with<totals>,
                    caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
-                   caf::reacts_to<tick_atom>>;
+                   caf::reacts_to<subscribe_atom, change_listener>,
+                   caf::reacts_to<unsubscribe_atom, change_listener>, caf::reacts_to<tick_atom>>;
 
 // Logs and records every error; errors about an order end it as rejected or failed.
 using error_channel_actor = caf::typed_actor<caf::reacts_to<error_report>>;
