@@ -223,18 +223,25 @@ private:
     answered_ = false;
     ++srv_.in_flight_;
     counted_ = true;
+    srv_.api_->handle(std::move(x));
+    if (answered_)
+      return;
+    // An answer that comes later (from the actors) has a deadline.
+    timing_ = true;
     timer_.expires_after(srv_.options_.request_timeout);
     timer_.async_wait([self, gen](beast::error_code ec) {
       if (ec || self->generation_ != gen || self->answered_)
         return;
       self->answer(error_response({503, "timeout", "", "the node did not answer in time"}));
     });
-    srv_.api_->handle(std::move(x));
   }
 
   void answer(api_response&& res) {
     answered_ = true;
-    timer_.cancel();
+    if (timing_) {
+      timing_ = false;
+      timer_.cancel();
+    }
     if (srv_.stopped_)
       keep_alive_ = false;
     res_ = to_beast(std::move(res), version_, head_);
@@ -268,6 +275,7 @@ private:
   uint64_t generation_ = 0;
   bool answered_ = true;
   bool counted_ = false;
+  bool timing_ = false;
   bool keep_alive_ = false;
   bool head_ = false;
   unsigned version_ = 11;

@@ -12,6 +12,8 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +47,7 @@ struct options {
   int max_in_flight = 10000;
   bool json = false;
   std::string dir;
+  std::vector<std::string> node_args;  // Passed on to ordernode.
 };
 
 struct phase_result {
@@ -162,6 +165,25 @@ std::string peak_rss_of(pid_t pid) {
   return "?";
 }
 
+// CPU seconds (user + system) the process `pid` used so far.
+double cpu_seconds_of(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos)
+    return 0;
+  std::istringstream fields{text.substr(close + 2)};
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14)
+      utime = std::stoull(field);
+    if (i == 15)
+      stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 double ms(int64_t ns) {
   return static_cast<double>(ns) / 1e6;
 }
@@ -193,12 +215,15 @@ int main(int argc, char** argv) {
       opts.node = *v;
     else if (auto v = value("dir"))
       opts.dir = *v;
+    else if (auto v = value("node-arg"))
+      opts.node_args.push_back(*v);
     else if (arg == "--json")
       opts.json = true;
     else {
       std::cerr
         << "usage: ordernode-http-bench [--orders=N] [--connections=C] [--http-threads=T]\n"
-           "  [--max-in-flight=N] [--baseline-seconds=S] [--node=PATH] [--dir=DIR] [--json]\n";
+           "  [--max-in-flight=N] [--baseline-seconds=S] [--node=PATH] [--dir=DIR] [--json]\n"
+           "  [--node-arg=--key=value ...]\n";
       return 2;
     }
   }
@@ -219,6 +244,7 @@ int main(int argc, char** argv) {
                                 "--http.threads=" + std::to_string(opts.http_threads),
                                 "--http.bind=127.0.0.1:" + std::to_string(port),
                                 "--journal.path=" + opts.dir + "/bench.db"};
+  args.insert(args.end(), opts.node_args.begin(), opts.node_args.end());
   auto pid = fork();
   if (pid == 0) {
     auto log = opts.dir + "/node.log";
@@ -252,7 +278,11 @@ int main(int argc, char** argv) {
     ioc, port, opts.connections, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200, [&] {
       return clock_type::now() < base_end;
     }};
+  auto cpu0 = cpu_seconds_of(pid);
+  auto self0 = cpu_seconds_of(getpid());
   auto base = healthz.run();
+  auto cpu1 = cpu_seconds_of(pid);
+  auto self1 = cpu_seconds_of(getpid());
   std::string body =
     R"({"productName":"keyboard","quantity":2,"region":"eu","customer":"bench","vip":false})";
   auto post =
@@ -264,6 +294,18 @@ int main(int argc, char** argv) {
                 return sent++ < opts.orders;
               }};
   auto r = orders.run();
+  auto cpu2 = cpu_seconds_of(pid);
+  auto self2 = cpu_seconds_of(getpid());
+  auto per = [](double cpu, uint64_t n) {
+    return n == 0 ? 0.0 : cpu * 1e6 / static_cast<double>(n);
+  };
+  auto node_us = per(cpu2 - cpu1, r.ok + r.refused);
+  auto client_us = per(self2 - self1, r.ok + r.refused);
+  auto base_node_us = per(cpu1 - cpu0, base.ok);
+  auto base_client_us = per(self1 - self0, base.ok);
+  double load1 = 0;
+  if (std::ifstream la{"/proc/loadavg"}; la)
+    la >> load1;
   auto rss = peak_rss_of(pid);
   stop_node();
   auto base_rate = static_cast<double>(base.ok) / base.seconds;
@@ -272,11 +314,13 @@ int main(int argc, char** argv) {
     std::printf(
       "{\"orders_per_s\":%.0f,\"accepted\":%llu,\"refused_503\":%llu,\"other\":%llu,"
       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"baseline_healthz_per_s\":%.0f,"
-      "\"baseline_p50_ms\":%.3f,\"baseline_p99_ms\":%.3f,\"connections\":%d}\n",
+      "\"baseline_p50_ms\":%.3f,\"baseline_p99_ms\":%.3f,\"connections\":%d,"
+      "\"node_cpu_us_per_order\":%.1f,\"client_cpu_us_per_order\":%.1f,"
+      "\"node_cpu_us_per_healthz\":%.1f,\"load_average\":%.2f}\n",
       rate, static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.refused),
       static_cast<unsigned long long>(r.other), ms(r.latency.quantile(0.5)),
       ms(r.latency.quantile(0.99)), ms(r.latency.max()), base_rate, ms(base.latency.quantile(0.5)),
-      ms(base.latency.quantile(0.99)), opts.connections);
+      ms(base.latency.quantile(0.99)), opts.connections, node_us, client_us, base_node_us, load1);
   } else {
     std::printf("ordernode-http-bench: %d keep-alive connections, %d HTTP threads, journal on\n",
                 opts.connections, opts.http_threads);
@@ -289,7 +333,12 @@ int main(int argc, char** argv) {
     std::printf(
       "  baseline GET /healthz %7.0f req/s   p50 %.2f ms  p99 %.2f ms (same connections)\n",
       base_rate, ms(base.latency.quantile(0.5)), ms(base.latency.quantile(0.99)));
-    std::printf("  node peak RSS %s\n", rss.c_str());
+    std::printf(
+      "  CPU per POST: node %.1f us, load client %.1f us; per GET /healthz: node %.1f us,"
+      " client %.1f us\n",
+      node_us, client_us, base_node_us, base_client_us);
+    std::printf("  node peak RSS %s; machine load average %.2f during the run\n", rss.c_str(),
+                load1);
   }
   std::error_code ec;
   fs::remove_all(opts.dir, ec);
