@@ -78,6 +78,10 @@ void commit(journal_pointer self) {
     else
       st.notes.emplace_back(std::move(st.admitters[i]), admission_note{x.id, outcome, {}});
     if (seq > 0) {
+      if (!st.change_listeners.empty())
+        st.changes.push_back(
+          order_change{order_event{x.id, order_state::received, "intake", "", x.created_at},
+                       x.product_name, x.region, x.customer, x.quantity, x.vip});
       auto id = x.id;
       st.live.emplace(std::move(id),
                       journal_state::live_order{seq, std::move(x), order_state::received, 0});
@@ -90,6 +94,11 @@ void commit(journal_pointer self) {
     for (auto& listener : st.listeners)
       self->send(listener, finished_atom::value, st.finished);
     st.finished.clear();
+  }
+  if (!st.changes.empty()) {
+    for (auto& listener : st.change_listeners)
+      self->send(listener, changed_atom::value, st.changes);
+    st.changes.clear();
   }
   for (auto& rp : st.flushes)
     rp.deliver(true);
@@ -122,6 +131,9 @@ void record(journal_pointer self, order_event& e) {
     return;
   }
   x.state = e.state;
+  if (!st.change_listeners.empty())
+    st.changes.push_back(order_change{e, x.item.product_name, x.item.region, x.item.customer,
+                                      x.item.quantity, x.item.vip});
   if (is_final(e.state)) {
     st.finished.push_back(finished_order{std::move(x.item), e.state, e.detail, e.at});
     auto seq = x.seq;
@@ -241,6 +253,13 @@ journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order
       if (!result)
         return result.error();
       return std::move(*result);
+    },
+    [=](subscribe_atom, change_listener& x) {
+      self->state.change_listeners.push_back(std::move(x));
+    },
+    [=](unsubscribe_atom, const change_listener& x) {
+      auto& xs = self->state.change_listeners;
+      xs.erase(std::remove(xs.begin(), xs.end(), x), xs.end());
     },
     [=](subscribe_atom, finished_listener& x) -> caf::result<totals> {
       maybe_commit(self);

@@ -34,6 +34,9 @@ struct journal_state {
   std::unordered_map<std::string, live_order> live;
   std::vector<stored_order> recovered;
   std::vector<finished_listener> listeners;
+  // Collected only while someone listens: nothing is copied for a node without live views.
+  std::vector<change_listener> change_listeners;
+  std::vector<order_change> changes;
   caf::timespan retry_delay{0};
   std::unique_ptr<std::ofstream> failures;
 
@@ -43,8 +46,10 @@ struct journal_state {
 using journal_pointer = journal_actor::stateful_pointer<journal_state>;
 
 // Commits whenever its mailbox runs empty or a batch reaches `max_batch` rows, and answers
-// appends and flushes only after their commit. Run it detached: SQLite blocks.
-// With a `failures_file`, also appends each committed failure to it as a JSON line.
+// appends and flushes only after their commit, then publishes the committed final states to its
+// finished listeners and every committed state change to its change listeners. Run it
+// detached: SQLite blocks. With a `failures_file`, also appends each committed failure to it as a
+// JSON line.
 journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
                                      int32_t max_batch, std::string failures_file);
 

@@ -58,6 +58,8 @@ node_config::node_config() {
   add_message_type<admission_note>("ordernode::admission_note");
   add_message_type<std::vector<admission_note>>("std::vector<ordernode::admission_note>");
   add_admin_types(*this);
+  add_message_type<order_change>("ordernode::order_change");
+  add_message_type<std::vector<order_change>>("std::vector<ordernode::order_change>");
   opt_group{custom_options_, "global"}
     .add(version_requested, "version", "print the version and exit")
     .add(replay_dead_letters, "replay-dead-letters",
@@ -139,6 +141,18 @@ node_config::node_config() {
     .add(admin.port, "port", "TCP port of the admin endpoint for ordernode-shell (0: off)")
     .add(admin.bind, "bind", "address the admin endpoint listens on")
     .add(admin.token, "token", "token every admin command must carry");
+  opt_group{custom_options_, "http"}
+    .add(http.enabled, "enabled", "serve the HTTP API, the /ws feed and the web page")
+    .add(http.bind, "bind", "host:port the HTTP server listens on (port 0: any free port)")
+    .add(http.threads, "threads", "threads of the HTTP server")
+    .add(http.body_limit, "body-limit", "largest request body in bytes")
+    .add(http.request_timeout, "request-timeout", "a request without an answer gets 503 after this")
+    .add(http.idle_timeout, "idle-timeout", "an idle keep-alive connection closes after this")
+    .add(http.retry_after, "retry-after", "seconds in the Retry-After header of a 503")
+    .add(http.list_limit, "list-limit", "most orders in one page of GET /api/orders")
+    .add(http.ws_queue_limit, "ws-queue-limit",
+         "bytes a slow WebSocket client may lag behind before it skips ahead")
+    .add(http.static_dir, "static-dir", "folder of the web page (empty: the one that ships)");
   opt_group{custom_options_, "log"}
     .add(node.log_level, "level", "trace, debug, info, warn, error or off")
     .add(node.log_file, "file", "also append the log to this file");
@@ -291,6 +305,22 @@ caf::error node_config::check_values() const {
     return bad("admin.bind", "must not be empty while admin.port is set");
   if (admin.port != 0 && admin.token.empty())
     return bad("admin.token", "must not be empty while admin.port is set");
+  if (http.threads < 1 || http.threads > 64)
+    return check_range("http.threads", http.threads, 1, 64);
+  if (http.body_limit < 64 || http.body_limit > (int64_t{64} << 20))
+    return check_range("http.body-limit", static_cast<double>(http.body_limit), 64, 64 << 20);
+  if (auto err = check_positive("http.request-timeout", http.request_timeout))
+    return err;
+  if (auto err = check_positive("http.idle-timeout", http.idle_timeout))
+    return err;
+  if (http.retry_after < 0 || http.retry_after > 3600)
+    return check_range("http.retry-after", http.retry_after, 0, 3600);
+  if (http.list_limit < 1 || http.list_limit > 100000)
+    return check_range("http.list-limit", http.list_limit, 1, 100000);
+  if (http.ws_queue_limit < 1024)
+    return bad("http.ws-queue-limit", "must be at least 1024 bytes");
+  if (http.bind.rfind(':') == std::string::npos)
+    return bad("http.bind", "must be host:port, got \"" + http.bind + "\"");
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (levels.count(node.log_level) == 0)
     return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \""

@@ -11,6 +11,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/notifier.hpp"
+#include "runtime/http/http_options.hpp"
 
 namespace ordernode {
 
@@ -116,6 +117,7 @@ public:
   supervisor_options supervisor;
   node_options node;
   admin_options admin;
+  http_options http;
 
   // The configured regions with their worker counts resolved.
   std::vector<region_route> routes() const;

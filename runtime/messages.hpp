@@ -75,6 +75,23 @@ typename Inspector::result_type inspect(Inspector& f, finished_order& x) {
   return f(caf::meta::type_name("finished_order"), x.item, x.state, x.detail, x.at);
 }
 
+// A committed state change of an order with the fields a live view shows, published by the
+// journal after the commit to its change listeners.
+struct order_change {
+  order_event event;
+  std::string product_name;
+  std::string region;
+  std::string customer;
+  int32_t quantity = 0;
+  bool vip = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_change& x) {
+  return f(caf::meta::type_name("order_change"), x.event, x.product_name, x.region, x.customer,
+           x.quantity, x.vip);
+}
+
 // An unfinished order read back from the journal for recovery.
 struct stored_order {
   order item;

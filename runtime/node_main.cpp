@@ -16,7 +16,9 @@
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/flow.hpp"
+#include "runtime/http/server.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/report/report.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "runtime/version.hpp"
 
@@ -138,12 +140,25 @@ int main(int argc, char** argv) {
                  });
     }
     auto admin = start_admin(sys, cfg, f, registry);
+    std::unique_ptr<http_server> http;
+    if (cfg.http.enabled) {
+      http_hooks hooks;
+      hooks.report = make_report_hook(cfg.journal.path);
+      if (auto started = http_server::start(sys, f, cfg, std::move(hooks))) {
+        http = std::move(*started);
+        http->set_ready(!gave_up);
+      } else {
+        spdlog::error("the node runs without its HTTP API: {}", describe(started.error()));
+      }
+    }
     std::string regions;
     for (auto& route : cfg.routes())
       regions += fmt::format(" {}({} workers)", route.name, route.workers);
     spdlog::info("ordernode {} started: journal {}, regions{}, source {}", version,
                  cfg.journal.path, regions, cfg.source.enabled ? "on" : "off");
     auto sig = wait_for_signal(signals, gave_up);
+    if (http)
+      http->stop(gave_up ? caf::timespan{0} : cfg.node.shutdown_deadline);
     if (gave_up) {
       spdlog::critical("a fault the supervisor cannot repair; shutting down");
       exit_code = 1;

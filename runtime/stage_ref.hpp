@@ -34,6 +34,12 @@ public:
     return cached_;
   }
 
+  // The current incarnation, read under the slot's lock: safe for a copy shared by threads.
+  Handle current() const {
+    std::lock_guard<std::mutex> guard{slot_->mtx};
+    return slot_->hdl;
+  }
+
   // Publishes a new incarnation to every copy.
   void set(Handle hdl) {
     std::lock_guard<std::mutex> guard{slot_->mtx};

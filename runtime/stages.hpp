@@ -41,6 +41,8 @@ using redrive_atom = caf::atom_constant<caf::atom("redrive")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using rate_atom = caf::atom_constant<caf::atom("rate")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
+using changed_atom = caf::atom_constant<caf::atom("changed")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
@@ -50,6 +52,9 @@ using admission_listener =
 // Receives the orders that reached a final state, in committed batches.
 using finished_listener =
   caf::typed_actor<caf::reacts_to<finished_atom, std::vector<finished_order>>>;
+
+// Receives every committed state change (new orders included), in committed batches.
+using change_listener = caf::typed_actor<caf::reacts_to<changed_atom, std::vector<order_change>>>;
 
 // Owns the durable record of every order; answers appends only after the commit, either as a
 // response (`append`) or as a batched admission note to the sender (`admit`).
@@ -61,7 +66,9 @@ using journal_actor = caf::typed_actor<
   caf::replies_to<live_atom, std::vector<order_state>,
                   std::string>::with<std::vector<stored_order>>,
   caf::replies_to<live_atom>::with<uint64_t>, caf::replies_to<totals_atom>::with<totals>,
-  caf::replies_to<subscribe_atom, finished_listener>::with<totals>, caf::reacts_to<tick_atom>>;
+  caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
+  caf::reacts_to<subscribe_atom, change_listener>, caf::reacts_to<unsubscribe_atom, change_listener>,
+  caf::reacts_to<tick_atom>>;
 
 // Logs and records every error; errors about an order end it as rejected or failed.
 using error_channel_actor = caf::typed_actor<caf::reacts_to<error_report>>;

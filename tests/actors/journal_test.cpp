@@ -1,6 +1,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -184,6 +185,48 @@ TEST_CASE_FIXTURE(journal_fixture, "final states are published to subscribers af
   move(uut, "c", {s::failed});
   flush(uut);
   expect_quiet("listener", 50ms);
+}
+
+TEST_CASE_FIXTURE(journal_fixture, "every committed change goes to change listeners, in batches") {
+  auto uut = start();
+  auto a = make_order("a", "dock", 4, "ap", true);
+  REQUIRE(ask<admission>(uut, append_atom::value, a) == admission::accepted);
+  move(uut, "a", {s::validated});
+  flush(uut);
+  auto changes = spawn(change_probe, sink());
+  self->send(uut, subscribe_atom::value, change_listener{changes});
+  auto b = make_order("b", "cable", 1, "eu");
+  REQUIRE(ask<admission>(uut, append_atom::value, b) == admission::accepted);
+  move(uut, "a", {s::processing, s::processed, s::shipping, s::completed});
+  move(uut, "b", {s::rejected});
+  std::vector<std::pair<std::string, order_state>> seen;
+  while (seen.size() < 6) {
+    auto batch = std::get<1>(expect<changed_atom, std::vector<order_change>>("changes"));
+    CHECK_FALSE(batch.empty());
+    for (auto& x : batch) {
+      CHECK(state_in_db(x.event.order_id).has_value());
+      seen.emplace_back(x.event.order_id, x.event.state);
+      if (x.event.order_id == "a") {
+        CHECK(x.product_name == "dock");
+        CHECK(x.quantity == 4);
+        CHECK(x.region == "ap");
+        CHECK(x.vip);
+      }
+    }
+  }
+  std::vector<std::pair<std::string, order_state>> expected{
+    {"b", s::received}, {"a", s::processing}, {"a", s::processed},
+    {"a", s::shipping}, {"a", s::completed},  {"b", s::rejected}};
+  std::sort(seen.begin(), seen.end());
+  std::sort(expected.begin(), expected.end());
+  CHECK(seen == expected);
+  self->send(uut, unsubscribe_atom::value, change_listener{changes});
+  flush(uut);
+  auto c = make_order("c");
+  REQUIRE(ask<admission>(uut, append_atom::value, c) == admission::accepted);
+  move(uut, "c", {s::validated});
+  flush(uut);
+  expect_quiet("changes", 100ms);
 }
 
 TEST_CASE_FIXTURE(journal_fixture, "error reports are recorded") {

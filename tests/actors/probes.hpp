@@ -90,6 +90,8 @@ inline journal_actor::behavior_type journal_probe(
       forward(self, sink, "journal", subscribe_atom::value);
       return script.initial;
     },
+    [=](subscribe_atom, change_listener&) {},
+    [=](unsubscribe_atom, change_listener&) {},
     [=](tick_atom) {},
   };
 }
@@ -178,6 +180,14 @@ inline finished_listener::behavior_type listener_probe(finished_listener::pointe
   return {
     [=](finished_atom, std::vector<finished_order>& xs) {
       forward(self, sink, "listener", finished_atom::value, std::move(xs));
+    },
+  };
+}
+
+inline change_listener::behavior_type change_probe(change_listener::pointer self, caf::actor sink) {
+  return {
+    [=](changed_atom, std::vector<order_change>& xs) {
+      forward(self, sink, "changes", changed_atom::value, std::move(xs));
     },
   };
 }

@@ -1,0 +1,226 @@
+#include "runtime/http/json_codec.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/uuid_io.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/validator.hpp"
+#include "runtime/notify/time_format.hpp"
+
+namespace ordernode {
+
+namespace {
+
+using json = nlohmann::json;
+
+api_error bad_request(std::string error, std::string field, std::string message) {
+  return {400, std::move(error), std::move(field), std::move(message)};
+}
+
+std::optional<api_error> read_string(const json& doc, const char* key, std::string& out) {
+  auto i = doc.find(key);
+  if (i == doc.end())
+    return bad_request("missing_field", key, std::string{"field "} + key + " is required");
+  if (!i->is_string())
+    return bad_request("wrong_type", key, std::string{"field "} + key + " must be a string");
+  out = i->get<std::string>();
+  return std::nullopt;
+}
+
+bool is_blank(const std::string& x) {
+  return std::all_of(x.begin(), x.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+// The field a reason of check_order is about.
+std::string field_of(const std::string& reason) {
+  if (reason.rfind("product name", 0) == 0)
+    return "productName";
+  if (reason.rfind("quantity", 0) == 0)
+    return "quantity";
+  if (reason.rfind("unknown region", 0) == 0)
+    return "region";
+  return "id";
+}
+
+// Never throws: text read back from the journal may hold invalid UTF-8.
+std::string dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json time_json(timestamp at) {
+  if (at == 0)
+    return nullptr;
+  return iso8601(at);
+}
+
+}  // namespace
+
+std::string to_json(const api_error& x) {
+  json doc{{"error", x.error}, {"message", x.message}};
+  doc["field"] = x.field.empty() ? json(nullptr) : json(x.field);
+  return dump(doc);
+}
+
+std::optional<api_error> parse_order(std::string_view body, order& out) {
+  auto doc = json::parse(body.begin(), body.end(), nullptr, false);
+  if (doc.is_discarded())
+    return bad_request("invalid_json", "", "the body is not valid JSON");
+  if (!doc.is_object())
+    return bad_request("wrong_type", "", "the body must be a JSON object");
+  static const char* known[] = {"productName", "quantity", "region", "customer", "vip"};
+  for (auto& [key, value] : doc.items())
+    if (std::find(std::begin(known), std::end(known), key) == std::end(known))
+      return bad_request("unknown_field", key, "unknown field " + key);
+  if (auto err = read_string(doc, "productName", out.product_name))
+    return err;
+  auto q = doc.find("quantity");
+  if (q == doc.end())
+    return bad_request("missing_field", "quantity", "field quantity is required");
+  if (!q->is_number_integer())
+    return bad_request("wrong_type", "quantity", "field quantity must be an integer");
+  if (q->is_number_unsigned()) {
+    auto n = q->get<uint64_t>();
+    out.quantity = n > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())
+                     ? std::numeric_limits<int32_t>::max()
+                     : static_cast<int32_t>(n);
+  } else {
+    auto n = q->get<int64_t>();
+    out.quantity = static_cast<int32_t>(std::clamp<int64_t>(n, std::numeric_limits<int32_t>::min(),
+                                                            std::numeric_limits<int32_t>::max()));
+  }
+  if (auto err = read_string(doc, "region", out.region))
+    return err;
+  if (auto err = read_string(doc, "customer", out.customer))
+    return err;
+  auto vip = doc.find("vip");
+  out.vip = false;
+  if (vip != doc.end()) {
+    if (!vip->is_boolean())
+      return bad_request("wrong_type", "vip", "field vip must be true or false");
+    out.vip = vip->get<bool>();
+  }
+  return std::nullopt;
+}
+
+std::optional<validation_failure> validate_order(
+  const order& x, const validation_options& rules,
+  const std::map<std::string, dispatcher_actor>& regions) {
+  if (auto reason = check_order(x, rules, regions))
+    return validation_failure{{422, "validation", field_of(*reason), *reason}, true};
+  if (x.quantity < 1)
+    return validation_failure{
+      {422, "validation", "quantity", "quantity " + std::to_string(x.quantity) + " is below 1"},
+      false};
+  if (is_blank(x.customer))
+    return validation_failure{{422, "validation", "customer", "customer is empty"}, false};
+  return std::nullopt;
+}
+
+std::optional<api_error> check_idempotency_key(std::string_view key) {
+  auto visible = [](char c) {
+    return c > 0x20 && c < 0x7f;
+  };
+  if (key.empty() || key.size() > 255 || !std::all_of(key.begin(), key.end(), visible))
+    return bad_request("invalid_header", "Idempotency-Key",
+                       "Idempotency-Key must be 1 to 255 visible ASCII characters");
+  return std::nullopt;
+}
+
+std::string order_id_for_key(std::string_view key) {
+  // The namespace of ordernode's idempotency keys (itself a random UUID).
+  static const boost::uuids::uuid ns{{0x5b, 0x0e, 0x6c, 0x43, 0x1a, 0x8f, 0x4d, 0x2e, 0x9c, 0x77,
+                                      0x30, 0xd1, 0x4f, 0x62, 0xa8, 0x15}};
+  boost::uuids::name_generator_sha1 gen{ns};
+  return boost::uuids::to_string(gen(key.data(), key.size()));
+}
+
+bool same_order(const order& x, const order& y) {
+  return x.product_name == y.product_name && x.quantity == y.quantity && x.region == y.region
+         && x.customer == y.customer && x.vip == y.vip;
+}
+
+nlohmann::json order_json(const order& x) {
+  return {{"id", x.id},
+          {"productName", x.product_name},
+          {"quantity", x.quantity},
+          {"region", x.region},
+          {"customer", x.customer},
+          {"vip", x.vip},
+          {"createdAt", time_json(x.created_at)}};
+}
+
+nlohmann::json record_json(const order_record& x) {
+  auto doc = order_json(x.item);
+  doc["status"] = x.state;
+  doc["detail"] = x.detail;
+  doc["updatedAt"] = time_json(x.updated_at);
+  doc["recoveries"] = x.recoveries;
+  doc["cursor"] = x.seq;
+  if (!x.history.empty()) {
+    auto& history = doc["history"] = json::array();
+    for (auto& e : x.history)
+      history.push_back(
+        {{"state", e.state}, {"stage", e.stage}, {"detail", e.detail}, {"at", time_json(e.at)}});
+  }
+  return doc;
+}
+
+std::string listing_json(const std::vector<order_record>& xs, size_t limit) {
+  json doc{{"orders", json::array()}};
+  auto& orders = doc["orders"];
+  for (auto& x : xs)
+    orders.push_back(record_json(x));
+  doc["next"] =
+    !xs.empty() && xs.size() >= limit ? json(std::to_string(xs.back().seq)) : json(nullptr);
+  return dump(doc);
+}
+
+std::string totals_json(const totals& x, const nlohmann::json& extra) {
+  auto region = [](const region_totals& r) {
+    return json{{"completed", r.completed},
+                {"quantity", r.quantity},
+                {"failed", r.failed},
+                {"rejected", r.rejected}};
+  };
+  json doc{{"all", region(x.all)}, {"byRegion", json::object()}};
+  for (auto& [name, r] : x.by_region)
+    doc["byRegion"][name] = region(r);
+  for (auto& [key, value] : extra.items())
+    doc[key] = value;
+  return dump(doc);
+}
+
+std::string changes_json(const std::vector<order_change>& xs) {
+  json doc{{"type", "changes"}, {"changes", json::array()}};
+  auto& changes = doc["changes"];
+  for (auto& x : xs)
+    changes.push_back({{"id", x.event.order_id},
+                       {"state", state_name(x.event.state)},
+                       {"stage", x.event.stage},
+                       {"detail", x.event.detail},
+                       {"at", x.event.at / 1'000'000},
+                       {"productName", x.product_name},
+                       {"quantity", x.quantity},
+                       {"region", x.region},
+                       {"customer", x.customer},
+                       {"vip", x.vip}});
+  return dump(doc);
+}
+
+std::string accepted_json(const std::string& id, bool replayed) {
+  // Hot path: formatted by hand; `id` is a UUID and needs no escaping.
+  std::string result;
+  result.reserve(120 + 2 * id.size());
+  result += R"({"id":")";
+  result += id;
+  result += R"(","status":"received","statusUrl":"/api/orders/)";
+  result += id;
+  result += replayed ? R"(","replayed":true})" : R"(","replayed":false})";
+  return result;
+}
+
+}  // namespace ordernode

@@ -1,0 +1,75 @@
+// The JSON of the HTTP API: order requests in, records, listings, totals and changes out.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "runtime/messages.hpp"
+#include "runtime/stages.hpp"
+#include "runtime/store/journal_reader.hpp"
+
+namespace ordernode {
+
+struct validation_options;
+
+// An answer other than success: the status and the JSON body {error, field, message}.
+struct api_error {
+  unsigned status = 400;
+  std::string error;    // A stable machine-readable kind, e.g. "invalid_json".
+  std::string field;    // The offending field, parameter or header; empty when none.
+  std::string message;  // For humans.
+};
+
+std::string to_json(const api_error& x);
+
+// Reads a POST /api/orders body {productName, quantity, region, customer, vip} into `out`
+// (without id and timestamp). Malformed JSON, missing or unknown fields and wrong types are
+// 400 errors.
+std::optional<api_error> parse_order(std::string_view body, order& out);
+
+// A well-formed order that fails validation (422). `record` tells whether the flow's own
+// validator rejects it too: such an order goes into the journal (and ends `rejected` there);
+// one that fails only the API's stricter rules (quantity of at least 1, a customer name) does
+// not.
+struct validation_failure {
+  api_error error;
+  bool record = false;
+};
+
+// Checks `x` with the flow's rules (check_order) and the API's; nothing when it is valid.
+std::optional<validation_failure> validate_order(
+  const order& x, const validation_options& rules,
+  const std::map<std::string, dispatcher_actor>& regions);
+
+// Checks an Idempotency-Key header value: 1 to 255 visible ASCII characters.
+std::optional<api_error> check_idempotency_key(std::string_view key);
+
+// The order id for an idempotency key: a name-based (version 5) UUID, so a retry after a
+// restart maps to the same journal row.
+std::string order_id_for_key(std::string_view key);
+
+// Whether a stored order carries the same fields as a submitted one.
+bool same_order(const order& x, const order& y);
+
+nlohmann::json order_json(const order& x);
+
+// An order with its state, and with its history when the record has one.
+nlohmann::json record_json(const order_record& x);
+
+// A page of orders with the cursor of the next page (null on the last page).
+std::string listing_json(const std::vector<order_record>& xs, size_t limit);
+
+std::string totals_json(const totals& x, const nlohmann::json& extra);
+
+// One WebSocket message with a batch of state changes.
+std::string changes_json(const std::vector<order_change>& xs);
+
+// The answer to an accepted POST.
+std::string accepted_json(const std::string& id, bool replayed);
+
+}  // namespace ordernode

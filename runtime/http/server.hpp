@@ -1,0 +1,46 @@
+// The node's HTTP server: the API, the /ws live feed and the web page, served by Beast on a
+// small thread pool of its own, never on CAF's scheduler.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "runtime/http/http_options.hpp"
+
+namespace ordernode {
+
+struct flow;
+class node_config;
+
+class http_server {
+public:
+  // Listens on cfg.http.bind and starts the threads. The server answers /readyz with 503
+  // until set_ready(true).
+  static caf::expected<std::unique_ptr<http_server>> start(caf::actor_system& sys, const flow& f,
+                                                           const node_config& cfg,
+                                                           http_hooks hooks = {});
+
+  ~http_server();
+
+  // The port it listens on (useful with port 0).
+  uint16_t port() const;
+
+  void set_ready(bool value);
+
+  // Stops accepting, waits at most `deadline` for the requests in flight to get their answers,
+  // then closes every connection and joins the threads.
+  void stop(caf::timespan deadline);
+
+  class impl;
+
+private:
+  explicit http_server(std::unique_ptr<impl> x);
+
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ordernode

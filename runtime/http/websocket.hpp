@@ -1,0 +1,124 @@
+// The live feed: WebSocket sessions on /ws and the hub that fans committed changes out to them,
+// each client with a bounded queue (a slow client skips ahead, it never grows the node).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "runtime/messages.hpp"
+
+namespace ordernode {
+
+// The messages a client has not received yet, at most `limit` bytes of them: a new message
+// beyond that pushes out the oldest waiting ones, which the client then skips.
+class bounded_queue {
+public:
+  using message = std::shared_ptr<const std::string>;
+
+  explicit bounded_queue(size_t limit) : limit_(limit) {}
+
+  // Returns how many waiting messages `x` pushed out. The message at the front is never pushed
+  // out while `front_busy` (it is being written).
+  size_t push(message x, bool front_busy);
+
+  message& front() {
+    return items_.front();
+  }
+
+  void pop();
+
+  bool empty() const {
+    return items_.empty();
+  }
+
+  size_t size() const {
+    return items_.size();
+  }
+
+  size_t bytes() const {
+    return bytes_;
+  }
+
+private:
+  size_t limit_;
+  size_t bytes_ = 0;
+  std::deque<message> items_;
+};
+
+class ws_hub;
+
+class ws_session : public std::enable_shared_from_this<ws_session> {
+public:
+  ws_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ws_hub> hub, size_t limit);
+
+  // Completes the upgrade of `req`, then sends a hello and every published batch.
+  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+
+  // Queues `x` for this client; safe from any thread.
+  void send(bounded_queue::message x);
+
+  // Closes the connection; safe from any thread.
+  void close();
+
+private:
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void do_write();
+  void leave();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  std::shared_ptr<ws_hub> hub_;
+  bounded_queue queue_;
+  bool writing_ = false;
+  bool open_ = false;
+  bool left_ = false;
+};
+
+class ws_hub : public std::enable_shared_from_this<ws_hub> {
+public:
+  // `watch(true)` runs when the first client joins, `watch(false)` when the last leaves.
+  ws_hub(boost::asio::io_context& ioc, std::function<void(bool)> watch);
+
+  void join(const std::shared_ptr<ws_session>& x);
+
+  void leave(ws_session* x);
+
+  // Serializes `xs` once on an HTTP thread and queues it for every client; safe from any thread.
+  void publish(std::vector<order_change> xs);
+
+  void close_all();
+
+  size_t clients() const;
+
+  void count_skipped(size_t n) {
+    skipped_ += n;
+  }
+
+  uint64_t skipped() const {
+    return skipped_;
+  }
+
+private:
+  boost::asio::io_context& ioc_;
+  std::function<void(bool)> watch_;
+  mutable std::mutex mtx_;
+  std::unordered_map<ws_session*, std::weak_ptr<ws_session>> sessions_;
+  std::atomic<uint64_t> skipped_{0};
+};
+
+}  // namespace ordernode
