@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 
 namespace ordernode {
@@ -29,6 +30,9 @@ struct dispatcher_state {
   std::deque<order> normal;
   std::vector<worker> workers;
   std::unordered_map<std::string, std::pair<size_t, order>> held;  // id -> (worker, order)
+  std::shared_ptr<node_metrics> metrics;
+  region_metrics* gauges = nullptr;
+  stage_metrics stage;
 
   static inline const char* name = "dispatcher";
 };
@@ -37,9 +41,11 @@ using dispatcher_pointer = dispatcher_actor::stateful_pointer<dispatcher_state>;
 
 // Owns `workers` processors (linked, restarted when one dies). Each holds at most `credits`
 // orders; the rest wait here, every VIP order ahead of every normal one. When a processor
-// dies, the orders it held go back to the front of the queue.
+// dies, the orders it held go back to the front of the queue. Records its queue depth, the
+// orders its processors hold, busy processors and restarts.
 dispatcher_actor::behavior_type dispatcher(dispatcher_pointer self, std::string region,
                                            int32_t workers, int32_t credits,
-                                           processor_factory factory);
+                                           processor_factory factory,
+                                           std::shared_ptr<node_metrics> metrics);
 
 }  // namespace ordernode

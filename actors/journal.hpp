@@ -8,6 +8,7 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 #include "runtime/store/order_store.hpp"
 
@@ -19,6 +20,7 @@ struct journal_state {
     order item;
     order_state state = order_state::received;
     int32_t recoveries = 0;
+    timestamp accepted_at = 0;  // 0 for orders recovered at start.
   };
 
   std::shared_ptr<order_store> store;
@@ -30,10 +32,13 @@ struct journal_state {
   std::vector<std::pair<caf::strong_actor_ptr, admission_note>> notes;
   std::vector<caf::typed_response_promise<bool>> flushes;
   std::vector<finished_order> finished;
+  std::vector<double> finished_seconds;  // Since acceptance, per `finished`; -1 if unknown.
   std::unordered_map<std::string, live_order> live;
   std::vector<stored_order> recovered;
   std::vector<finished_listener> listeners;
   caf::timespan retry_delay{0};
+  std::shared_ptr<node_metrics> metrics;
+  stage_metrics stage;
 
   static inline const char* name = "journal";
 };
@@ -41,8 +46,9 @@ struct journal_state {
 using journal_pointer = journal_actor::stateful_pointer<journal_state>;
 
 // Commits whenever its mailbox runs empty or a batch reaches `max_batch` rows, and answers
-// appends and flushes only after their commit. Run it detached: SQLite blocks.
+// appends and flushes only after their commit. Run it detached: SQLite blocks. Records
+// accepted and finished orders, their time in the flow, batch sizes and commit latency.
 journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
-                                     int32_t max_batch);
+                                     int32_t max_batch, std::shared_ptr<node_metrics> metrics);
 
 }  // namespace ordernode

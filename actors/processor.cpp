@@ -10,9 +10,12 @@ namespace ordernode {
 processor_actor::behavior_type processor(processor_actor::pointer self, dispatcher_actor owner,
                                          std::shared_ptr<processing_system> system,
                                          journal_actor journal, shipper_actor shipper,
-                                         error_channel_actor errors) {
+                                         error_channel_actor errors,
+                                         std::shared_ptr<node_metrics> metrics) {
+  auto stage = or_unrecorded(std::move(metrics))->stage("processor");
   return {
     [=](process_atom, order& x) {
+      stage.handled(self->mailbox().size());
       auto started = now();
       spdlog::info("Processing started for order {}", x.id);
       send_for(self, x.vip, journal,
@@ -30,10 +33,13 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
         auto message = system->process(x);
         auto at = now();
         spdlog::info("{} in {:.1f} ms", message, (at - started) / 1e6);
+        stage.seconds->Observe((at - started) / 1e9);
+        stage.out->Increment();
         send_for(self, vip, journal,
                  order_event{id, order_state::processed, "processor", message, at});
         send_for(self, vip, shipper, ship_atom::value, std::move(x));
       } catch (const std::exception& ex) {
+        stage.error();
         send_for(self, vip, errors, error_report{id, "processor", "processing", ex.what(), now()});
       }
       send_for(self, vip, owner, done_atom::value, std::move(id));

@@ -25,7 +25,10 @@ caf::timespan retry_delay(const shipper_options& options, int32_t attempt) {
 
 shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_options options,
                                      std::shared_ptr<shipping_system> system, journal_actor journal,
-                                     error_channel_actor errors) {
+                                     error_channel_actor errors,
+                                     std::shared_ptr<node_metrics> metrics) {
+  metrics = or_unrecorded(std::move(metrics));
+  auto stage = metrics->stage("shipper");
   auto attempt = [=](order& x, int32_t n) {
     auto detail = n == 1 ? std::string{} : "attempt " + std::to_string(n);
     send_for(self, x.vip, journal,
@@ -43,20 +46,30 @@ shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_option
       auto delay = retry_delay(options, n);
       spdlog::warn("order {}: shipping attempt {} failed ({}), retrying in {} ms", x.id, n, cause,
                    std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+      metrics->region_of(x).shipping_retries->Increment();
       self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);
       return;
     }
+    stage.error();
     send_for(self, x.vip, errors,
              error_report{x.id, "shipper", "shipping",
                           "failed after " + std::to_string(n) + " attempts: " + cause, now()});
   };
   return {
-    [=](ship_atom, order& x) { attempt(x, 1); },
-    [=](retry_atom, order& x, int32_t n) { attempt(x, n); },
+    [=](ship_atom, order& x) {
+      stage.handled(self->mailbox().size());
+      attempt(x, 1);
+    },
+    [=](retry_atom, order& x, int32_t n) {
+      stage.counters->handled.fetch_add(1, std::memory_order_relaxed);
+      attempt(x, n);
+    },
     [=](finish_atom, order& x, int32_t n) {
+      stage.counters->handled.fetch_add(1, std::memory_order_relaxed);
       auto result = system->ship(x, n);
       if (result) {
         spdlog::info("Shipping succeeded for order {} (tracking {}, attempt {})", x.id, *result, n);
+        stage.out->Increment();
         send_for(
           self, x.vip, journal,
           order_event{x.id, order_state::completed, "shipper", "tracking " + *result, now()});
@@ -65,6 +78,7 @@ shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_option
       fail(x, n, describe(result.error()));
     },
     [=](timeout_atom, order& x, int32_t n) {
+      stage.counters->handled.fetch_add(1, std::memory_order_relaxed);
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.attempt_timeout);
       fail(x, n, "no answer within " + std::to_string(ms.count()) + " ms");
     },

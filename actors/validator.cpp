@@ -39,11 +39,15 @@ std::optional<std::string> check_order(const order& x, const validation_options&
 
 validator_actor::behavior_type validator(validator_actor::pointer self, validation_options rules,
                                          std::map<std::string, dispatcher_actor> regions,
-                                         journal_actor journal, error_channel_actor errors) {
+                                         journal_actor journal, error_channel_actor errors,
+                                         std::shared_ptr<node_metrics> metrics) {
+  auto stage = or_unrecorded(std::move(metrics))->stage("validator");
   return {
     [=](order& x) {
+      stage.handled(self->mailbox().size());
       if (auto reason = check_order(x, rules, regions)) {
         spdlog::info("Invalid order {}: {}", x.id, *reason);
+        stage.error();
         send_for(self, x.vip, errors,
                  error_report{x.id, "validator", "validation", *reason, now()});
         return;
@@ -54,6 +58,7 @@ validator_actor::behavior_type validator(validator_actor::pointer self, validati
                order_event{x.id, order_state::validated, "validator", "", now()});
       auto& dispatcher = regions.at(x.region);
       auto vip = x.vip;
+      stage.out->Increment();
       send_for(self, vip, dispatcher, process_atom::value, std::move(x));
     },
   };

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runtime/config.hpp"
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 
 namespace ordernode {
@@ -16,6 +17,7 @@ std::optional<std::string> check_order(const order& x, const validation_options&
 
 validator_actor::behavior_type validator(validator_actor::pointer self, validation_options rules,
                                          std::map<std::string, dispatcher_actor> regions,
-                                         journal_actor journal, error_channel_actor errors);
+                                         journal_actor journal, error_channel_actor errors,
+                                         std::shared_ptr<node_metrics> metrics);
 
 }  // namespace ordernode

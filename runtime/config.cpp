@@ -123,6 +123,19 @@ node_config::node_config() {
     .add(node.max_recoveries, "max-recoveries",
          "restarts an unfinished order may see before it is dead-lettered")
     .add(node.shutdown_deadline, "shutdown-deadline", "time to finish in-flight orders on exit");
+  opt_group{custom_options_, "metrics"}.add(
+    metrics.bind, "bind", "host:port serving Prometheus /metrics (port 0: any; empty: off)");
+  opt_group{custom_options_, "watchdog"}
+    .add(watchdog.enabled, "enabled", "raise alerts through the notifier from the node's numbers")
+    .add(watchdog.interval, "interval", "time between two checks")
+    .add(watchdog.window, "window", "time over which rates are measured")
+    .add(watchdog.throughput_drop, "throughput-drop",
+         "alert when throughput falls below this share of the window before, 0 to 1")
+    .add(watchdog.min_throughput, "min-throughput",
+         "orders/s the window before needs for a throughput drop to count")
+    .add(watchdog.error_ratio, "error-ratio", "alert when more of the finished orders fail, 0 to 1")
+    .add(watchdog.min_orders, "min-orders", "finished orders a window needs for the error rate")
+    .add(watchdog.broker_lag, "broker-lag", "alert when the oldest broker message is this old");
   opt_group{custom_options_, "log"}
     .add(node.log_level, "level", "trace, debug, info, warn, error or off")
     .add(node.log_file, "file", "also append the log to this file");
@@ -256,6 +269,10 @@ caf::error node_config::check_values() const {
   if (auto err = check_positive("aggregator.report-interval", node.report_interval))
     return err;
   if (auto err = check_not_negative("node.shutdown-deadline", node.shutdown_deadline))
+    return err;
+  if (!metrics.bind.empty() && metrics.bind.rfind(':') == std::string::npos)
+    return bad("metrics.bind", "must be host:port or empty, got \"" + metrics.bind + "\"");
+  if (auto err = check_watchdog_options(watchdog))
     return err;
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (levels.count(node.log_level) == 0)

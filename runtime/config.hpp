@@ -10,6 +10,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/notifier.hpp"
+#include "actors/watchdog.hpp"
 
 namespace ordernode {
 
@@ -74,6 +75,10 @@ struct node_options {
   std::string log_file;
 };
 
+struct metrics_options {
+  std::string bind = "127.0.0.1:9464";  // host:port of /metrics; empty: no listener.
+};
+
 class node_config : public caf::actor_system_config {
 public:
   node_config();
@@ -90,6 +95,8 @@ public:
   journal_options journal;
   notifier_options notifier;
   node_options node;
+  metrics_options metrics;
+  watchdog_options watchdog;
 
   // The configured regions with their worker counts resolved.
   std::vector<region_route> routes() const;

@@ -13,6 +13,7 @@
 #include "actors/shipper.hpp"
 #include "actors/source.hpp"
 #include "actors/validator.hpp"
+#include "actors/watchdog.hpp"
 #include "runtime/errors.hpp"
 
 namespace ordernode {
@@ -28,7 +29,12 @@ namespace ordernode {
 // the journal committed them.
 flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
   flow f;
-  f.journal = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch);
+  std::vector<std::string> regions;
+  for (auto& route : cfg.routes())
+    regions.push_back(route.name);
+  f.metrics = ext.metrics ? ext.metrics : std::make_shared<node_metrics>(regions, nullptr);
+  auto metrics = f.metrics;
+  f.journal = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch, metrics);
   auto channels = make_channels(cfg.notifier);
   if (!channels)
     spdlog::error("notifications are off: {}", describe(channels.error()));
@@ -37,24 +43,33 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
     channels ? std::move(*channels) : std::vector<std::shared_ptr<notification_channel>>{});
   f.errors = sys.spawn(error_channel, f.journal, f.notifier);
   f.aggregator = sys.spawn(aggregator, f.journal, cfg.node.report_interval);
-  f.shipper = sys.spawn(shipper, cfg.shipper, ext.shipping, f.journal, f.errors);
+  f.shipper = sys.spawn(shipper, cfg.shipper, ext.shipping, f.journal, f.errors, metrics);
   auto make_processor = [=, journal = f.journal, shipper = f.shipper, errors = f.errors](
                           caf::actor_system& sys, dispatcher_actor owner) {
-    return sys.spawn(processor, owner, ext.processing, journal, shipper, errors);
+    return sys.spawn(processor, owner, ext.processing, journal, shipper, errors, metrics);
   };
-  std::vector<std::string> regions;
-  for (auto& route : cfg.routes()) {
-    regions.push_back(route.name);
-    f.dispatchers[route.name] =
-      sys.spawn(dispatcher, route.name, route.workers, cfg.processor.max_in_flight, make_processor);
-  }
-  f.validator = sys.spawn(validator, cfg.validation, f.dispatchers, f.journal, f.errors);
+  for (auto& route : cfg.routes())
+    f.dispatchers[route.name] = sys.spawn(dispatcher, route.name, route.workers,
+                                          cfg.processor.max_in_flight, make_processor, metrics);
+  f.validator = sys.spawn(validator, cfg.validation, f.dispatchers, f.journal, f.errors, metrics);
   f.intake = sys.spawn(
     intake, f.journal,
     flow_entries{f.validator, f.dispatchers, f.shipper, f.errors, cfg.node.max_recoveries},
     static_cast<uint64_t>(cfg.node.max_in_flight));
   if (cfg.source.enabled)
     f.source = sys.spawn(source, cfg.source, regions, f.intake);
+  if (cfg.watchdog.enabled)
+    f.watchdog = sys.spawn(
+      watchdog, cfg.watchdog, [metrics] { return sample_of(*metrics); }, f.notifier, metrics);
+  if (auto& actors = metrics->actors()) {
+    for (auto& [name, hdl] : f.dispatchers)
+      actors->started("dispatcher-" + name, "dispatcher", caf::actor_cast<caf::actor>(hdl));
+    for (auto& [name, kind, hdl] : std::vector<std::tuple<std::string, std::string, caf::actor>>{
+           {"journal", "journal", caf::actor_cast<caf::actor>(f.journal)},
+           {"validator", "validator", caf::actor_cast<caf::actor>(f.validator)},
+           {"shipper", "shipper", caf::actor_cast<caf::actor>(f.shipper)}})
+      actors->started(name, kind, hdl);
+  }
   return f;
 }
 
@@ -64,6 +79,7 @@ std::vector<caf::actor> flow::stages() const {
     if (hdl)
       result.push_back(caf::actor_cast<caf::actor>(hdl));
   };
+  add(watchdog);
   add(source);
   add(intake);
   add(validator);

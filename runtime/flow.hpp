@@ -8,9 +8,11 @@
 
 #include <caf/actor_system.hpp>
 
+#include "actors/watchdog.hpp"
 #include "runtime/config.hpp"
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 #include "runtime/store/order_store.hpp"
 
@@ -21,6 +23,7 @@ struct externals {
   std::shared_ptr<order_store> store;
   std::shared_ptr<processing_system> processing;
   std::shared_ptr<shipping_system> shipping;
+  std::shared_ptr<node_metrics> metrics;  // Null: the flow records into metrics of its own.
 };
 
 // The handles the node, its tests and its interfaces need.
@@ -33,7 +36,9 @@ struct flow {
   std::map<std::string, dispatcher_actor> dispatchers;
   validator_actor validator;
   intake_actor intake;
-  source_actor source;  // Invalid when source.enabled is off.
+  source_actor source;      // Invalid when source.enabled is off.
+  watchdog_actor watchdog;  // Invalid when watchdog.enabled is off.
+  std::shared_ptr<node_metrics> metrics;
 
   // Every stage, upstream first.
   std::vector<caf::actor> stages() const;

@@ -14,6 +14,7 @@
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/flow.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/metrics/metrics_endpoint.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "runtime/version.hpp"
 
@@ -96,9 +97,25 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};
-    auto f = build_flow(sys, cfg,
-                        {std::shared_ptr<order_store>{std::move(*store)},
-                         make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper)});
+    std::vector<std::string> region_names;
+    for (auto& route : cfg.routes())
+      region_names.push_back(route.name);
+    auto metrics = std::make_shared<node_metrics>(region_names, std::make_shared<actor_registry>());
+    auto f =
+      build_flow(sys, cfg,
+                 {std::shared_ptr<order_store>{std::move(*store)},
+                  make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), metrics});
+    std::unique_ptr<metrics_endpoint> metrics_listener;
+    if (!cfg.metrics.bind.empty()) {
+      if (auto listener = serve_metrics(metrics, cfg.metrics.bind)) {
+        metrics_listener = std::move(*listener);
+        spdlog::info("metrics on http://{}:{}/metrics",
+                     cfg.metrics.bind.substr(0, cfg.metrics.bind.rfind(':')),
+                     metrics_listener->port());
+      } else {
+        spdlog::error("metrics are off: {}", describe(listener.error()));
+      }
+    }
     std::atomic<bool> journal_down{false};
     caf::actor_cast<caf::strong_actor_ptr>(f.journal)->get()->attach_functor(
       [&journal_down](const caf::error&) { journal_down = true; });
