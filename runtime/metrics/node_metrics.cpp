@@ -213,9 +213,12 @@ node_metrics::node_metrics(const std::vector<std::string>& regions,
 stage_metrics node_metrics::stage(const std::string& name, const std::string& actor) {
   prometheus::Labels labels{{"stage", name}};
   auto& dir = actors_ ? *actors_ : *fallback_actors_;
-  return {&stage_in_->Add(labels), &stage_out_->Add(labels), &stage_errors_->Add(labels),
+  return {&stage_in_->Add(labels),
+          &stage_out_->Add(labels),
+          &stage_errors_->Add(labels),
           &stage_seconds_->Add(labels, stage_buckets),
-          dir.counters(actor.empty() ? name : actor, name)};
+          dir.counters(actor.empty() ? name : actor, name),
+          weak_from_this().lock()};
 }
 
 region_metrics& node_metrics::region(const std::string& name) {

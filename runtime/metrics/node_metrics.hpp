@@ -24,6 +24,7 @@ struct stage_metrics {
   prometheus::Counter* errors = nullptr;
   prometheus::Histogram* seconds = nullptr;  // Time a message spends in the stage.
   std::shared_ptr<actor_counters> counters;
+  std::shared_ptr<const void> owner;  // Keeps the handles valid (the metrics, when shared).
 
   // Counts one handled message and the mailbox left behind (only the actor itself may read
   // its mailbox size).
@@ -95,7 +96,7 @@ struct order_counts {
 // Shared by pointer with every actor that records; every handle is resolved in the
 // constructor, so recording is an atomic add (histograms take a short lock). Orders of an
 // unknown region count under the region "other".
-class node_metrics {
+class node_metrics : public std::enable_shared_from_this<node_metrics> {
 public:
   // `actors` may be null: then the per-actor counters go nowhere and are not exported.
   node_metrics(const std::vector<std::string>& regions, std::shared_ptr<actor_registry> actors);
