@@ -28,7 +28,7 @@ void update_gauges(dispatcher_state& st) {
 
 void pump(dispatcher_pointer self) {
   auto& st = self->state;
-  st.stage.handled(self->mailbox().size());
+  st.stage.handled(backlog(self));
   while (!st.vip.empty() || !st.normal.empty()) {
     auto w = std::min_element(st.workers.begin(), st.workers.end(),
                               [](auto& x, auto& y) { return x.held < y.held; });

@@ -95,7 +95,7 @@ void commit(journal_pointer self) {
 // Called once per handled message.
 void maybe_commit(journal_pointer self) {
   auto& st = self->state;
-  st.stage.handled(self->mailbox().size());
+  st.stage.handled(backlog(self));
   if (st.retry_delay.count() > 0)
     return;
   if (st.batch.size() >= st.max_batch || self->mailbox().empty())

@@ -15,7 +15,7 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
   auto stage = or_unrecorded(std::move(metrics))->stage("processor");
   return {
     [=](process_atom, order& x) {
-      stage.handled(self->mailbox().size());
+      stage.handled(backlog(self));
       auto started = now();
       spdlog::info("Processing started for order {}", x.id);
       send_for(self, x.vip, journal,

@@ -57,7 +57,7 @@ shipper_actor::behavior_type shipper(shipper_actor::pointer self, shipper_option
   };
   return {
     [=](ship_atom, order& x) {
-      stage.handled(self->mailbox().size());
+      stage.handled(backlog(self));
       attempt(x, 1);
     },
     [=](retry_atom, order& x, int32_t n) {

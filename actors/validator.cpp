@@ -44,7 +44,7 @@ validator_actor::behavior_type validator(validator_actor::pointer self, validati
   auto stage = or_unrecorded(std::move(metrics))->stage("validator");
   return {
     [=](order& x) {
-      stage.handled(self->mailbox().size());
+      stage.handled(backlog(self));
       if (auto reason = check_order(x, rules, regions)) {
         spdlog::info("Invalid order {}: {}", x.id, *reason);
         stage.error();

@@ -61,14 +61,19 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext) {
   if (cfg.watchdog.enabled)
     f.watchdog = sys.spawn(
       watchdog, cfg.watchdog, [metrics] { return sample_of(*metrics); }, f.notifier, metrics);
-  if (auto& actors = metrics->actors()) {
-    for (auto& [name, hdl] : f.dispatchers)
-      actors->started("dispatcher-" + name, "dispatcher", caf::actor_cast<caf::actor>(hdl));
-    for (auto& [name, kind, hdl] : std::vector<std::tuple<std::string, std::string, caf::actor>>{
-           {"journal", "journal", caf::actor_cast<caf::actor>(f.journal)},
-           {"validator", "validator", caf::actor_cast<caf::actor>(f.validator)},
-           {"shipper", "shipper", caf::actor_cast<caf::actor>(f.shipper)}})
+  // The stages that count their messages, in the actor registry for the metrics.
+  if (auto actors = metrics->actors()) {
+    auto enter = [&actors](const std::string& name, const std::string& kind, caf::actor hdl) {
       actors->started(name, kind, hdl);
+      hdl->attach_functor([actors, name](const caf::error& reason) {
+        actors->stopped(name, caf::to_string(reason));
+      });
+    };
+    enter("journal", "journal", caf::actor_cast<caf::actor>(f.journal));
+    enter("validator", "validator", caf::actor_cast<caf::actor>(f.validator));
+    for (auto& [name, hdl] : f.dispatchers)
+      enter("dispatcher-" + name, "dispatcher", caf::actor_cast<caf::actor>(hdl));
+    enter("shipper", "shipper", caf::actor_cast<caf::actor>(f.shipper));
   }
   return f;
 }

@@ -17,6 +17,14 @@
 
 namespace ordernode {
 
+// The messages `self` fetched from its mailbox and not yet handled; CAF fetches every new
+// arrival at the start of each scheduling round. (mailbox().size() would fetch in the middle
+// of a round, which CAF 0.17 does not expect: UBSan flags it.) Call it from inside the actor.
+template <class Self>
+size_t backlog(Self* self) {
+  return self->mailbox().queue().total_task_size();
+}
+
 // The metrics of one stage of the flow. `counters` are its entry in the actor registry.
 struct stage_metrics {
   prometheus::Counter* in = nullptr;
@@ -26,8 +34,7 @@ struct stage_metrics {
   std::shared_ptr<actor_counters> counters;
   std::shared_ptr<const void> owner;  // Keeps the handles valid (the metrics, when shared).
 
-  // Counts one handled message and the mailbox left behind (only the actor itself may read
-  // its mailbox size).
+  // Counts one handled message and the mailbox left behind (see backlog()).
   void handled(size_t mailbox) const {
     in->Increment();
     counters->handled.fetch_add(1, std::memory_order_relaxed);
