@@ -17,13 +17,23 @@ processor_actor spawn_worker(dispatcher_pointer self, size_t index) {
   return handle;
 }
 
+void update_gauges(dispatcher_state& st) {
+  st.gauges->queued[0]->Set(static_cast<double>(st.normal.size()));
+  st.gauges->queued[1]->Set(static_cast<double>(st.vip.size()));
+  st.gauges->held->Set(static_cast<double>(st.held.size()));
+  auto busy =
+    std::count_if(st.workers.begin(), st.workers.end(), [](auto& w) { return w.held > 0; });
+  st.gauges->busy_workers->Set(static_cast<double>(busy));
+}
+
 void pump(dispatcher_pointer self) {
   auto& st = self->state;
+  st.stage.handled(backlog(self));
   while (!st.vip.empty() || !st.normal.empty()) {
     auto w = std::min_element(st.workers.begin(), st.workers.end(),
                               [](auto& x, auto& y) { return x.held < y.held; });
     if (w == st.workers.end() || w->held >= st.credits)
-      return;
+      break;
     auto& queue = st.vip.empty() ? st.normal : st.vip;
     auto x = std::move(queue.front());
     queue.pop_front();
@@ -31,8 +41,10 @@ void pump(dispatcher_pointer self) {
     ++w->held;
     auto index = static_cast<size_t>(w - st.workers.begin());
     st.held.emplace(x.id, std::make_pair(index, x));
+    st.stage.out->Increment();
     send_for(self, x.vip, w->handle, process_atom::value, std::move(x));
   }
+  update_gauges(st);
 }
 
 void enqueue_front(dispatcher_state& st, order x) {
@@ -60,6 +72,8 @@ void replace_worker(dispatcher_pointer self, size_t index, const caf::error& rea
   auto& w = st.workers[index];
   w.held = 0;
   ++w.restarts;
+  st.gauges->worker_restarts->Increment();
+  st.stage.error();
   w.handle = spawn_worker(self, index);
   spdlog::warn(
     "dispatcher {}: processor {} died ({}), restarted ({} restarts), {} orders re-queued",
@@ -70,13 +84,18 @@ void replace_worker(dispatcher_pointer self, size_t index, const caf::error& rea
 
 dispatcher_actor::behavior_type dispatcher(dispatcher_pointer self, std::string region,
                                            int32_t workers, int32_t credits,
-                                           processor_factory factory) {
+                                           processor_factory factory,
+                                           std::shared_ptr<node_metrics> metrics) {
   auto& st = self->state;
+  st.metrics = or_unrecorded(std::move(metrics));
+  st.gauges = &st.metrics->region(region);
+  st.stage = st.metrics->stage("dispatcher", "dispatcher-" + region);
   st.region = std::move(region);
   st.credits = static_cast<size_t>(std::max(1, credits));
   st.factory = std::move(factory);
   for (int32_t i = 0; i < workers; ++i)
     st.workers.push_back({spawn_worker(self, static_cast<size_t>(i)), 0, 0});
+  st.gauges->workers->Set(static_cast<double>(st.workers.size()));
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     auto i = std::find_if(st.workers.begin(), st.workers.end(),

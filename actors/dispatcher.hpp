@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 
 namespace ordernode {
@@ -31,6 +32,9 @@ struct dispatcher_state {
   std::vector<worker> workers;
   std::unordered_map<std::string, std::pair<size_t, order>> held;  // id -> (worker, order)
   std::unordered_set<std::string> queued;                          // Ids in vip or normal.
+  std::shared_ptr<node_metrics> metrics;
+  region_metrics* gauges = nullptr;
+  stage_metrics stage;
 
   static inline const char* name = "dispatcher";
 };
@@ -40,9 +44,11 @@ using dispatcher_pointer = dispatcher_actor::stateful_pointer<dispatcher_state>;
 // Owns `workers` processors (monitored, restarted when one dies; they stop with it). Each
 // holds at most `credits` orders; the rest wait here, every VIP order ahead of every normal
 // one. When a processor dies, the orders it held go back to the front of the queue. An order
-// already queued or held is not taken twice.
+// already queued or held is not taken twice. Records its queue depth, the orders its
+// processors hold, busy processors and restarts.
 dispatcher_actor::behavior_type dispatcher(dispatcher_pointer self, std::string region,
                                            int32_t workers, int32_t credits,
-                                           processor_factory factory);
+                                           processor_factory factory,
+                                           std::shared_ptr<node_metrics> metrics);
 
 }  // namespace ordernode

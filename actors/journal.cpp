@@ -56,8 +56,16 @@ void commit(journal_pointer self) {
     send_notes(self);
     return;
   }
+  auto rows = st.batch.size();
+  auto started = std::chrono::steady_clock::now();
   auto seqs = st.store->commit(st.batch);
+  auto& m = st.metrics->journal();
+  m.commit_seconds->Observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  m.batch_rows->Observe(static_cast<double>(rows));
   if (!seqs) {
+    m.commit_failures->Increment();
+    st.stage.error();
     st.retry_delay = std::min(max_retry_delay, std::max(min_retry_delay, st.retry_delay * 2));
     spdlog::error("journal commit of {} rows failed, retrying in {} ms: {}", st.batch.size(),
                   std::chrono::duration_cast<std::chrono::milliseconds>(st.retry_delay).count(),
@@ -69,6 +77,7 @@ void commit(journal_pointer self) {
     spdlog::info("journal commits again after a failure");
     st.retry_delay = caf::timespan{0};
   }
+  auto committed_at = now();
   for (size_t i = 0; i < st.batch.new_orders.size(); ++i) {
     auto& x = st.batch.new_orders[i];
     auto seq = (*seqs)[i];
@@ -82,24 +91,30 @@ void commit(journal_pointer self) {
         st.changes.push_back(
           order_change{order_event{x.id, order_state::received, "intake", "", x.created_at},
                        x.product_name, x.region, x.customer, x.quantity, x.vip});
+      st.metrics->accepted(x);
       auto id = x.id;
-      st.live.emplace(std::move(id),
-                      journal_state::live_order{seq, std::move(x), order_state::received, 0});
+      st.live.emplace(std::move(id), journal_state::live_order{
+                                       seq, std::move(x), order_state::received, 0, committed_at});
     }
   }
   send_notes(self);
   if (!st.finished.empty()) {
     if (st.failures)
       append_failures(st);
+    for (size_t i = 0; i < st.finished.size(); ++i)
+      st.metrics->finished(st.finished[i].item, st.finished[i].state, st.finished_seconds[i]);
+    st.stage.out->Increment(static_cast<double>(st.finished.size()));
     for (auto& listener : st.listeners)
       self->send(listener, finished_atom::value, st.finished);
     st.finished.clear();
+    st.finished_seconds.clear();
   }
   if (!st.changes.empty()) {
     for (auto& listener : st.change_listeners)
       self->send(listener, changed_atom::value, st.changes);
     st.changes.clear();
   }
+  st.metrics->in_flight().Set(static_cast<double>(st.live.size()));
   for (auto& rp : st.flushes)
     rp.deliver(true);
   st.batch.clear();
@@ -108,8 +123,10 @@ void commit(journal_pointer self) {
   st.flushes.clear();
 }
 
+// Called once per handled message.
 void maybe_commit(journal_pointer self) {
   auto& st = self->state;
+  st.stage.handled(backlog(self));
   if (st.retry_delay.count() > 0)
     return;
   if (st.batch.size() >= st.max_batch || self->mailbox().empty())
@@ -135,6 +152,7 @@ void record(journal_pointer self, order_event& e) {
     st.changes.push_back(order_change{e, x.item.product_name, x.item.region, x.item.customer,
                                       x.item.quantity, x.item.vip});
   if (is_final(e.state)) {
+    st.finished_seconds.push_back(x.accepted_at > 0 ? (e.at - x.accepted_at) / 1e9 : -1.0);
     st.finished.push_back(finished_order{std::move(x.item), e.state, e.detail, e.at});
     auto seq = x.seq;
     st.live.erase(i);
@@ -147,8 +165,11 @@ void record(journal_pointer self, order_event& e) {
 }  // namespace
 
 journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
-                                     int32_t max_batch, std::string failures_file) {
+                                     int32_t max_batch, std::string failures_file,
+                                     std::shared_ptr<node_metrics> metrics) {
   auto& st = self->state;
+  st.metrics = or_unrecorded(std::move(metrics));
+  st.stage = st.metrics->stage("journal");
   st.store = std::move(store);
   st.max_batch = static_cast<size_t>(std::max(1, max_batch));
   if (!failures_file.empty()) {

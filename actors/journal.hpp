@@ -9,6 +9,7 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 #include "runtime/store/order_store.hpp"
 
@@ -20,6 +21,7 @@ struct journal_state {
     order item;
     order_state state = order_state::received;
     int32_t recoveries = 0;
+    timestamp accepted_at = 0;  // 0 for orders recovered at start.
   };
 
   std::shared_ptr<order_store> store;
@@ -31,6 +33,7 @@ struct journal_state {
   std::vector<std::pair<caf::strong_actor_ptr, admission_note>> notes;
   std::vector<caf::typed_response_promise<bool>> flushes;
   std::vector<finished_order> finished;
+  std::vector<double> finished_seconds;  // Since acceptance, per `finished`; -1 if unknown.
   std::unordered_map<std::string, live_order> live;
   std::vector<stored_order> recovered;
   std::vector<finished_listener> listeners;
@@ -39,6 +42,8 @@ struct journal_state {
   std::vector<order_change> changes;
   caf::timespan retry_delay{0};
   std::unique_ptr<std::ofstream> failures;
+  std::shared_ptr<node_metrics> metrics;
+  stage_metrics stage;
 
   static inline const char* name = "journal";
 };
@@ -49,8 +54,10 @@ using journal_pointer = journal_actor::stateful_pointer<journal_state>;
 // appends and flushes only after their commit, then publishes the committed final states to its
 // finished listeners and every committed state change to its change listeners. Run it
 // detached: SQLite blocks. With a `failures_file`, also appends each committed failure to it as a
-// JSON line.
+// JSON line. Records accepted and finished orders, their time in the flow, batch sizes and
+// commit latency.
 journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
-                                     int32_t max_batch, std::string failures_file);
+                                     int32_t max_batch, std::string failures_file,
+                                     std::shared_ptr<node_metrics> metrics);
 
 }  // namespace ordernode

@@ -10,11 +10,14 @@ namespace ordernode {
 processor_actor::behavior_type processor(processor_actor::pointer self, dispatcher_actor owner,
                                          std::shared_ptr<processing_system> system,
                                          journal_actor journal, shipper_ref shipper,
-                                         error_channel_ref errors) {
+                                         error_channel_ref errors,
+                                         std::shared_ptr<node_metrics> metrics) {
   self->monitor(owner);
   self->set_down_handler([=](caf::down_msg& msg) { self->quit(msg.reason); });
+  auto stage = or_unrecorded(std::move(metrics))->stage("processor");
   return {
     [=](process_atom, order& x) {
+      stage.handled(backlog(self));
       auto started = now();
       spdlog::info("Processing started for order {}", x.id);
       send_for(self, x.vip, journal,
@@ -32,10 +35,13 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
         auto message = system->process(x);
         auto at = now();
         spdlog::info("{} in {:.1f} ms", message, (at - started) / 1e6);
+        stage.seconds->Observe((at - started) / 1e9);
+        stage.out->Increment();
         send_for(self, vip, journal,
                  order_event{id, order_state::processed, "processor", message, at});
         send_for(self, vip, shipper.get(), ship_atom::value, std::move(x));
       } catch (const std::exception& ex) {
+        stage.error();
         send_for(self, vip, errors.get(),
                  error_report{id, "processor", "processing", ex.what(), now()});
       }

@@ -44,7 +44,10 @@ void release(shipper_pointer self, const std::string& id) {
 
 shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options options,
                                      std::shared_ptr<shipping_system> system, journal_actor journal,
-                                     error_channel_ref errors) {
+                                     error_channel_ref errors,
+                                     std::shared_ptr<node_metrics> metrics) {
+  metrics = or_unrecorded(std::move(metrics));
+  auto stage = metrics->stage("shipper");
   auto attempt = [=](order& x, int32_t n) {
     auto detail = n == 1 ? std::string{} : "attempt " + std::to_string(n);
     send_for(self, x.vip, journal,
@@ -62,10 +65,12 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
       auto delay = retry_delay(options, n);
       spdlog::warn("order {}: shipping attempt {} failed ({}), retrying in {} ms", x.id, n, cause,
                    std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+      metrics->region_of(x).shipping_retries->Increment();
       self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);
       return;
     }
     release(self, x.id);
+    stage.error();
     send_for(self, x.vip, errors.get(),
              error_report{x.id, "shipper", "shipping",
                           "failed after " + std::to_string(n) + " attempts: " + cause, now()});
@@ -78,14 +83,20 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
         return;
       }
       st.holding.insert(x.id);
+      stage.handled(backlog(self));
       attempt(x, 1);
     },
-    [=](retry_atom, order& x, int32_t n) { attempt(x, n); },
+    [=](retry_atom, order& x, int32_t n) {
+      stage.counters->handled.fetch_add(1, std::memory_order_relaxed);
+      attempt(x, n);
+    },
     [=](finish_atom, order& x, int32_t n) {
+      stage.counters->handled.fetch_add(1, std::memory_order_relaxed);
       auto result = system->ship(x, n);
       if (result) {
         spdlog::info("Shipping succeeded for order {} (tracking {}, attempt {})", x.id, *result, n);
         release(self, x.id);
+        stage.out->Increment();
         send_for(
           self, x.vip, journal,
           order_event{x.id, order_state::completed, "shipper", "tracking " + *result, now()});
@@ -94,6 +105,7 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
       fail(x, n, describe(result.error()));
     },
     [=](timeout_atom, order& x, int32_t n) {
+      stage.counters->handled.fetch_add(1, std::memory_order_relaxed);
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.attempt_timeout);
       fail(x, n, "no answer within " + std::to_string(ms.count()) + " ms");
     },

@@ -8,6 +8,7 @@
 
 #include "runtime/config.hpp"
 #include "runtime/external/shipping_system.hpp"
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 
 namespace ordernode {
@@ -30,9 +31,10 @@ caf::timespan retry_delay(const shipper_options& options, int32_t attempt);
 // number. A failed attempt is retried up to `max-retries` times, `retry-delay` apart, while
 // other orders keep shipping; after the last one the order goes to the error channel.
 // An order it holds already, or finished recently, is not shipped again: after a restart
-// elsewhere the supervisor may re-send orders.
+// elsewhere the supervisor may re-send orders. Records attempt durations and retries.
 shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options options,
                                      std::shared_ptr<shipping_system> system, journal_actor journal,
-                                     error_channel_ref errors);
+                                     error_channel_ref errors,
+                                     std::shared_ptr<node_metrics> metrics);
 
 }  // namespace ordernode

@@ -40,11 +40,15 @@ std::optional<std::string> check_order(
 
 validator_actor::behavior_type validator(validator_actor::pointer self, validation_options rules,
                                          dispatcher_refs regions, journal_actor journal,
-                                         error_channel_ref errors) {
+                                         error_channel_ref errors,
+                                         std::shared_ptr<node_metrics> metrics) {
+  auto stage = or_unrecorded(std::move(metrics))->stage("validator");
   return {
     [=](order& x) {
+      stage.handled(backlog(self));
       if (auto reason = check_order(x, rules, regions)) {
         spdlog::info("Invalid order {}: {}", x.id, *reason);
+        stage.error();
         send_for(self, x.vip, errors.get(),
                  error_report{x.id, "validator", "validation", *reason, now()});
         return;
@@ -55,6 +59,7 @@ validator_actor::behavior_type validator(validator_actor::pointer self, validati
                order_event{x.id, order_state::validated, "validator", "", now()});
       auto& dispatcher = regions.at(x.region).get();
       auto vip = x.vip;
+      stage.out->Increment();
       send_for(self, vip, dispatcher, process_atom::value, std::move(x));
     },
   };

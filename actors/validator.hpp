@@ -7,6 +7,7 @@
 #include <string>
 
 #include "runtime/config.hpp"
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 
 namespace ordernode {
@@ -24,6 +25,7 @@ std::optional<std::string> check_order(const order& x, const validation_options&
 
 validator_actor::behavior_type validator(validator_actor::pointer self, validation_options rules,
                                          dispatcher_refs regions, journal_actor journal,
-                                         error_channel_ref errors);
+                                         error_channel_ref errors,
+                                         std::shared_ptr<node_metrics> metrics);
 
 }  // namespace ordernode

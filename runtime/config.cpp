@@ -153,6 +153,19 @@ node_config::node_config() {
     .add(http.ws_queue_limit, "ws-queue-limit",
          "bytes a slow WebSocket client may lag behind before it skips ahead")
     .add(http.static_dir, "static-dir", "folder of the web page (empty: the one that ships)");
+  opt_group{custom_options_, "metrics"}.add(
+    metrics.bind, "bind", "host:port serving Prometheus /metrics (port 0: any; empty: off)");
+  opt_group{custom_options_, "watchdog"}
+    .add(watchdog.enabled, "enabled", "raise alerts through the notifier from the node's numbers")
+    .add(watchdog.interval, "interval", "time between two checks")
+    .add(watchdog.window, "window", "time over which rates are measured")
+    .add(watchdog.throughput_drop, "throughput-drop",
+         "alert when throughput falls below this share of the window before, 0 to 1")
+    .add(watchdog.min_throughput, "min-throughput",
+         "orders/s the window before needs for a throughput drop to count")
+    .add(watchdog.error_ratio, "error-ratio", "alert when more of the finished orders fail, 0 to 1")
+    .add(watchdog.min_orders, "min-orders", "finished orders a window needs for the error rate")
+    .add(watchdog.broker_lag, "broker-lag", "alert when the oldest broker message is this old");
   opt_group{custom_options_, "log"}
     .add(node.log_level, "level", "trace, debug, info, warn, error or off")
     .add(node.log_file, "file", "also append the log to this file");
@@ -321,6 +334,10 @@ caf::error node_config::check_values() const {
     return bad("http.ws-queue-limit", "must be at least 1024 bytes");
   if (http.bind.rfind(':') == std::string::npos)
     return bad("http.bind", "must be host:port, got \"" + http.bind + "\"");
+  if (!metrics.bind.empty() && metrics.bind.rfind(':') == std::string::npos)
+    return bad("metrics.bind", "must be host:port or empty, got \"" + metrics.bind + "\"");
+  if (auto err = check_watchdog_options(watchdog))
+    return err;
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (levels.count(node.log_level) == 0)
     return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \""

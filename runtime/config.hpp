@@ -12,6 +12,7 @@
 
 #include "actors/notifier.hpp"
 #include "runtime/http/http_options.hpp"
+#include "actors/watchdog.hpp"
 
 namespace ordernode {
 
@@ -97,6 +98,8 @@ struct admin_options {
   int32_t port = 4242;  // 0 turns the admin endpoint off.
   std::string bind = "127.0.0.1";
   std::string token = "ordernode-admin";
+struct metrics_options {
+  std::string bind = "127.0.0.1:9464";  // host:port of /metrics; empty: no listener.
 };
 
 class node_config : public caf::actor_system_config {
@@ -118,6 +121,8 @@ public:
   node_options node;
   admin_options admin;
   http_options http;
+  metrics_options metrics;
+  watchdog_options watchdog;
 
   // The configured regions with their worker counts resolved.
   std::vector<region_route> routes() const;

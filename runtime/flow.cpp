@@ -12,6 +12,7 @@
 #include "actors/shipper.hpp"
 #include "actors/source.hpp"
 #include "actors/validator.hpp"
+#include "actors/watchdog.hpp"
 #include "runtime/errors.hpp"
 
 namespace ordernode {
@@ -67,8 +68,13 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
                 std::shared_ptr<actor_registry> registry, escalation give_up) {
   flow f;
   f.registry = registry;
-  f.journal =
-    sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch, cfg.journal.failures_file);
+  std::vector<std::string> regions;
+  for (auto& route : cfg.routes())
+    regions.push_back(route.name);
+  f.metrics = ext.metrics ? ext.metrics : std::make_shared<node_metrics>(regions, registry);
+  auto metrics = f.metrics;
+  f.journal = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch,
+                                       cfg.journal.failures_file, metrics);
   auto channels = make_channels(cfg.notifier);
   if (!channels)
     spdlog::error("notifications are off: {}", describe(channels.error()));
@@ -91,15 +97,14 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
           });
   sup.add("shipper", "shipper", f.shipper,
           [=, opts = cfg.shipper, errors = f.errors](auto& sys) {
-            return sys.spawn(shipper, opts, ext.shipping, journal_hdl, errors);
+            return sys.spawn(shipper, opts, ext.shipping, journal_hdl, errors, metrics);
           },
           {os::processed, os::shipping});
-  std::vector<std::string> regions;
   for (auto& route : cfg.routes()) {
-    regions.push_back(route.name);
     auto make_processor = [=, shipper = f.shipper, errors = f.errors, name = route.name](
                             caf::actor_system& sys, dispatcher_actor owner, size_t index) {
-      auto hdl = sys.spawn(processor, owner, ext.processing, journal_hdl, shipper, errors);
+      auto hdl =
+        sys.spawn(processor, owner, ext.processing, journal_hdl, shipper, errors, metrics);
       registry->started("processor-" + name + "-" + std::to_string(index), "processor",
                         caf::actor_cast<caf::actor>(hdl));
       return hdl;
@@ -108,13 +113,13 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
     sup.add(
       "dispatcher-" + route.name, "dispatcher", ref,
       [=, credits = cfg.processor.max_in_flight](auto& sys) {
-        return sys.spawn(dispatcher, route.name, route.workers, credits, make_processor);
+        return sys.spawn(dispatcher, route.name, route.workers, credits, make_processor, metrics);
       },
       {os::validated, os::processing}, route.name);
   }
   sup.add("validator", "validator", f.validator,
           [=, rules = cfg.validation, dispatchers = f.dispatchers, errors = f.errors](auto& sys) {
-            return sys.spawn(validator, rules, dispatchers, journal_hdl, errors);
+            return sys.spawn(validator, rules, dispatchers, journal_hdl, errors, metrics);
           },
           {os::received});
   flow_entries entries{f.validator, f.dispatchers, f.shipper, f.errors, cfg.node.max_recoveries};
@@ -129,6 +134,10 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
     });
   f.supervisor = sys.spawn(supervisor, cfg.supervisor, std::move(sup).children(), registry,
                            f.intake, f.errors, std::move(give_up));
+  if (cfg.watchdog.enabled)
+    f.watchdog = sys.spawn(
+      watchdog, cfg.watchdog, [metrics] { return sample_of(*metrics); }, f.notifier,
+      metrics);
   return f;
 }
 
@@ -138,6 +147,7 @@ std::vector<caf::actor> flow::stages() const {
     if (hdl)
       result.push_back(caf::actor_cast<caf::actor>(hdl));
   };
+  add(watchdog);
   add(source.get());
   add(intake.get());
   add(validator.get());

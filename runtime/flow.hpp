@@ -11,9 +11,11 @@
 #include "actors/notifier.hpp"
 #include "actors/supervisor.hpp"
 #include "runtime/actor_registry.hpp"
+#include "actors/watchdog.hpp"
 #include "runtime/config.hpp"
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
+#include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 #include "runtime/store/order_store.hpp"
 
@@ -24,6 +26,7 @@ struct externals {
   std::shared_ptr<order_store> store;
   std::shared_ptr<processing_system> processing;
   std::shared_ptr<shipping_system> shipping;
+  std::shared_ptr<node_metrics> metrics;  // Null: the flow records into metrics of its own.
 };
 
 // The handles the node, its tests and its interfaces need. The references stay valid across
@@ -39,7 +42,9 @@ struct flow {
   intake_ref intake;
   source_ref source;  // Invalid when source.enabled is off.
   supervisor_actor supervisor;
+  watchdog_actor watchdog;  // Invalid when watchdog.enabled is off.
   std::shared_ptr<actor_registry> registry;
+  std::shared_ptr<node_metrics> metrics;
 
   // Every stage's current incarnation, upstream first.
   std::vector<caf::actor> stages() const;

@@ -18,6 +18,7 @@
 #include "runtime/flow.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/metrics/metrics_endpoint.hpp"
 #include "runtime/report/report.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "runtime/version.hpp"
@@ -125,11 +126,27 @@ int main(int argc, char** argv) {
     caf::actor_system sys{cfg};
     // Holds handles of every actor: it must go before the actor system.
     auto registry = std::make_shared<actor_registry>();
+    std::vector<std::string> region_names;
+    for (auto& route : cfg.routes())
+      region_names.push_back(route.name);
+    auto metrics = std::make_shared<node_metrics>(region_names, registry);
     std::atomic<bool> gave_up{false};
     auto f = build_flow(sys, cfg,
                         {std::shared_ptr<order_store>{std::move(*store)},
-                         make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper)},
+                         make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper),
+                         metrics},
                         registry, [&gave_up](const std::string&) { gave_up = true; });
+    std::unique_ptr<metrics_endpoint> metrics_listener;
+    if (!cfg.metrics.bind.empty()) {
+      if (auto listener = serve_metrics(metrics, cfg.metrics.bind)) {
+        metrics_listener = std::move(*listener);
+        spdlog::info("metrics on http://{}:{}/metrics",
+                     cfg.metrics.bind.substr(0, cfg.metrics.bind.rfind(':')),
+                     metrics_listener->port());
+      } else {
+        spdlog::error("metrics are off: {}", describe(listener.error()));
+      }
+    }
     {
       caf::scoped_actor self{sys};
       self->request(f.intake.get(), caf::infinite, recover_atom::value)
@@ -144,6 +161,7 @@ int main(int argc, char** argv) {
     if (cfg.http.enabled) {
       http_hooks hooks;
       hooks.report = make_report_hook(cfg.journal.path);
+      hooks.metrics = [metrics] { return render_metrics(*metrics); };
       if (auto started = http_server::start(sys, f, cfg, std::move(hooks))) {
         http = std::move(*started);
         http->set_ready(!gave_up);

@@ -36,7 +36,7 @@ struct dispatcher_fixture : fixture {
       log->handles.push_back(handle);
       return handle;
     };
-    return spawn(dispatcher, "eu", workers, credits, factory);
+    return spawn(dispatcher, "eu", workers, credits, factory, nullptr);
   }
 
   std::string next_at(const std::string& worker) {

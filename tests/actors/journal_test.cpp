@@ -30,7 +30,8 @@ struct journal_fixture : fixture {
     auto store = open_sqlite_store({db_path});
     REQUIRE(static_cast<bool>(store));
     std::shared_ptr<order_store> shared{std::move(*store)};
-    return track(sys.spawn<caf::detached>(journal, shared, max_batch, std::move(failures_file)));
+    return track(
+      sys.spawn<caf::detached>(journal, shared, max_batch, std::move(failures_file), nullptr));
   }
 
   void flush(const journal_actor& uut) {

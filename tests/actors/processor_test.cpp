@@ -35,7 +35,7 @@ struct processor_fixture : fixture {
     return spawn(processor, spawn(dispatcher_probe, sink(), "dispatcher"),
                  std::make_shared<fake_processing>(delay),
                  spawn(journal_probe, sink(), journal_script{}), spawn(shipper_probe, sink()),
-                 spawn(error_channel_probe, sink()));
+                 spawn(error_channel_probe, sink()), nullptr);
   }
 };
 

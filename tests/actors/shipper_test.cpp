@@ -52,7 +52,7 @@ struct shipper_fixture : fixture {
     options.retry_delay = retry_delay;
     system = std::make_shared<fake_shipping>(std::move(failures), delay);
     return spawn(shipper, options, system, spawn(journal_probe, sink(), journal_script{}),
-                 spawn(error_channel_probe, sink()));
+                 spawn(error_channel_probe, sink()), nullptr);
   }
 
   std::shared_ptr<fake_shipping> system;

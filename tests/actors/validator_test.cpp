@@ -19,7 +19,7 @@ struct validator_fixture : fixture {
       {"us", spawn(dispatcher_probe, sink(), "dispatcher-us")},
     };
     uut = spawn(validator, rules, regions, spawn(journal_probe, sink(), journal_script{}),
-                spawn(error_channel_probe, sink()));
+                spawn(error_channel_probe, sink()), nullptr);
   }
 
   // Sends a valid order and checks that it is the next one to reach the journal and the

@@ -68,7 +68,7 @@ public:
     REQUIRE_MESSAGE(store, describe(store.error()));
     f = build_flow(sys, cfg,
                    {std::shared_ptr<order_store>{std::move(*store)},
-                    make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper)});
+                    make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), nullptr});
   }
 
   flow_harness(const flow_harness&) = delete;

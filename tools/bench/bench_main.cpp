@@ -143,9 +143,10 @@ flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t or
   auto store = open_sqlite_store({cfg.journal.path, false});
   if (!store)
     throw std::runtime_error(describe(store.error()));
-  auto f = build_flow(sys, cfg,
-                      {std::shared_ptr<order_store>{std::move(*store)},
-                       make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper)});
+  auto f =
+    build_flow(sys, cfg,
+               {std::shared_ptr<order_store>{std::move(*store)},
+                make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), nullptr});
   std::promise<latency_histogram> done;
   auto finished = done.get_future();
   auto started = std::chrono::steady_clock::now();

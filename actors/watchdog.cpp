@@ -1,0 +1,156 @@
+#include "actors/watchdog.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/errors.hpp"
+#include "runtime/metrics/node_metrics.hpp"
+
+namespace ordernode {
+
+namespace {
+
+const char* alert_names[3] = {"throughput_drop", "error_rate", "broker_lag"};
+
+double seconds_of(timestamp x) {
+  return static_cast<double>(x) / 1e9;
+}
+
+double seconds_of(caf::timespan x) {
+  return std::chrono::duration<double>(x).count();
+}
+
+caf::error bad(const std::string& key, const std::string& why) {
+  return make_error(errc::bad_config, "watchdog." + key + ": " + why);
+}
+
+}  // namespace
+
+caf::error check_watchdog_options(const watchdog_options& x) {
+  if (x.interval.count() <= 0)
+    return bad("interval", "must be a positive duration");
+  if (x.window < x.interval)
+    return bad("window", "must not be shorter than watchdog.interval");
+  if (x.throughput_drop <= 0 || x.throughput_drop > 1)
+    return bad("throughput-drop", "must be above 0 and at most 1");
+  if (x.min_throughput < 0)
+    return bad("min-throughput", "must not be negative");
+  if (x.error_ratio < 0 || x.error_ratio > 1)
+    return bad("error-ratio", "must be between 0 and 1");
+  if (x.min_orders < 1)
+    return bad("min-orders", "must be at least 1");
+  if (x.broker_lag.count() <= 0)
+    return bad("broker-lag", "must be a positive duration");
+  return caf::none;
+}
+
+watchdog_sample sample_of(const node_metrics& metrics) {
+  auto counts = metrics.counts();
+  return {now(), counts.completed + counts.failed, counts.failed,
+          metrics.broker().lag_seconds->Value()};
+}
+
+watchdog_rules::watchdog_rules(watchdog_options options) : options_(std::move(options)) {}
+
+const watchdog_sample* watchdog_rules::at_or_before(timestamp at) const {
+  for (auto i = history_.rbegin(); i != history_.rend(); ++i)
+    if (i->at <= at)
+      return &*i;
+  return nullptr;
+}
+
+void watchdog_rules::set(std::vector<alert_change>& changes, size_t index, bool firing,
+                         std::string detail) {
+  if (firing_[index] == firing)
+    return;
+  firing_[index] = firing;
+  changes.push_back({alert_names[index], firing, std::move(detail)});
+}
+
+std::vector<alert_change> watchdog_rules::add(const watchdog_sample& x) {
+  auto window = options_.window.count();
+  history_.push_back(x);
+  while (history_.size() > 2 && history_[1].at <= x.at - 2 * window)
+    history_.pop_front();
+  std::vector<alert_change> changes;
+  // Throughput: the last window against the one before.
+  {
+    auto* a = at_or_before(x.at - window);
+    auto* b = at_or_before(x.at - 2 * window);
+    bool firing = false;
+    std::string detail;
+    if (a != nullptr && b != nullptr && a->at > b->at && x.at > a->at) {
+      auto current = (x.finished - a->finished) / seconds_of(x.at - a->at);
+      auto previous = (a->finished - b->finished) / seconds_of(a->at - b->at);
+      firing = previous >= options_.min_throughput && current < options_.throughput_drop * previous;
+      detail = fmt::format("finished orders fell to {:.2f}/s from {:.2f}/s", current, previous);
+    }
+    set(changes, 0, firing, detail.empty() ? "throughput back to normal" : detail);
+  }
+  // Error rate over the last window (or what there is of it).
+  {
+    auto* a = at_or_before(x.at - window);
+    if (a == nullptr && history_.front().at < x.at)
+      a = &history_.front();
+    bool firing = false;
+    std::string detail = "error rate back to normal";
+    if (a != nullptr) {
+      auto finished = x.finished - a->finished;
+      auto failed = x.failed - a->failed;
+      if (finished > 0) {
+        firing = finished >= options_.min_orders && failed / finished > options_.error_ratio;
+        detail =
+          fmt::format("{:.0f} of {:.0f} orders finished in the last {:.0f} s failed ({:.1f}%)",
+                      failed, finished, seconds_of(x.at - a->at), 100 * failed / finished);
+      }
+    }
+    set(changes, 1, firing, detail);
+  }
+  // Broker lag.
+  set(changes, 2, x.broker_lag_seconds >= seconds_of(options_.broker_lag),
+      fmt::format("the oldest broker message waits for {:.1f} s", x.broker_lag_seconds));
+  return changes;
+}
+
+std::vector<std::string> watchdog_rules::firing() const {
+  std::vector<std::string> result;
+  for (size_t i = 0; i < 3; ++i)
+    if (firing_[i])
+      result.push_back(alert_names[i]);
+  return result;
+}
+
+watchdog_actor::behavior_type watchdog(watchdog_actor::stateful_pointer<watchdog_state> self,
+                                       watchdog_options options,
+                                       std::function<watchdog_sample()> sample,
+                                       notifier_ref notifier,
+                                       std::shared_ptr<node_metrics> metrics) {
+  self->state.rules = std::make_unique<watchdog_rules>(options);
+  auto check = [=] {
+    for (auto& change : self->state.rules->add(sample())) {
+      if (change.firing) {
+        spdlog::warn("watchdog: alert {} firing: {}", change.name, change.detail);
+        if (metrics)
+          metrics->alert(change.name);
+      } else {
+        spdlog::info("watchdog: alert {} resolved: {}", change.name, change.detail);
+      }
+      if (auto& hdl = notifier.get())
+        self->send(
+          hdl,
+          error_report{"", "watchdog", change.firing ? change.name : "resolved",
+                       change.firing ? change.detail : change.name + ": " + change.detail, now()});
+    }
+    return self->state.rules->firing();
+  };
+  self->delayed_send(self, options.interval, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      check();
+      self->delayed_send(self, options.interval, tick_atom::value);
+    },
+    [=](check_atom) { return check(); },
+  };
+}
+
+}  // namespace ordernode
