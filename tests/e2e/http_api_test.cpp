@@ -108,7 +108,6 @@ std::vector<bad_case> bad_cases(int64_t body_limit) {
     get("unknown file", "/nothing-here.html", 404, "not_found"),
     get("path out of the page folder", "/../CMakeLists.txt", 404, "not_found"),
     get("metrics without a provider", "/metrics", 404, "not_found"),
-    get("report without a provider", "/api/report", 404, "not_found"),
     {"PUT on the orders", http::verb::put, "/api/orders", order_body("kb"), json_type, 405,
      "method_not_allowed", ""},
     {"DELETE on an order",
@@ -189,6 +188,18 @@ TEST_CASE("malformed requests get the right status and a JSON error; the node st
     20s));
   check_healthy(c);
   CHECK(node.stop() == 0);
+}
+
+TEST_CASE("the journal report is served as one HTML page") {
+  temp_dir dir;
+  http_node node{dir.path(), "node", dir.path() / "api.db"};
+  http_client c{node.port};
+  REQUIRE(c.post_json(order_body("report")).status == 202);
+  auto r = c.get("/api/report");
+  CHECK(r.status == 200);
+  CHECK(r.header("Content-Type").rfind("text/html", 0) == 0);
+  CHECK(r.body.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(r.body.find("<svg") != std::string::npos);
 }
 
 TEST_CASE("a 202 comes once the order is in the journal; GET shows its state and history") {
