@@ -98,6 +98,8 @@ struct admin_options {
   int32_t port = 4242;  // 0 turns the admin endpoint off.
   std::string bind = "127.0.0.1";
   std::string token = "ordernode-admin";
+};
+
 struct metrics_options {
   std::string bind = "127.0.0.1:9464";  // host:port of /metrics; empty: no listener.
 };

@@ -120,7 +120,7 @@ TEST_CASE_FIXTURE(processor_fixture, "a processor stops when its dispatcher dies
   auto owner = spawn(dispatcher_probe, sink(), "dispatcher");
   auto uut = spawn(processor, owner, std::make_shared<fake_processing>(caf::timespan{0}),
                    spawn(journal_probe, sink(), journal_script{}), spawn(shipper_probe, sink()),
-                   spawn(error_channel_probe, sink()));
+                   spawn(error_channel_probe, sink()), nullptr);
   self->monitor(uut);
   self->send_exit(owner, caf::exit_reason::unhandled_exception);
   bool down = false;

@@ -107,7 +107,6 @@ std::vector<bad_case> bad_cases(int64_t body_limit) {
     get("unknown API route", "/api/customers", 404, "not_found"),
     get("unknown file", "/nothing-here.html", 404, "not_found"),
     get("path out of the page folder", "/../CMakeLists.txt", 404, "not_found"),
-    get("metrics without a provider", "/metrics", 404, "not_found"),
     {"PUT on the orders", http::verb::put, "/api/orders", order_body("kb"), json_type, 405,
      "method_not_allowed", ""},
     {"DELETE on an order",
@@ -200,6 +199,17 @@ TEST_CASE("the journal report is served as one HTML page") {
   CHECK(r.header("Content-Type").rfind("text/html", 0) == 0);
   CHECK(r.body.rfind("<!DOCTYPE html>", 0) == 0);
   CHECK(r.body.find("<svg") != std::string::npos);
+}
+
+TEST_CASE("the metrics are served in the Prometheus text format") {
+  temp_dir dir;
+  http_node node{dir.path(), "node", dir.path() / "api.db"};
+  http_client c{node.port};
+  REQUIRE(c.post_json(order_body("metrics")).status == 202);
+  auto r = c.get("/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.header("Content-Type").rfind("text/plain", 0) == 0);
+  CHECK(r.body.find("# TYPE ordernode_") != std::string::npos);
 }
 
 TEST_CASE("a 202 comes once the order is in the journal; GET shows its state and history") {
