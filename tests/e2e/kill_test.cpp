@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <random>
-#include <cstdio>
 
 #include "tests/e2e/node_process.hpp"
 
@@ -32,15 +31,6 @@ std::vector<std::string> node_args(const temp_dir& dir, bool source_on) {
           "--node.max-recoveries=100",
           "--aggregator.report-interval=100ms",
           "--log.level=info"};
-}
-
-std::map<std::string, int> ledger_counts(const fs::path& file) {
-  std::map<std::string, int> result;
-  std::ifstream in{file};
-  std::string id, tracking;
-  while (in >> id >> tracking)
-    ++result[id];
-  return result;
 }
 
 }  // namespace
@@ -110,17 +100,12 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
     CHECK(shipped.count(id) == 1);
   // The aggregator's last totals equal the journal's.
   auto err = drain.err();
-  auto pos = err.rfind("Totals: ");
-  REQUIRE(pos != std::string::npos);
-  long long completed = -1, quantity = -1, failed = -1, rejected = -1;
-  REQUIRE(std::sscanf(err.c_str() + pos,
-                      "Totals: %lld orders processed, quantity %lld, %lld failed, %lld rejected",
-                      &completed, &quantity, &failed, &rejected)
-          == 4);
-  CHECK(completed == states["completed"]);
+  auto totals = last_totals(err);
+  REQUIRE(totals.has_value());
+  CHECK(totals->completed == states["completed"]);
   CHECK(
-    quantity
+    totals->quantity
     == journal.count("SELECT COALESCE(SUM(quantity), 0) FROM orders WHERE state = 'completed'"));
-  CHECK(failed == states["failed"]);
-  CHECK(rejected == states["rejected"]);
+  CHECK(totals->failed == states["failed"]);
+  CHECK(totals->rejected == states["rejected"]);
 }

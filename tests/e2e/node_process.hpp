@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -225,6 +226,36 @@ struct journal_view {
 
   SQLite::Database db;
 };
+
+// How often the mock carrier's ledger lists each order id.
+inline std::map<std::string, int> ledger_counts(const fs::path& file) {
+  std::map<std::string, int> result;
+  std::ifstream in{file};
+  std::string id, tracking;
+  while (in >> id >> tracking)
+    ++result[id];
+  return result;
+}
+
+// The aggregator's last "Totals:" line in a log.
+struct logged_totals {
+  long long completed = -1;
+  long long quantity = -1;
+  long long failed = -1;
+  long long rejected = -1;
+};
+
+inline std::optional<logged_totals> last_totals(const std::string& log) {
+  auto pos = log.rfind("Totals: ");
+  logged_totals x;
+  if (pos == std::string::npos
+      || std::sscanf(log.c_str() + pos,
+                     "Totals: %lld orders processed, quantity %lld, %lld failed, %lld rejected",
+                     &x.completed, &x.quantity, &x.failed, &x.rejected)
+           != 4)
+    return std::nullopt;
+  return x;
+}
 
 inline const std::string unfinished =
   "state NOT IN ('completed', 'failed', 'rejected', 'dead_letter')";
