@@ -182,3 +182,50 @@ TEST_CASE("after a crash the next start recovers every unfinished order") {
   CHECK(counts["completed"] + counts["failed"] + counts["rejected"] == total);
   CHECK(counts["completed"] > 0);
 }
+
+TEST_CASE("a journal that cannot be opened stops the node with a clear error") {
+  temp_dir dir;
+  SUBCASE("a folder that does not exist") {
+    auto r = run_to_exit(dir.path(), {"--journal.path=" + (dir.path() / "no/such/j.db").string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("cannot open the journal") != std::string::npos);
+  }
+  SUBCASE("a file that is not a database") {
+    auto junk = dir.write("junk.db", std::string(4096, 'x'));
+    auto r = run_to_exit(dir.path(), {"--journal.path=" + junk});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("cannot open the journal") != std::string::npos);
+    CHECK(read_file(junk) == std::string(4096, 'x'));
+  }
+}
+
+TEST_CASE("a journal locked by another process delays commits and loses nothing") {
+  temp_dir dir;
+  auto db_path = dir.path() / "j.db";
+  node_process node{dir.path(),
+                    "node",
+                    {"--journal.path=" + db_path.string(), "--source.interval=20ms",
+                     "--source.burst=5", "--source.print=false", "--processor.latency=5ms",
+                     "--shipper.latency=5ms", "--shipper.retry-delay=10ms"}};
+  REQUIRE(node.wait_for_log("started", 10s));
+  std::this_thread::sleep_for(500ms);
+  {
+    SQLite::Database other{db_path.string(), SQLite::OPEN_READWRITE};
+    other.exec("BEGIN IMMEDIATE");
+    REQUIRE(node.wait_for_log("journal commit of", 10s));
+    std::this_thread::sleep_for(1s);
+    other.exec("ROLLBACK");
+  }
+  REQUIRE(node.wait_for_log("journal commits again after a failure", 10s));
+  std::this_thread::sleep_for(500ms);
+  node.signal(SIGTERM);
+  REQUIRE(node.wait(20s) == 0);
+  // Every order the intake let in was committed once the lock was gone.
+  CHECK(node.err().find("still in flight at shutdown") == std::string::npos);
+  journal_view db{db_path};
+  auto total = db.count("SELECT COUNT(*) FROM orders");
+  CHECK(total > 20);
+  CHECK(db.count("SELECT COUNT(*) FROM orders WHERE " + unfinished) == 0);
+  auto counts = db.state_counts();
+  CHECK(counts["completed"] + counts["failed"] + counts["rejected"] == total);
+}
