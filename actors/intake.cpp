@@ -42,7 +42,7 @@ void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) 
 }  // namespace
 
 intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, flow_entries entries,
-                                   uint64_t max_in_flight) {
+                                   uint64_t max_in_flight, outbox_actor forward_to) {
   self->state.max_in_flight = max_in_flight;
   // Every order the journal holds unfinished counts, also after a restart of the intake.
   self->request(journal, caf::infinite, live_atom::value)
@@ -55,6 +55,10 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
           [](const caf::error& err) {
             spdlog::critical("intake cannot subscribe to the journal: {}", describe(err));
           });
+  // An order of a region this node does not serve stays here: the validator rejects it.
+  auto forwards = [=](const order& x) {
+    return forward_to && entries.dispatchers.count(x.region) > 0;
+  };
   // Returns the refusal, if any; otherwise hands `x` to the journal.
   auto admit = [=](order& x, intake_state::waiter w) -> caf::error {
     auto& st = self->state;
@@ -64,7 +68,10 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
     if (st.waiting.count(x.id) > 0)
       return make_error(errc::invalid_order, "order " + x.id + " is being submitted already");
     ++st.in_flight;
-    self->send(journal, admit_atom::value, x);
+    if (w.forwarded)
+      self->send(forward_to, forward_atom::value, x);
+    else
+      self->send(journal, admit_atom::value, x);
     w.item = std::move(x);
     auto id = w.item.id;
     st.waiting.emplace(std::move(id), std::move(w));
@@ -74,13 +81,19 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
     [=](submit_atom, order& x) -> caf::result<admission> {
       // The promise took over the request: a refusal must go through it.
       auto rp = self->make_response_promise<admission>();
-      if (auto err = admit(x, {{}, rp, {}}))
+      if (auto err = admit(x, {{}, rp, {}, forwards(x)}))
         rp.deliver(std::move(err));
       return rp;
     },
     [=](submit_atom, order& x, admission_listener& listener) {
       auto id = x.id;
-      if (auto err = admit(x, {{}, {}, listener}))
+      if (auto err = admit(x, {{}, {}, listener, forwards(x)}))
+        self->send(listener, admitted_atom::value,
+                   std::vector<admission_note>{{id, admission::duplicate, describe(err)}});
+    },
+    [=](take_atom, order& x, admission_listener& listener) {
+      auto id = x.id;
+      if (auto err = admit(x, {{}, {}, listener, false}))
         self->send(listener, admitted_atom::value,
                    std::vector<admission_note>{{id, admission::duplicate, describe(err)}});
     },
@@ -92,7 +105,10 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
         if (i == st.waiting.end())
           continue;
         auto& w = i->second;
-        if (note.outcome == admission::accepted) {
+        if (note.outcome == admission::accepted && w.forwarded) {
+          --st.in_flight;
+          spdlog::info("order {}: recorded for the broker", note.order_id);
+        } else if (note.outcome == admission::accepted) {
           auto vip = w.item.vip;
           send_for(self, vip, entries.validator.get(), std::move(w.item));
         } else {

@@ -27,6 +27,7 @@ struct intake_state {
     order item;
     caf::typed_response_promise<admission> promise;
     admission_listener listener;
+    bool forwarded = false;  // Recorded for the broker, not for the local flow.
   };
 
   uint64_t in_flight = 0;
@@ -44,8 +45,11 @@ using intake_pointer = intake_actor::stateful_pointer<intake_state>;
 // answered `duplicate` and goes nowhere. A submission answers with a response, or with a
 // batched admission note when it names a listener. `recover` re-queues every unfinished order;
 // `redrive` re-sends the unfinished orders in the given states (of one region, or all when the
-// region is empty): the supervisor's way to replace what a dead stage held.
+// region is empty): the supervisor's way to replace what a dead stage held. With a valid
+// `forward_to`, submitted orders of a served region go to the broker through the journal's
+// outbox instead of the local flow; `take` (the broker's consumer) always lets an order into the
+// local flow.
 intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, flow_entries entries,
-                                   uint64_t max_in_flight);
+                                   uint64_t max_in_flight, outbox_actor forward_to);
 
 }  // namespace ordernode

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "runtime/broker/broker_codec.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/notify/time_format.hpp"
 
@@ -97,6 +98,10 @@ void commit(journal_pointer self) {
                                        seq, std::move(x), order_state::received, 0, committed_at});
     }
   }
+  for (auto& [sender, id] : st.forwarded)
+    st.notes.emplace_back(std::move(sender),
+                          admission_note{std::move(id), admission::accepted, {}});
+  st.forwarded.clear();
   send_notes(self);
   if (!st.finished.empty()) {
     if (st.failures)
@@ -154,6 +159,12 @@ void record(journal_pointer self, order_event& e) {
   if (is_final(e.state)) {
     st.finished_seconds.push_back(x.accepted_at > 0 ? (e.at - x.accepted_at) / 1e9 : -1.0);
     st.finished.push_back(finished_order{std::move(x.item), e.state, e.detail, e.at});
+    if (!st.outbox.results_exchange.empty()) {
+      auto& done = st.finished.back();
+      st.batch.outbox.push_back(outbox_message{0, st.outbox.results_exchange, done.item.region,
+                                               done.item.id, encode_result(done, st.outbox.node_id),
+                                               e.at});
+    }
     auto seq = x.seq;
     st.live.erase(i);
     st.batch.changes.push_back(state_change{seq, std::move(e)});
@@ -164,10 +175,13 @@ void record(journal_pointer self, order_event& e) {
 
 }  // namespace
 
-journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
-                                     int32_t max_batch, std::string failures_file,
-                                     std::shared_ptr<node_metrics> metrics) {
+journal_with_outbox_actor::behavior_type journal(journal_pointer self,
+                                                 std::shared_ptr<order_store> store,
+                                                 int32_t max_batch, std::string failures_file,
+                                                 std::shared_ptr<node_metrics> metrics,
+                                                 outbox_options outbox) {
   auto& st = self->state;
+  st.outbox = std::move(outbox);
   st.metrics = or_unrecorded(std::move(metrics));
   st.stage = st.metrics->stage("journal");
   st.store = std::move(store);
@@ -217,6 +231,32 @@ journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order
         st.appends.emplace_back();
         st.admitters.push_back(self->current_sender());
       }
+      maybe_commit(self);
+    },
+    [=](forward_atom, order& x) {
+      auto& st = self->state;
+      if (st.live.count(x.id) > 0) {
+        st.notes.emplace_back(self->current_sender(),
+                              admission_note{x.id, admission::duplicate, {}});
+      } else {
+        st.forwarded.emplace_back(self->current_sender(), x.id);
+        auto id = x.id;
+        auto region = x.region;
+        st.batch.outbox.push_back(outbox_message{0, st.outbox.exchange, std::move(region),
+                                                 std::move(id), encode_order(x), now()});
+      }
+      maybe_commit(self);
+    },
+    [=](outbox_atom, int64_t after, int32_t limit) -> caf::result<outbox_page> {
+      commit(self);
+      auto page = self->state.store->outbox(after, static_cast<size_t>(std::max(1, limit)));
+      if (!page)
+        return page.error();
+      return std::move(*page);
+    },
+    [=](published_atom, std::vector<int64_t>& seqs) {
+      auto& xs = self->state.batch.published;
+      xs.insert(xs.end(), seqs.begin(), seqs.end());
       maybe_commit(self);
     },
     [=](order_event& e) {

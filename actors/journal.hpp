@@ -15,6 +15,13 @@
 
 namespace ordernode {
 
+// Where the journal's outbox sends what: orders forwarded to the broker, and results.
+struct outbox_options {
+  std::string exchange = "orders";
+  std::string results_exchange;  // Empty: finished orders are not published.
+  std::string node_id;           // Named in each result.
+};
+
 struct journal_state {
   struct live_order {
     int64_t seq = 0;
@@ -31,6 +38,9 @@ struct journal_state {
   std::vector<caf::typed_response_promise<admission>> appends;
   std::vector<caf::strong_actor_ptr> admitters;
   std::vector<std::pair<caf::strong_actor_ptr, admission_note>> notes;
+  // Who waits for each order forwarded to the outbox in the current batch.
+  std::vector<std::pair<caf::strong_actor_ptr, std::string>> forwarded;
+  outbox_options outbox;
   std::vector<caf::typed_response_promise<bool>> flushes;
   std::vector<finished_order> finished;
   std::vector<double> finished_seconds;  // Since acceptance, per `finished`; -1 if unknown.
@@ -48,16 +58,20 @@ struct journal_state {
   static inline const char* name = "journal";
 };
 
-using journal_pointer = journal_actor::stateful_pointer<journal_state>;
+using journal_pointer = journal_with_outbox_actor::stateful_pointer<journal_state>;
 
 // Commits whenever its mailbox runs empty or a batch reaches `max_batch` rows, and answers
 // appends and flushes only after their commit, then publishes the committed final states to its
 // finished listeners and every committed state change to its change listeners. Run it
 // detached: SQLite blocks. With a `failures_file`, also appends each committed failure to it as a
 // JSON line. Records accepted and finished orders, their time in the flow, batch sizes and
-// commit latency.
-journal_actor::behavior_type journal(journal_pointer self, std::shared_ptr<order_store> store,
-                                     int32_t max_batch, std::string failures_file,
-                                     std::shared_ptr<node_metrics> metrics);
+// commit latency. Keeps the broker's outbox: forwarded orders and, with
+// `outbox.results_exchange` set, the result of each finished order, in the commit that finished
+// it.
+journal_with_outbox_actor::behavior_type journal(journal_pointer self,
+                                                 std::shared_ptr<order_store> store,
+                                                 int32_t max_batch, std::string failures_file,
+                                                 std::shared_ptr<node_metrics> metrics,
+                                                 outbox_options outbox);
 
 }  // namespace ordernode

@@ -38,6 +38,32 @@ caf::error check_not_negative(const std::string& key, caf::timespan value) {
   return caf::none;
 }
 
+caf::error check_broker_options(const broker_options& x) {
+  if (x.url.rfind("amqp://", 0) != 0)
+    return bad("broker.url", "must start with amqp://, got \"" + x.url + "\"");
+  if (x.exchange.empty())
+    return bad("broker.exchange", "must not be empty");
+  if (x.results_exchange.empty() || x.results_exchange == x.exchange)
+    return bad("broker.results-exchange", "must be set and differ from broker.exchange");
+  if (x.queue_prefix.empty())
+    return bad("broker.queue-prefix", "must not be empty");
+  if (x.node_id.empty())
+    return bad("broker.node-id", "must not be empty");
+  if (x.prefetch < 1 || x.prefetch > 65535)
+    return check_range("broker.prefetch", x.prefetch, 1, 65535);
+  if (x.batch < 1 || x.batch > 100000)
+    return check_range("broker.batch", x.batch, 1, 100000);
+  for (auto& [key, value] : {std::pair{"broker.poll-interval", x.poll_interval},
+                             {"broker.reconnect-delay", x.reconnect_delay},
+                             {"broker.max-reconnect-delay", x.max_reconnect_delay},
+                             {"broker.confirm-timeout", x.confirm_timeout},
+                             {"broker.result-deadline", x.result_deadline},
+                             {"broker.delay-threshold", x.delay_threshold}})
+    if (auto err = check_positive(key, value))
+      return err;
+  return caf::none;
+}
+
 }  // namespace
 
 node_config::node_config() {
@@ -166,6 +192,28 @@ node_config::node_config() {
     .add(watchdog.error_ratio, "error-ratio", "alert when more of the finished orders fail, 0 to 1")
     .add(watchdog.min_orders, "min-orders", "finished orders a window needs for the error rate")
     .add(watchdog.broker_lag, "broker-lag", "alert when the oldest broker message is this old");
+  opt_group{custom_options_, "broker"}
+    .add(broker.enabled, "enabled", "connect to RabbitMQ (off: the node runs without a broker)")
+    .add(broker.url, "url", "amqp://user:password@host:port of the broker")
+    .add(broker.publish, "publish",
+         "send accepted orders through the broker instead of straight into the local flow")
+    .add(broker.consume, "consume", "consume the queues of this node's regions")
+    .add(broker.results, "results", "publish each finished order to the results exchange")
+    .add(broker.exchange, "exchange", "topic exchange of orders, routed by region")
+    .add(broker.results_exchange, "results-exchange", "topic exchange of results")
+    .add(broker.queue_prefix, "queue-prefix", "queue of region R: this prefix followed by R")
+    .add(broker.node_id, "node-id", "names this node's results queue; unique per node")
+    .add(broker.prefetch, "prefetch", "unacknowledged deliveries per queue, at most")
+    .add(broker.batch, "batch", "outbox messages published per round of confirms")
+    .add(broker.poll_interval, "poll-interval", "time between two looks into an empty outbox")
+    .add(broker.reconnect_delay, "reconnect-delay", "first delay before a reconnect, doubling")
+    .add(broker.max_reconnect_delay, "max-reconnect-delay", "longest delay before a reconnect")
+    .add(broker.confirm_timeout, "confirm-timeout",
+         "connect timeout, and the longest wait for publisher confirms")
+    .add(broker.result_deadline, "result-deadline",
+         "report a published order lost when its result takes longer")
+    .add(broker.delay_threshold, "delay-threshold",
+         "report a result that comes back later than this after its publish");
   opt_group{custom_options_, "log"}
     .add(node.log_level, "level", "trace, debug, info, warn, error or off")
     .add(node.log_file, "file", "also append the log to this file");
@@ -318,6 +366,8 @@ caf::error node_config::check_values() const {
     return bad("admin.bind", "must not be empty while admin.port is set");
   if (admin.port != 0 && admin.token.empty())
     return bad("admin.token", "must not be empty while admin.port is set");
+  if (auto err = check_broker_options(broker))
+    return err;
   if (http.threads < 1 || http.threads > 64)
     return check_range("http.threads", http.threads, 1, 64);
   if (http.body_limit < 64 || http.body_limit > (int64_t{64} << 20))

@@ -11,6 +11,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/notifier.hpp"
+#include "runtime/broker/broker_options.hpp"
 #include "runtime/http/http_options.hpp"
 #include "actors/watchdog.hpp"
 
@@ -125,6 +126,7 @@ public:
   http_options http;
   metrics_options metrics;
   watchdog_options watchdog;
+  broker_options broker;
 
   // The configured regions with their worker counts resolved.
   std::vector<region_route> routes() const;

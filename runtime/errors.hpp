@@ -16,6 +16,7 @@ enum class errc : uint8_t {
   bad_config,
   shutting_down,
   injected_crash,
+  broker_failure,
 };
 
 std::string to_string(errc x);

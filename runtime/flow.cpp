@@ -73,14 +73,19 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
     regions.push_back(route.name);
   f.metrics = ext.metrics ? ext.metrics : std::make_shared<node_metrics>(regions, registry);
   auto metrics = f.metrics;
-  f.journal = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch,
-                                       cfg.journal.failures_file, metrics);
+  auto& broker = cfg.broker;
+  outbox_options outbox{broker.exchange,
+                        broker.enabled && broker.results ? broker.results_exchange : "",
+                        broker.node_id};
+  auto journal_hdl = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch,
+                                              cfg.journal.failures_file, metrics, outbox);
+  f.journal = journal_hdl;
+  f.outbox = journal_hdl;
   auto channels = make_channels(cfg.notifier);
   if (!channels)
     spdlog::error("notifications are off: {}", describe(channels.error()));
   auto notify_via =
     channels ? std::move(*channels) : std::vector<std::shared_ptr<notification_channel>>{};
-  auto journal_hdl = f.journal;
   supervision sup{sys};
   sup.add_permanent("journal", "journal", caf::actor_cast<caf::actor>(f.journal));
   sup.add("notifier", "notifier", f.notifier, [opts = cfg.notifier, notify_via](auto& sys) {
@@ -103,8 +108,7 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
   for (auto& route : cfg.routes()) {
     auto make_processor = [=, shipper = f.shipper, errors = f.errors, name = route.name](
                             caf::actor_system& sys, dispatcher_actor owner, size_t index) {
-      auto hdl =
-        sys.spawn(processor, owner, ext.processing, journal_hdl, shipper, errors, metrics);
+      auto hdl = sys.spawn(processor, owner, ext.processing, journal_hdl, shipper, errors, metrics);
       registry->started("processor-" + name + "-" + std::to_string(index), "processor",
                         caf::actor_cast<caf::actor>(hdl));
       return hdl;
@@ -123,11 +127,32 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
           },
           {os::received});
   flow_entries entries{f.validator, f.dispatchers, f.shipper, f.errors, cfg.node.max_recoveries};
+  auto forward_to = broker.enabled && broker.publish ? f.outbox : outbox_actor{};
   sup.add("intake", "intake", f.intake,
           [=, limit = static_cast<uint64_t>(cfg.node.max_in_flight)](auto& sys) {
-            return sys.spawn(intake, journal_hdl, entries, limit);
+            return sys.spawn(intake, journal_hdl, entries, limit, forward_to);
           },
           {os::received});
+  // The broker: the outbox goes out through the publisher; the consumer takes the orders of
+  // this node's regions into the intake and brings results back to the monitor.
+  if (broker.enabled) {
+    if (broker.publish) {
+      f.broker_monitor = sys.spawn(broker_monitor, broker, f.errors, size_t{1} << 20);
+      sup.add_permanent("broker_monitor", "broker_monitor",
+                        caf::actor_cast<caf::actor>(f.broker_monitor));
+    }
+    sup.add("broker_publisher", "broker_publisher", f.publisher,
+            [=, monitor = f.broker_monitor, outbox = f.outbox](auto& sys) {
+              return sys.template spawn<caf::detached>(broker_publisher, broker, regions, outbox,
+                                                       published_listener{monitor}, metrics);
+            });
+    if (broker.consume || broker.publish)
+      sup.add("broker_consumer", "broker_consumer", f.consumer,
+              [=, monitor = f.broker_monitor, intake = f.intake, errors = f.errors](auto& sys) {
+                return sys.template spawn<caf::detached>(broker_consumer, broker, regions, intake,
+                                                         errors, result_listener{monitor}, metrics);
+              });
+  }
   if (cfg.source.enabled)
     sup.add("source", "source", f.source, [=, opts = cfg.source, intake = f.intake](auto& sys) {
       return sys.spawn(source, opts, regions, intake);
@@ -136,8 +161,7 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
                            f.intake, f.errors, std::move(give_up));
   if (cfg.watchdog.enabled)
     f.watchdog = sys.spawn(
-      watchdog, cfg.watchdog, [metrics] { return sample_of(*metrics); }, f.notifier,
-      metrics);
+      watchdog, cfg.watchdog, [metrics] { return sample_of(*metrics); }, f.notifier, metrics);
   return f;
 }
 
@@ -149,6 +173,9 @@ std::vector<caf::actor> flow::stages() const {
   };
   add(watchdog);
   add(source.get());
+  add(publisher.get());
+  add(consumer.get());
+  add(broker_monitor);
   add(intake.get());
   add(validator.get());
   for (auto& [name, ref] : dispatchers)

@@ -8,6 +8,9 @@
 
 #include <caf/actor_system.hpp>
 
+#include "actors/broker_consumer.hpp"
+#include "actors/broker_monitor.hpp"
+#include "actors/broker_publisher.hpp"
 #include "actors/notifier.hpp"
 #include "actors/supervisor.hpp"
 #include "runtime/actor_registry.hpp"
@@ -33,6 +36,7 @@ struct externals {
 // restarts of their stages.
 struct flow {
   journal_actor journal;
+  outbox_actor outbox;  // The journal's outbox interface.
   notifier_ref notifier;
   error_channel_ref errors;
   aggregator_ref aggregator;
@@ -43,6 +47,10 @@ struct flow {
   source_ref source;  // Invalid when source.enabled is off.
   supervisor_actor supervisor;
   watchdog_actor watchdog;  // Invalid when watchdog.enabled is off.
+  // Invalid when broker.enabled is off; the monitor also when broker.publish is off.
+  stage_ref<broker_publisher_actor> publisher;
+  stage_ref<broker_consumer_actor> consumer;
+  broker_monitor_actor broker_monitor;
   std::shared_ptr<actor_registry> registry;
   std::shared_ptr<node_metrics> metrics;
 

@@ -12,6 +12,7 @@
 
 #include "runtime/messages.hpp"
 #include "runtime/stage_ref.hpp"
+#include "runtime/store/order_store.hpp"
 
 namespace ordernode {
 
@@ -43,6 +44,11 @@ using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using rate_atom = caf::atom_constant<caf::atom("rate")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 using changed_atom = caf::atom_constant<caf::atom("changed")>;
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
+using outbox_atom = caf::atom_constant<caf::atom("outbox")>;
+using published_atom = caf::atom_constant<caf::atom("published")>;
+using take_atom = caf::atom_constant<caf::atom("take")>;
+using result_atom = caf::atom_constant<caf::atom("result")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
@@ -58,17 +64,29 @@ using change_listener = caf::typed_actor<caf::reacts_to<changed_atom, std::vecto
 
 // Owns the durable record of every order; answers appends only after the commit, either as a
 // response (`append`) or as a batched admission note to the sender (`admit`).
-using journal_actor = caf::typed_actor<
-  caf::replies_to<append_atom, order>::with<admission>, caf::reacts_to<admit_atom, order>,
-  caf::reacts_to<order_event>, caf::reacts_to<error_report>,
-  caf::replies_to<flush_atom>::with<bool>,
-  caf::replies_to<unfinished_atom>::with<std::vector<stored_order>>,
-  caf::replies_to<live_atom, std::vector<order_state>,
-                  std::string>::with<std::vector<stored_order>>,
-  caf::replies_to<live_atom>::with<uint64_t>, caf::replies_to<totals_atom>::with<totals>,
-  caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
-  caf::reacts_to<subscribe_atom, change_listener>, caf::reacts_to<unsubscribe_atom, change_listener>,
-  caf::reacts_to<tick_atom>>;
+using journal_actor =
+  caf::typed_actor<caf::replies_to<append_atom, order>::with<admission>,
+                   caf::reacts_to<admit_atom, order>, caf::reacts_to<order_event>,
+                   caf::reacts_to<error_report>, caf::replies_to<flush_atom>::with<bool>,
+                   caf::replies_to<unfinished_atom>::with<std::vector<stored_order>>,
+                   caf::replies_to<live_atom, std::vector<order_state>,
+                                   std::string>::with<std::vector<stored_order>>,
+                   caf::replies_to<live_atom>::with<uint64_t>,
+                   caf::replies_to<totals_atom>::with<totals>,
+                   caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
+                   caf::reacts_to<subscribe_atom, change_listener>,
+                   caf::reacts_to<unsubscribe_atom, change_listener>, caf::reacts_to<tick_atom>>;
+
+// The journal's outbox: `forward` records an order for the broker instead of the local flow
+// (answered with a batched admission note after the commit), `outbox` pages through what waits
+// for a publish, `published` removes what the broker confirmed.
+using outbox_actor =
+  caf::typed_actor<caf::reacts_to<forward_atom, order>,
+                   caf::replies_to<outbox_atom, int64_t, int32_t>::with<outbox_page>,
+                   caf::reacts_to<published_atom, std::vector<int64_t>>>;
+
+// The journal as the node spawns it: what the stages use plus the outbox.
+using journal_with_outbox_actor = journal_actor::extend_with<outbox_actor>;
 
 // Logs and records every error; errors about an order end it as rejected or failed.
 using error_channel_actor = caf::typed_actor<caf::reacts_to<error_report>>;
@@ -100,6 +118,7 @@ using validator_actor = caf::typed_actor<caf::reacts_to<order>>;
 using intake_actor = finished_listener::extend_with<admission_listener>::extend<
   caf::replies_to<submit_atom, order>::with<admission>,
   caf::reacts_to<submit_atom, order, admission_listener>,
+  caf::reacts_to<take_atom, order, admission_listener>,
   caf::replies_to<recover_atom>::with<uint64_t>, caf::replies_to<in_flight_atom>::with<uint64_t>,
   caf::reacts_to<redrive_atom, std::vector<order_state>, std::string>>;
 

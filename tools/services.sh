@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Private loopback-only RabbitMQ and Prometheus instances for tests.
 # Usage: tools/services.sh start-rabbitmq DIR | stop-rabbitmq DIR
+#                          pause-rabbitmq DIR | resume-rabbitmq DIR   (the broker app only)
 #                          start-prometheus DIR CONFIG | stop-prometheus DIR
 set -euo pipefail
 
@@ -74,6 +75,19 @@ stop_rabbitmq() {
   echo "services: RabbitMQ stopped"
 }
 
+# Stops or starts the RabbitMQ application inside its running node: every connection drops
+# and the port closes, durable queues and persistent messages stay, as in a broker restart.
+rabbitmq_app() {
+  local d
+  d=$(cd "$2" && pwd)
+  rmq_env "$d"
+  "$RMQ_BIN/rabbitmqctl" -n $RMQ_NODE "$1" >/dev/null
+  if [[ $1 == start_app ]]; then
+    "$RMQ_BIN/rabbitmqctl" -n $RMQ_NODE await_startup >/dev/null
+  fi
+  echo "services: RabbitMQ $1 done"
+}
+
 start_prometheus() {
   local d config
   d=$(mkdir -p "$1" && cd "$1" && pwd)
@@ -106,6 +120,8 @@ stop_prometheus() {
 case "${1:-}" in
   start-rabbitmq) [[ $# -eq 2 ]] || die "usage: $0 start-rabbitmq DIR"; start_rabbitmq "$2" ;;
   stop-rabbitmq) [[ $# -eq 2 ]] || die "usage: $0 stop-rabbitmq DIR"; stop_rabbitmq "$2" ;;
+  pause-rabbitmq) [[ $# -eq 2 ]] || die "usage: $0 pause-rabbitmq DIR"; rabbitmq_app stop_app "$2" ;;
+  resume-rabbitmq) [[ $# -eq 2 ]] || die "usage: $0 resume-rabbitmq DIR"; rabbitmq_app start_app "$2" ;;
   start-prometheus) [[ $# -eq 3 ]] || die "usage: $0 start-prometheus DIR CONFIG"; start_prometheus "$2" "$3" ;;
   stop-prometheus) [[ $# -eq 2 ]] || die "usage: $0 stop-prometheus DIR"; stop_prometheus "$2" ;;
   *) die "usage: $0 start-rabbitmq DIR | stop-rabbitmq DIR | start-prometheus DIR CONFIG | stop-prometheus DIR" ;;

@@ -44,6 +44,8 @@ YML
   tools/services.sh start-prometheus "$svc/prometheus" "$svc/prometheus.yml"
   export ORDERNODE_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5673
   export ORDERNODE_TEST_RABBITMQ_MGMT=http://127.0.0.1:15673
+  export ORDERNODE_TEST_RABBITMQ_CTL="$PWD/tools/services.sh"
+  export ORDERNODE_TEST_RABBITMQ_DIR=$svc/rabbitmq
   export ORDERNODE_TEST_PROMETHEUS=http://127.0.0.1:9091
   export ORDERNODE_TEST_PROMETHEUS_CONFIG=$svc/prometheus.yml
 }

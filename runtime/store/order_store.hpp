@@ -6,6 +6,7 @@
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include "runtime/messages.hpp"
 
@@ -17,24 +18,57 @@ struct state_change {
   order_event event;
 };
 
+// A message waiting in the outbox for its publish to the broker; `seq` orders the outbox.
+struct outbox_message {
+  int64_t seq = 0;
+  std::string exchange;
+  std::string routing_key;
+  std::string message_id;
+  std::string payload;
+  timestamp created_at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outbox_message& x) {
+  return f(caf::meta::type_name("outbox_message"), x.seq, x.exchange, x.routing_key, x.message_id,
+           x.payload, x.created_at);
+}
+
+// A page of the outbox and how much waits in it.
+struct outbox_page {
+  std::vector<outbox_message> messages;
+  uint64_t backlog = 0;
+  timestamp oldest = 0;  // created_at of the oldest waiting message; 0 when none waits.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outbox_page& x) {
+  return f(caf::meta::type_name("outbox_page"), x.messages, x.backlog, x.oldest);
+}
+
 // Everything the journal commits at once.
 struct journal_batch {
   std::vector<order> new_orders;
   std::vector<state_change> changes;
   std::vector<error_report> errors;
+  std::vector<outbox_message> outbox;  // New messages for the broker.
+  std::vector<int64_t> published;      // Outbox messages the broker confirmed.
 
   bool empty() const {
-    return new_orders.empty() && changes.empty() && errors.empty();
+    return new_orders.empty() && changes.empty() && errors.empty() && outbox.empty()
+           && published.empty();
   }
 
   size_t size() const {
-    return new_orders.size() + changes.size() + errors.size();
+    return new_orders.size() + changes.size() + errors.size() + outbox.size() + published.size();
   }
 
   void clear() {
     new_orders.clear();
     changes.clear();
     errors.clear();
+    outbox.clear();
+    published.clear();
   }
 };
 
@@ -60,6 +94,9 @@ public:
 
   // Counts a recovery attempt for each of the orders.
   virtual caf::error count_recovery(const std::vector<int64_t>& seqs) = 0;
+
+  // The outbox messages after `after`, oldest first, at most `limit`.
+  virtual caf::expected<outbox_page> outbox(int64_t after, size_t limit) = 0;
 
   // Moves every dead-lettered order back to `received` with its recovery count reset, so the
   // next start re-queues it. Returns how many moved.

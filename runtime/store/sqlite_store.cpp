@@ -59,6 +59,13 @@ CREATE VIEW IF NOT EXISTS failed_orders AS
   SELECT o.id AS order_id, o.product_name, o.quantity, o.region, o.customer, o.vip,
          f.stage, f.cause, f.at
   FROM failures f JOIN orders o ON o.seq = f.order_seq;
+CREATE TABLE IF NOT EXISTS outbox(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  exchange TEXT NOT NULL,
+  routing_key TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
 CREATE VIEW IF NOT EXISTS order_history AS
   SELECT o.id AS order_id, e.state, e.stage, e.detail, e.at
   FROM order_events e JOIN orders o ON o.seq = e.order_seq;
@@ -127,6 +134,10 @@ public:
     insert_error_.emplace(db_,
                           "INSERT INTO errors(order_id, stage, type, cause, at) "
                           "VALUES(?, ?, ?, ?, ?)");
+    insert_outbox_.emplace(db_,
+                           "INSERT INTO outbox(exchange, routing_key, message_id, payload, "
+                           "created_at) VALUES(?, ?, ?, ?, ?)");
+    delete_outbox_.emplace(db_, "DELETE FROM outbox WHERE seq = ?");
   }
 
   caf::expected<std::vector<int64_t>> commit(const journal_batch& batch) override {
@@ -198,6 +209,22 @@ public:
         q.bind(3, x.type);
         q.bind(4, x.cause);
         q.bind(5, static_cast<int64_t>(x.at));
+        q.exec();
+        q.reset();
+      }
+      for (auto& x : batch.outbox) {
+        auto& q = *insert_outbox_;
+        q.bind(1, x.exchange);
+        q.bind(2, x.routing_key);
+        q.bind(3, x.message_id);
+        q.bind(4, x.payload);
+        q.bind(5, static_cast<int64_t>(x.created_at));
+        q.exec();
+        q.reset();
+      }
+      for (auto seq : batch.published) {
+        auto& q = *delete_outbox_;
+        q.bind(1, static_cast<int64_t>(seq));
         q.exec();
         q.reset();
       }
@@ -286,6 +313,28 @@ public:
     }
   }
 
+  caf::expected<outbox_page> outbox(int64_t after, size_t limit) override {
+    try {
+      outbox_page result;
+      SQLite::Statement q(db_,
+                          "SELECT seq, exchange, routing_key, message_id, payload, created_at "
+                          "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?");
+      q.bind(1, static_cast<int64_t>(after));
+      q.bind(2, static_cast<int64_t>(limit));
+      while (q.executeStep())
+        result.messages.push_back(outbox_message{
+          q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+          q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getInt64()});
+      SQLite::Statement n(db_, "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM outbox");
+      n.executeStep();
+      result.backlog = static_cast<uint64_t>(n.getColumn(0).getInt64());
+      result.oldest = n.getColumn(1).getInt64();
+      return result;
+    } catch (const std::exception& ex) {
+      return make_error(errc::store_failure, ex.what());
+    }
+  }
+
   caf::expected<uint64_t> replay_dead_letters() override {
     try {
       SQLite::Transaction tx(db_);
@@ -358,7 +407,7 @@ private:
 
   void reset_statements() {
     for (auto* q : {&*insert_order_, &*insert_event_, &*insert_events_, &*update_order_,
-                    &*insert_error_, &*insert_failure_}) {
+                    &*insert_error_, &*insert_failure_, &*insert_outbox_, &*delete_outbox_}) {
       try {
         q->reset();
       } catch (const std::exception&) {
@@ -374,6 +423,8 @@ private:
   std::optional<SQLite::Statement> update_order_;
   std::optional<SQLite::Statement> insert_error_;
   std::optional<SQLite::Statement> insert_failure_;
+  std::optional<SQLite::Statement> insert_outbox_;
+  std::optional<SQLite::Statement> delete_outbox_;
   std::unordered_map<int64_t, const state_change*> latest_;
   std::optional<checkpointer> checkpointer_;
 };

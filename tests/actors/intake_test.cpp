@@ -29,7 +29,7 @@ struct intake_fixture : fixture {
                            {"us", spawn(dispatcher_probe, sink(), "dispatcher-us")}};
     entries.shipper = spawn(shipper_probe, sink());
     entries.errors = spawn(error_channel_probe, sink());
-    auto result = spawn(intake, journal, entries, max_in_flight);
+    auto result = spawn(intake, journal, entries, max_in_flight, outbox_actor{});
     expect<subscribe_atom>("journal");
     return result;
   }

@@ -26,12 +26,13 @@ using ordernode::test::temp_dir;
 struct journal_fixture : fixture {
   journal_fixture() : db_path((dir.path() / "journal.db").string()) {}
 
-  journal_actor start(int32_t max_batch = 4096, std::string failures_file = {}) {
+  journal_with_outbox_actor start(int32_t max_batch = 4096, std::string failures_file = {},
+                                  outbox_options outbox = {}) {
     auto store = open_sqlite_store({db_path});
     REQUIRE(static_cast<bool>(store));
     std::shared_ptr<order_store> shared{std::move(*store)};
-    return track(
-      sys.spawn<caf::detached>(journal, shared, max_batch, std::move(failures_file), nullptr));
+    return track(sys.spawn<caf::detached>(journal, shared, max_batch, std::move(failures_file),
+                                          nullptr, std::move(outbox)));
   }
 
   void flush(const journal_actor& uut) {
@@ -335,4 +336,48 @@ TEST_CASE_FIXTURE(journal_fixture, "live answers the unfinished orders in given 
   auto received = ask<std::vector<stored_order>>(
     uut, live_atom::value, std::vector<order_state>{s::received}, std::string{});
   CHECK(received.empty());
+}
+
+TEST_CASE_FIXTURE(journal_fixture,
+                  "forwarded orders and results wait in the outbox until published") {
+  auto uut = start(4096, {}, outbox_options{"orders", "results", "node-a"});
+  auto listener = spawn(admission_probe, sink());
+  for (auto id : {"f1", "f2"})
+    caf::send_as(listener, uut, forward_atom::value, make_order(id, "mouse", 1));
+  std::vector<admission_note> notes;
+  while (notes.size() < 2) {
+    auto batch = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
+    notes.insert(notes.end(), batch.begin(), batch.end());
+  }
+  for (auto& note : notes)
+    CHECK(note.outcome == admission::accepted);
+  // A forwarded order is the broker's: not in this journal's orders until it comes back.
+  CHECK_FALSE(state_in_db("f1"));
+  CHECK(count_in_db("SELECT COUNT(*) FROM outbox") == 2);
+  // A finished local order puts its result in the outbox in the commit that finishes it.
+  REQUIRE(ask<admission>(uut, append_atom::value, make_order("l1", "mouse", 3))
+          == admission::accepted);
+  move(uut, "l1", {s::validated, s::processing, s::processed, s::completed});
+  flush(uut);
+  auto page = ask<outbox_page>(uut, outbox_atom::value, int64_t{0}, int32_t{2});
+  REQUIRE(page.messages.size() == 2);
+  CHECK(page.backlog == 3);
+  CHECK(page.oldest > 0);
+  CHECK(page.messages[0].exchange == "orders");
+  CHECK(page.messages[0].routing_key == "eu");
+  CHECK(page.messages[0].message_id == "f1");
+  CHECK(page.messages[1].message_id == "f2");
+  auto rest = ask<outbox_page>(uut, outbox_atom::value, page.messages[1].seq, int32_t{10});
+  REQUIRE(rest.messages.size() == 1);
+  CHECK(rest.messages[0].exchange == "results");
+  CHECK(rest.messages[0].message_id == "l1");
+  CHECK(rest.messages[0].payload.find("\"state\":\"completed\"") != std::string::npos);
+  CHECK(rest.messages[0].payload.find("\"node\":\"node-a\"") != std::string::npos);
+  self->send(uut, published_atom::value,
+             std::vector<int64_t>{page.messages[0].seq, page.messages[1].seq});
+  auto after = ask<outbox_page>(uut, outbox_atom::value, int64_t{0}, int32_t{10});
+  CHECK(after.backlog == 1);
+  REQUIRE(after.messages.size() == 1);
+  CHECK(after.messages[0].message_id == "l1");
+  CHECK(count_in_db("SELECT COUNT(*) FROM outbox") == 1);
 }

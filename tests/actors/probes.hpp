@@ -167,6 +167,11 @@ inline intake_actor::behavior_type intake_probe(intake_actor::pointer self, caf:
                     : admission_note{x.id, admission::accepted, {}};
       self->send(listener, admitted_atom::value, std::vector<admission_note>{std::move(note)});
     },
+    [=](take_atom, order& x, admission_listener& listener) {
+      forward(self, sink, "intake", take_atom::value, x);
+      self->send(listener, admitted_atom::value,
+                 std::vector<admission_note>{{x.id, admission::accepted, {}}});
+    },
     [=](recover_atom) { return uint64_t{0}; },
     [=](in_flight_atom) { return uint64_t{0}; },
     [=](redrive_atom, std::vector<order_state>& states, std::string& region) {

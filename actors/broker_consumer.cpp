@@ -1,0 +1,202 @@
+#include "actors/broker_consumer.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/broker_publisher.hpp"
+#include "runtime/errors.hpp"
+
+namespace ordernode {
+
+namespace {
+
+using consumer_pointer = broker_consumer_actor::stateful_pointer<broker_consumer_state>;
+
+constexpr auto wait_per_tick = std::chrono::milliseconds(20);
+constexpr auto inspection_interval = std::chrono::seconds(1);
+constexpr auto resubmit_delay = std::chrono::milliseconds(100);
+constexpr auto answer_timeout = std::chrono::seconds(5);
+
+std::chrono::milliseconds ms(caf::timespan x) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(x);
+}
+
+}  // namespace
+
+std::string results_queue(const broker_options& options) {
+  return options.results_exchange + "." + options.node_id;
+}
+
+broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, broker_options options,
+                                                     std::vector<std::string> regions,
+                                                     intake_ref intake, error_channel_ref errors,
+                                                     result_listener results,
+                                                     std::shared_ptr<node_metrics> metrics) {
+  metrics = or_unrecorded(std::move(metrics));
+  auto retry_later = [=](const caf::error& err) {
+    auto& st = self->state;
+    st.session.reset();
+    // Deliveries of the lost connection come again; their tags are void.
+    st.orders.clear();
+    metrics->broker().connected->Set(0);
+    st.backoff =
+      std::min(options.max_reconnect_delay, std::max(options.reconnect_delay, st.backoff * 2));
+    if (!st.warned)
+      spdlog::warn("broker consumer: {}; reconnecting", describe(err));
+    st.warned = true;
+    self->delayed_send(self, st.backoff, tick_atom::value);
+  };
+  auto connect = [=]() -> caf::error {
+    auto session = amqp_session::open(options.url, ms(options.confirm_timeout));
+    if (!session)
+      return session.error();
+    auto& s = **session;
+    if (auto err = declare_topology(s, options, regions))
+      return err;
+    std::vector<std::string> queues;
+    if (options.consume)
+      for (auto& region : regions)
+        queues.push_back(options.queue_prefix + region);
+    if (results) {
+      auto queue = results_queue(options);
+      if (auto err = s.declare_queue(queue, options.results_exchange, {"#"}))
+        return err;
+      queues.push_back(std::move(queue));
+    }
+    for (auto& queue : queues)
+      if (auto err = s.consume(queue, static_cast<uint16_t>(options.prefetch)))
+        return err;
+    auto& st = self->state;
+    st.session = std::move(*session);
+    st.queues = std::move(queues);
+    st.backoff = caf::timespan{0};
+    st.warned = false;
+    spdlog::info("broker consumer connected, consuming {} queues", st.queues.size());
+    return caf::none;
+  };
+  auto ack = [=](uint64_t tag) {
+    auto& st = self->state;
+    if (!st.session)
+      return;
+    if (auto err = st.session->ack(tag)) {
+      retry_later(err);
+      return;
+    }
+    metrics->broker().acks->Increment();
+  };
+  auto submit = [=](broker_consumer_state::held& x) {
+    x.submitted = std::chrono::steady_clock::now();
+    self->send(intake.get(), take_atom::value, x.item, caf::actor_cast<admission_listener>(self));
+  };
+  auto take = [=](amqp_delivery& x) {
+    auto& st = self->state;
+    auto decoded = decode_order(x.body);
+    if (!decoded) {
+      auto cause = describe(decoded.error());
+      spdlog::error("broker message {} from {} is no order: {}", x.message_id, x.routing_key,
+                    cause);
+      if (auto err = st.session->reject(x.tag, false)) {
+        retry_later(err);
+        return;
+      }
+      if (auto& hdl = errors.get())
+        self->send(hdl, error_report{"", "broker", "malformed_message",
+                                     "message " + x.message_id + " from queue "
+                                       + options.queue_prefix + x.routing_key + ": " + cause,
+                                     now()});
+      return;
+    }
+    auto& held = st.orders[decoded->id];
+    held.tags.push_back(x.tag);
+    if (held.tags.size() > 1)
+      return;
+    spdlog::debug("order {}: taken from the broker (trace {}{})", decoded->id, x.trace_id,
+                  x.redelivered ? ", redelivered" : "");
+    held.item = *decoded;
+    submit(held);
+  };
+  auto inspect_queues = [=] {
+    auto& st = self->state;
+    uint64_t ready = 0;
+    for (auto& queue : st.queues) {
+      if (queue == results_queue(options))
+        continue;
+      auto info = st.session->inspect_queue(queue);
+      if (!info) {
+        retry_later(info.error());
+        return;
+      }
+      ready += info->messages;
+    }
+    metrics->broker().queue_depth->Set(static_cast<double>(ready));
+  };
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      auto& st = self->state;
+      if (!st.session) {
+        if (auto err = connect()) {
+          retry_later(err);
+          return;
+        }
+        metrics->broker().connected->Set(1);
+      }
+      // Takes what arrived, then yields to the mailbox (admission notes) before the next round.
+      for (int i = 0; i < options.prefetch && st.session; ++i) {
+        auto next = st.session->next(i == 0 ? wait_per_tick : std::chrono::milliseconds(0));
+        if (!next) {
+          retry_later(next.error());
+          return;
+        }
+        if (!*next)
+          break;
+        auto& x = **next;
+        metrics->broker().deliveries->Increment();
+        if (x.exchange == options.results_exchange) {
+          if (auto result = decode_result(x.body); result && results)
+            self->send(results, result_atom::value, std::move(*result));
+          else if (!result)
+            spdlog::warn("broker result {} ignored: {}", x.message_id, describe(result.error()));
+          ack(x.tag);
+          continue;
+        }
+        take(x);
+      }
+      if (!st.session)
+        return;
+      if (auto t = std::chrono::steady_clock::now(); t >= st.next_inspection) {
+        st.next_inspection = t + inspection_interval;
+        for (auto& [id, x] : st.orders)
+          if (t - x.submitted >= answer_timeout)
+            submit(x);
+        inspect_queues();
+        if (!st.session)
+          return;
+      }
+      self->send(self, tick_atom::value);
+    },
+    [=](admitted_atom, std::vector<admission_note>& notes) {
+      auto& st = self->state;
+      for (auto& note : notes) {
+        auto i = st.orders.find(note.order_id);
+        if (i == st.orders.end())
+          continue;
+        if (!note.refusal.empty()) {
+          self->delayed_send(self, resubmit_delay, retry_atom::value, note.order_id);
+          continue;
+        }
+        auto tags = std::move(i->second.tags);
+        st.orders.erase(i);
+        for (auto tag : tags)
+          ack(tag);
+      }
+    },
+    [=](retry_atom, const std::string& id) {
+      auto& st = self->state;
+      if (auto i = st.orders.find(id); i != st.orders.end())
+        submit(i->second);
+    },
+  };
+}
+
+}  // namespace ordernode
