@@ -137,6 +137,16 @@ caf::expected<amqp_queue_info> amqp_session::inspect_queue(const std::string& na
   return amqp_queue_info{ok->message_count, ok->consumer_count};
 }
 
+caf::error amqp_session::delete_queue(const std::string& name) {
+  amqp_queue_delete(conn_, channel, bytes(name), 0, 0);
+  return fail_rpc("cannot delete queue " + name);
+}
+
+caf::error amqp_session::delete_exchange(const std::string& name) {
+  amqp_exchange_delete(conn_, channel, bytes(name), 0);
+  return fail_rpc("cannot delete exchange " + name);
+}
+
 caf::error amqp_session::enable_confirms() {
   amqp_confirm_select(conn_, channel);
   if (auto err = fail_rpc("cannot enable publisher confirms"))

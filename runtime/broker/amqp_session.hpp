@@ -67,6 +67,10 @@ public:
 
   caf::expected<amqp_queue_info> inspect_queue(const std::string& name);
 
+  // Deletes a queue with whatever it holds, or an exchange.
+  caf::error delete_queue(const std::string& name);
+  caf::error delete_exchange(const std::string& name);
+
   // Puts the channel in confirm mode.
   caf::error enable_confirms();
 

@@ -3,10 +3,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <future>
 #include <iostream>
 #include <string>
-#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -17,6 +15,7 @@
 #include "runtime/random.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tools/bench/baselines.hpp"
+#include "tools/bench/flow_driver.hpp"
 #include "tools/bench/latency_histogram.hpp"
 
 using namespace ordernode;
@@ -37,108 +36,6 @@ struct flow_result {
   totals final_totals;
 };
 
-using progress_atom = caf::atom_constant<caf::atom("progress")>;
-
-// Keeps `window` orders in flight through the intake and timestamps each from its acceptance
-// to the journal's commit of its final state.
-struct driver_state {
-  uint64_t total = 0;
-  uint64_t window = 0;
-  uint64_t submitted = 0;
-  uint64_t finished = 0;
-  std::unordered_map<std::string, order> pending;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> accepted;
-  uint64_t refused = 0;
-  latency_histogram latency;
-  std::promise<latency_histogram> done;
-  std::chrono::steady_clock::time_point started;
-  order prototype;
-};
-
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
-
-void submit(caf::stateful_actor<driver_state>* self, const intake_actor& intake, order x) {
-  self->send(intake, submit_atom::value, std::move(x), caf::actor_cast<admission_listener>(self));
-}
-
-void submit_more(caf::stateful_actor<driver_state>* self, const intake_actor& intake) {
-  auto& st = self->state;
-  while (st.submitted < st.total && st.submitted - st.finished < st.window) {
-    auto x = st.prototype;
-    x.id = make_uuid();
-    x.vip = st.submitted % 10 == 0;
-    x.region = st.submitted % 3 == 0 ? "eu" : (st.submitted % 3 == 1 ? "us" : "ap");
-    x.quantity = static_cast<int32_t>(st.submitted % 10) + 1;
-    x.created_at = now();
-    ++st.submitted;
-    st.pending.emplace(x.id, x);
-    submit(self, intake, std::move(x));
-  }
-}
-
-caf::behavior driver(caf::stateful_actor<driver_state>* self, intake_actor intake,
-                     journal_actor journal, uint64_t total, uint64_t window,
-                     std::promise<latency_histogram> done) {
-  auto& st = self->state;
-  st.total = total;
-  st.window = window;
-  st.done = std::move(done);
-  st.prototype = order{"", "keyboard", 1, "eu", "bench", false, 0};
-  st.started = std::chrono::steady_clock::now();
-  self
-    ->request(journal, caf::infinite, subscribe_atom::value,
-              caf::actor_cast<finished_listener>(self))
-    .then([=](const totals&) { submit_more(self, intake); });
-  self->delayed_send(self, std::chrono::seconds(1), progress_atom::value);
-  return {
-    [=](finished_atom, const std::vector<finished_order>& batch) {
-      auto& st = self->state;
-      auto t = std::chrono::steady_clock::now();
-      for (auto& x : batch) {
-        if (auto i = st.accepted.find(x.item.id); i != st.accepted.end()) {
-          st.latency.add((t - i->second).count());
-          st.accepted.erase(i);
-        }
-      }
-      st.finished += batch.size();
-      if (st.finished >= st.total) {
-        st.done.set_value(st.latency);
-        self->quit();
-        return;
-      }
-      submit_more(self, intake);
-    },
-    [=](admitted_atom, std::vector<admission_note>& notes) {
-      auto& st = self->state;
-      auto t = std::chrono::steady_clock::now();
-      for (auto& note : notes) {
-        auto i = st.pending.find(note.order_id);
-        if (i == st.pending.end())
-          continue;
-        if (note.refusal.empty()) {
-          st.accepted.emplace(note.order_id, t);
-          st.pending.erase(i);
-        } else {
-          // The intake learns of finished orders a moment after this driver does.
-          ++st.refused;
-          self->delayed_send(self, std::chrono::milliseconds(1), retry_atom::value, i->second);
-        }
-      }
-    },
-    [=](retry_atom, order& x) { submit(self, intake, std::move(x)); },
-    [=](progress_atom) {
-      auto& st = self->state;
-      auto secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - st.started).count();
-      std::fprintf(stderr, "  %llu / %llu orders finished (%.0f orders/s), RSS peak %.1f MiB\n",
-                   static_cast<unsigned long long>(st.finished),
-                   static_cast<unsigned long long>(st.total), st.finished / secs,
-                   peak_rss_bytes() / 1048576.0);
-      self->delayed_send(self, std::chrono::seconds(1), progress_atom::value);
-    },
-  };
-}
-
 flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t orders) {
   auto store = open_sqlite_store({cfg.journal.path, false});
   if (!store)
@@ -147,19 +44,14 @@ flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t or
     build_flow(sys, cfg,
                {std::shared_ptr<order_store>{std::move(*store)},
                 make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), nullptr});
-  std::promise<latency_histogram> done;
-  auto finished = done.get_future();
   auto started = std::chrono::steady_clock::now();
-  auto d = sys.spawn(driver, f.intake.get(), f.journal, orders,
-                     static_cast<uint64_t>(cfg.node.max_in_flight) / 2, std::move(done));
   flow_result result;
-  caf::scoped_actor self{sys};
-  self->monitor(d);
-  result.latency = finished.get();
+  result.latency = drive_orders(sys, f.intake.get(), f.journal, orders,
+                                static_cast<uint64_t>(cfg.node.max_in_flight) / 2);
   result.seconds =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.orders = orders;
-  self->receive([](caf::down_msg&) {});
+  caf::scoped_actor self{sys};
   self->request(f.aggregator.get(), caf::infinite, totals_atom::value)
     .receive([&](totals& x) { result.final_totals = std::move(x); }, [](caf::error&) {});
   stop_flow(f);
