@@ -38,7 +38,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
     st.session.reset();
     // Deliveries of the lost connection come again; their tags are void.
     st.orders.clear();
-    metrics->broker().connected->Set(0);
+    metrics->broker().connected[1]->Set(0);
     st.backoff =
       std::min(options.max_reconnect_delay, std::max(options.reconnect_delay, st.backoff * 2));
     if (!st.warned)
@@ -118,6 +118,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
   auto inspect_queues = [=] {
     auto& st = self->state;
     uint64_t ready = 0;
+    uint64_t consumers = 0;
     for (auto& queue : st.queues) {
       if (queue == results_queue(options))
         continue;
@@ -127,8 +128,10 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
         return;
       }
       ready += info->messages;
+      consumers += info->consumers;
     }
     metrics->broker().queue_depth->Set(static_cast<double>(ready));
+    metrics->broker().consumers->Set(static_cast<double>(consumers));
   };
   self->send(self, tick_atom::value);
   return {
@@ -139,7 +142,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
           retry_later(err);
           return;
         }
-        metrics->broker().connected->Set(1);
+        metrics->broker().connected[1]->Set(1);
       }
       // Takes what arrived, then yields to the mailbox (admission notes) before the next round.
       for (int i = 0; i < options.prefetch && st.session; ++i) {

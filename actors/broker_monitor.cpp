@@ -34,8 +34,8 @@ broker_monitor_actor::behavior_type broker_monitor(
         continue;
       st.waiting.erase(i);
       ++st.lost;
-      report("result_missing", "order " + id + ": no result " + std::to_string(seconds(now() - at))
-                                 + " s after its publish");
+      report("result_missing", fmt::format("order {}: no result {:.1f} s after its publish", id,
+                                           seconds(now() - at)));
     }
   };
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
@@ -62,9 +62,9 @@ broker_monitor_actor::behavior_type broker_monitor(
       st.waiting.erase(i);
       if (took > threshold.count()) {
         ++st.delayed;
-        report("result_delayed", "order " + x.order_id + ": " + state_name(x.state) + " on "
-                                   + x.node + " " + std::to_string(seconds(took))
-                                   + " s after its publish");
+        report("result_delayed",
+               fmt::format("order {}: {} on {} {:.1f} s after its publish", x.order_id,
+                           state_name(x.state), x.node, seconds(took)));
       }
     },
     [=](tick_atom) {

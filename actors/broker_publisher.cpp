@@ -39,7 +39,7 @@ broker_publisher_actor::behavior_type broker_publisher(
     auto& m = metrics->broker();
     auto& st = self->state;
     st.session.reset();
-    m.connected->Set(0);
+    m.connected[0]->Set(0);
     st.backoff =
       std::min(options.max_reconnect_delay, std::max(options.reconnect_delay, st.backoff * 2));
     if (!st.warned)
@@ -73,7 +73,7 @@ broker_publisher_actor::behavior_type broker_publisher(
           retry_later(err);
           return;
         }
-        m.connected->Set(1);
+        m.connected[0]->Set(1);
       }
       self->request(outbox, caf::infinite, outbox_atom::value, self->state.cursor, options.batch)
         .then(

@@ -198,10 +198,17 @@ node_metrics::node_metrics(const std::vector<std::string>& regions,
   broker_.outbox_backlog =
     gauge("ordernode_broker_outbox_backlog", "Messages waiting for a publish or a confirm");
   broker_.lag_seconds = gauge("ordernode_broker_lag_seconds",
-                              "Age of the oldest message not yet confirmed or consumed");
+                              "Age of the oldest outbox message the broker has not confirmed");
   broker_.queue_depth =
     gauge("ordernode_broker_queue_depth", "Messages ready in the consumed queue");
-  broker_.connected = gauge("ordernode_broker_connected", "1 while the broker connection is up");
+  auto& connected = BuildGauge()
+                      .Name("ordernode_broker_connected")
+                      .Help("1 while the connection of the publisher or the consumer is up")
+                      .Register(reg);
+  broker_.connected[0] = &connected.Add({{"role", "publisher"}});
+  broker_.connected[1] = &connected.Add({{"role", "consumer"}});
+  broker_.consumers =
+    gauge("ordernode_broker_consumers", "Consumers of the queues this node consumes, all nodes'");
   alerts_ = &BuildCounter()
                .Name("ordernode_watchdog_alerts_total")
                .Help("Alerts the in-process watchdog raised")

@@ -70,9 +70,10 @@ struct region_metrics {
 //  - confirms_ack / confirms_nack: publisher confirms received, by outcome;
 //  - deliveries: messages the consumer received; acks: messages it acknowledged;
 //  - outbox_backlog: messages waiting in the outbox for a publish or a confirm;
-//  - lag_seconds: age of the oldest message not yet confirmed or consumed (0 when none);
+//  - lag_seconds: age of the oldest outbox message the broker has not confirmed (0 when none);
 //  - queue_depth: messages ready in the consumed queue, as the broker last reported;
-//  - connected: 1 while the AMQP connection is up.
+//  - consumers: consumers on the queues this node consumes, its own included;
+//  - connected: 1 while the AMQP connection is up, [0] the publisher's, [1] the consumer's.
 // The watchdog and the BrokerLag alert watch lag_seconds.
 struct broker_metrics {
   prometheus::Counter* publishes = nullptr;
@@ -83,7 +84,8 @@ struct broker_metrics {
   prometheus::Gauge* outbox_backlog = nullptr;
   prometheus::Gauge* lag_seconds = nullptr;
   prometheus::Gauge* queue_depth = nullptr;
-  prometheus::Gauge* connected = nullptr;
+  prometheus::Gauge* consumers = nullptr;
+  prometheus::Gauge* connected[2] = {};
 };
 
 // The journal's group commits.

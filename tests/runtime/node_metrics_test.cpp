@@ -126,7 +126,9 @@ TEST_CASE("the broker families exist before the broker records anything") {
   CHECK(has_line(text, "ordernode_broker_outbox_backlog 0"));
   CHECK(has_line(text, "ordernode_broker_lag_seconds 1.5"));
   CHECK(has_line(text, "ordernode_broker_queue_depth 0"));
-  CHECK(has_line(text, "ordernode_broker_connected 0"));
+  CHECK(has_line(text, "ordernode_broker_connected{role=\"publisher\"} 0"));
+  CHECK(has_line(text, "ordernode_broker_connected{role=\"consumer\"} 0"));
+  CHECK(has_line(text, "ordernode_broker_consumers 0"));
 }
 
 TEST_CASE("the endpoint serves the same exposition over HTTP; a taken port is an error") {
