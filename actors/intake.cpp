@@ -105,7 +105,7 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
         if (i == st.waiting.end())
           continue;
         auto& w = i->second;
-        if (note.outcome == admission::accepted && w.forwarded) {
+        if (note.outcome == admission::forwarded) {
           --st.in_flight;
           spdlog::info("order {}: recorded for the broker", note.order_id);
         } else if (note.outcome == admission::accepted) {

@@ -100,7 +100,7 @@ void commit(journal_pointer self) {
   }
   for (auto& [sender, id] : st.forwarded)
     st.notes.emplace_back(std::move(sender),
-                          admission_note{std::move(id), admission::accepted, {}});
+                          admission_note{std::move(id), admission::forwarded, {}});
   st.forwarded.clear();
   send_notes(self);
   if (!st.finished.empty()) {

@@ -11,7 +11,15 @@ timestamp now() {
 }
 
 std::string to_string(admission x) {
-  return x == admission::accepted ? "accepted" : "duplicate";
+  switch (x) {
+    case admission::accepted:
+      return "accepted";
+    case admission::duplicate:
+      return "duplicate";
+    case admission::forwarded:
+      return "forwarded";
+  }
+  return "unknown";
 }
 
 }  // namespace ordernode

@@ -133,8 +133,9 @@ inline bool operator==(const region_totals& x, const region_totals& y) {
          && x.rejected == y.rejected;
 }
 
-// Whether an order was newly recorded or already known (at-least-once delivery).
-enum class admission : uint8_t { accepted, duplicate };
+// Whether an order was newly recorded, already known (at-least-once delivery), or recorded in
+// the outbox for the broker instead of the local flow.
+enum class admission : uint8_t { accepted, duplicate, forwarded };
 
 std::string to_string(admission x);
 

@@ -233,11 +233,12 @@ caf::error amqp_session::publish_confirmed(const std::vector<amqp_message>& xs,
   return caf::none;
 }
 
-caf::error amqp_session::consume(const std::string& queue, uint16_t prefetch) {
+caf::error amqp_session::consume(const std::string& queue, uint16_t prefetch, bool auto_ack) {
   amqp_basic_qos(conn_, channel, 0, prefetch, 0);
   if (auto err = fail_rpc("cannot set the prefetch"))
     return err;
-  amqp_basic_consume(conn_, channel, bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  amqp_basic_consume(conn_, channel, bytes(queue), amqp_empty_bytes, 0, auto_ack ? 1 : 0, 0,
+                     amqp_empty_table);
   return fail_rpc("cannot consume " + queue);
 }
 

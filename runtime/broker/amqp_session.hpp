@@ -79,8 +79,9 @@ public:
   caf::error publish_confirmed(const std::vector<amqp_message>& xs,
                                std::chrono::milliseconds timeout);
 
-  // Starts consuming `queue` with at most `prefetch` unacknowledged deliveries.
-  caf::error consume(const std::string& queue, uint16_t prefetch);
+  // Starts consuming `queue` with at most `prefetch` unacknowledged deliveries; with
+  // `auto_ack` the broker counts each delivery acknowledged as it sends it.
+  caf::error consume(const std::string& queue, uint16_t prefetch, bool auto_ack = false);
 
   // Waits at most `timeout` for the next delivery; nullopt when none came.
   caf::expected<std::optional<amqp_delivery>> next(std::chrono::milliseconds timeout);

@@ -213,9 +213,11 @@ api_response api_handler::admission_response(const order& x, const admission_not
     res.body = doc.dump();
   } else {
     res.status = 202;
-    res.body = accepted_json(x.id, replayed);
+    res.body = accepted_json(x.id, replayed, note.outcome == admission::forwarded);
   }
-  res.headers.emplace_back("Location", "/api/orders/" + x.id);
+  // A forwarded order is in the journal of the node that takes it from the broker.
+  if (note.outcome != admission::forwarded)
+    res.headers.emplace_back("Location", "/api/orders/" + x.id);
   if (replayed)
     res.headers.emplace_back("Idempotent-Replayed", "true");
   return res;

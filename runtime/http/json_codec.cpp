@@ -211,12 +211,16 @@ std::string changes_json(const std::vector<order_change>& xs) {
   return dump(doc);
 }
 
-std::string accepted_json(const std::string& id, bool replayed) {
+std::string accepted_json(const std::string& id, bool replayed, bool forwarded) {
   // Hot path: formatted by hand; `id` is a UUID and needs no escaping.
   std::string result;
   result.reserve(120 + 2 * id.size());
   result += R"({"id":")";
   result += id;
+  if (forwarded) {
+    result += R"(","status":"forwarded","replayed":false})";
+    return result;
+  }
   result += R"(","status":"received","statusUrl":"/api/orders/)";
   result += id;
   result += replayed ? R"(","replayed":true})" : R"(","replayed":false})";

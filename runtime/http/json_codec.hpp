@@ -69,7 +69,7 @@ std::string totals_json(const totals& x, const nlohmann::json& extra);
 // One WebSocket message with a batch of state changes.
 std::string changes_json(const std::vector<order_change>& xs);
 
-// The answer to an accepted POST.
-std::string accepted_json(const std::string& id, bool replayed);
+// The answer to an accepted POST; a forwarded order has no status URL on this node.
+std::string accepted_json(const std::string& id, bool replayed, bool forwarded = false);
 
 }  // namespace ordernode

@@ -21,7 +21,8 @@ std::vector<finished_order> finished(std::vector<std::string> ids) {
 }
 
 struct intake_fixture : fixture {
-  intake_actor start(uint64_t max_in_flight, journal_script script = {}) {
+  intake_actor start(uint64_t max_in_flight, journal_script script = {},
+                     outbox_actor forward_to = {}) {
     auto journal = spawn(journal_probe, sink(), std::move(script));
     flow_entries entries;
     entries.validator = spawn(validator_probe, sink());
@@ -29,7 +30,7 @@ struct intake_fixture : fixture {
                            {"us", spawn(dispatcher_probe, sink(), "dispatcher-us")}};
     entries.shipper = spawn(shipper_probe, sink());
     entries.errors = spawn(error_channel_probe, sink());
-    auto result = spawn(intake, journal, entries, max_in_flight, outbox_actor{});
+    auto result = spawn(intake, journal, entries, max_in_flight, forward_to);
     expect<subscribe_atom>("journal");
     return result;
   }
@@ -186,4 +187,33 @@ TEST_CASE_FIXTURE(intake_fixture, "redrive re-sends the live orders in the given
   expect_quiet("dispatcher-us", 50ms);
   expect_quiet("shipper", 1ms);
   CHECK(in_flight(uut) == 4);
+}
+
+TEST_CASE_FIXTURE(intake_fixture, "with an outbox, orders of served regions go to the broker") {
+  auto uut = start(10, {}, spawn(outbox_probe, sink()));
+  CHECK(submit(uut, make_order("fwd-1", "mouse", 1, "eu")) == admission::forwarded);
+  auto [atom, x] = expect<forward_atom, order>("outbox");
+  CHECK(x.id == "fwd-1");
+  expect_quiet("validator", 100ms);
+  expect_quiet("journal", 10ms);
+  CHECK(in_flight(uut) == 0);
+  // A region no dispatcher serves stays here, so that the validator rejects it with its reason.
+  CHECK(submit(uut, make_order("lost-1", "mouse", 1, "atlantis")) == admission::accepted);
+  CHECK(recorded() == "lost-1");
+  CHECK(expect_one<order>("validator").id == "lost-1");
+  expect_quiet("outbox", 10ms);
+}
+
+TEST_CASE_FIXTURE(intake_fixture, "an order taken from the broker always enters the local flow") {
+  auto uut = start(10, {}, spawn(outbox_probe, sink()));
+  auto listener = spawn(admission_probe, sink());
+  caf::send_as(listener, uut, take_atom::value, make_order("taken-1"),
+               caf::actor_cast<admission_listener>(listener));
+  CHECK(recorded() == "taken-1");
+  auto notes = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].outcome == admission::accepted);
+  CHECK(expect_one<order>("validator").id == "taken-1");
+  expect_quiet("outbox", 50ms);
+  CHECK(in_flight(uut) == 1);
 }

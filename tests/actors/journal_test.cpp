@@ -350,7 +350,7 @@ TEST_CASE_FIXTURE(journal_fixture,
     notes.insert(notes.end(), batch.begin(), batch.end());
   }
   for (auto& note : notes)
-    CHECK(note.outcome == admission::accepted);
+    CHECK(note.outcome == admission::forwarded);
   // A forwarded order is the broker's: not in this journal's orders until it comes back.
   CHECK_FALSE(state_in_db("f1"));
   CHECK(count_in_db("SELECT COUNT(*) FROM outbox") == 2);

@@ -96,6 +96,21 @@ inline journal_actor::behavior_type journal_probe(
   };
 }
 
+// Records every forwarded order and answers each with a `forwarded` note.
+inline outbox_actor::behavior_type outbox_probe(outbox_actor::pointer self, caf::actor sink) {
+  return {
+    [=](forward_atom, order& x) {
+      forward(self, sink, "outbox", forward_atom::value, x);
+      self->send(caf::actor_cast<admission_listener>(self->current_sender()), admitted_atom::value,
+                 std::vector<admission_note>{{x.id, admission::forwarded, {}}});
+    },
+    [=](outbox_atom, int64_t, int32_t) { return outbox_page{}; },
+    [=](published_atom, std::vector<int64_t>& seqs) {
+      forward(self, sink, "outbox", published_atom::value, std::move(seqs));
+    },
+  };
+}
+
 inline dispatcher_actor::behavior_type dispatcher_probe(dispatcher_actor::pointer self,
                                                         caf::actor sink, std::string at) {
   return {

@@ -176,3 +176,14 @@ TEST_CASE("errors, records, listings and changes encode as the API documents") {
   CHECK(changes["changes"][0]["vip"] == true);
   CHECK(changes["changes"][0]["at"] == 5);
 }
+
+TEST_CASE("a 202 names the order's status URL, unless the order went to the broker") {
+  auto local = json::parse(accepted_json("id-1", true));
+  CHECK(local["status"] == "received");
+  CHECK(local["statusUrl"] == "/api/orders/id-1");
+  CHECK(local["replayed"] == true);
+  auto forwarded = json::parse(accepted_json("id-2", false, true));
+  CHECK(forwarded["id"] == "id-2");
+  CHECK(forwarded["status"] == "forwarded");
+  CHECK_FALSE(forwarded.contains("statusUrl"));
+}
