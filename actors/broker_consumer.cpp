@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker_publisher.hpp"
+#include "runtime/broker/broker_codec.hpp"
 #include "runtime/errors.hpp"
 
 namespace ordernode {
@@ -30,7 +31,7 @@ std::string results_queue(const broker_options& options) {
 broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, broker_options options,
                                                      std::vector<std::string> regions,
                                                      intake_ref intake, error_channel_ref errors,
-                                                     result_listener results,
+                                                     broker_monitor_ref monitor,
                                                      std::shared_ptr<node_metrics> metrics) {
   metrics = or_unrecorded(std::move(metrics));
   auto retry_later = [=](const caf::error& err) {
@@ -57,7 +58,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
     if (options.consume)
       for (auto& region : regions)
         queues.push_back(options.queue_prefix + region);
-    if (results) {
+    if (options.publish) {
       auto queue = results_queue(options);
       if (auto err = s.declare_queue(queue, options.results_exchange, {"#"}))
         return err;
@@ -156,10 +157,11 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
         auto& x = **next;
         metrics->broker().deliveries->Increment();
         if (x.exchange == options.results_exchange) {
-          if (auto result = decode_result(x.body); result && results)
-            self->send(results, result_atom::value, std::move(*result));
-          else if (!result)
+          auto result = decode_result(x.body);
+          if (!result)
             spdlog::warn("broker result {} ignored: {}", x.message_id, describe(result.error()));
+          else if (auto& hdl = monitor.get())
+            self->send(hdl, result_atom::value, std::move(*result));
           ack(x.tag);
           continue;
         }

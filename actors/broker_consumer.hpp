@@ -9,15 +9,11 @@
 #include <vector>
 
 #include "runtime/broker/amqp_session.hpp"
-#include "runtime/broker/broker_codec.hpp"
 #include "runtime/broker/broker_options.hpp"
 #include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 
 namespace ordernode {
-
-// Receives the results that came back from the results exchange.
-using result_listener = caf::typed_actor<caf::reacts_to<result_atom, order_result>>;
 
 using broker_consumer_actor =
   admission_listener::extend<caf::reacts_to<tick_atom>, caf::reacts_to<retry_atom, std::string>>;
@@ -41,17 +37,17 @@ struct broker_consumer_state {
 };
 
 // Owns one AMQP connection on its own thread (spawn it detached). Consumes the queue
-// `queue_prefix + region` of each region (bound to the orders exchange by that region), and,
-// when `results` is given, this node's results queue. Each order goes to the intake with
-// `take`; its deliveries are acked once the journal holds it (accepted or a duplicate), and
-// submitted again after a pause while the intake is full, or when no answer came within a few
-// seconds (an intake that restarted meanwhile). A body that is no order is rejected
-// (not requeued) and reported to the error channel. After a lost connection it reconnects
+// `queue_prefix + region` of each region (bound to the orders exchange by that region) when
+// `options.consume`, and this node's results queue for the monitor when `options.publish`. Each
+// order goes to the intake with `take`; its deliveries are acked once the journal holds it
+// (accepted or a duplicate), and submitted again after a pause while the intake is full, or when no
+// answer came within a few seconds (an intake that restarted meanwhile). A body that is no order is
+// rejected (not requeued) and reported to the error channel. After a lost connection it reconnects
 // with doubling backoff; the broker redelivers what was not acked.
 broker_consumer_actor::behavior_type broker_consumer(
   broker_consumer_actor::stateful_pointer<broker_consumer_state> self, broker_options options,
   std::vector<std::string> regions, intake_ref intake, error_channel_ref errors,
-  result_listener results, std::shared_ptr<node_metrics> metrics);
+  broker_monitor_ref monitor, std::shared_ptr<node_metrics> metrics);
 
 // The queue that collects the results for the node `node_id`.
 std::string results_queue(const broker_options& options);

@@ -8,17 +8,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/broker_consumer.hpp"
-#include "actors/broker_publisher.hpp"
 #include "runtime/broker/broker_options.hpp"
 #include "runtime/stages.hpp"
 
 namespace ordernode {
-
-using check_results_atom = caf::atom_constant<caf::atom("chkresult")>;
-
-using broker_monitor_actor = published_listener::extend_with<result_listener>::extend<
-  caf::reacts_to<tick_atom>, caf::replies_to<check_results_atom>::with<uint64_t, uint64_t>>;
 
 struct broker_monitor_state {
   std::unordered_map<std::string, timestamp> waiting;  // Order id -> publish time.

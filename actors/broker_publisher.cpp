@@ -32,7 +32,7 @@ caf::error declare_topology(amqp_session& session, const broker_options& options
 
 broker_publisher_actor::behavior_type broker_publisher(
   publisher_pointer self, broker_options options, std::vector<std::string> regions,
-  outbox_actor outbox, published_listener listener, std::shared_ptr<node_metrics> metrics) {
+  outbox_actor outbox, broker_monitor_ref monitor, std::shared_ptr<node_metrics> metrics) {
   metrics = or_unrecorded(std::move(metrics));
   // Closes the connection and tries again after the backoff.
   auto retry_later = [=](const caf::error& err) {
@@ -107,8 +107,8 @@ broker_publisher_actor::behavior_type broker_publisher(
             }
             st.cursor = seqs.back();
             self->send(outbox, published_atom::value, std::move(seqs));
-            if (listener && !orders.empty())
-              self->send(listener, published_atom::value, std::move(orders), now());
+            if (auto& hdl = monitor.get(); hdl && !orders.empty())
+              self->send(hdl, published_atom::value, std::move(orders), now());
             if (page.messages.size() >= static_cast<size_t>(options.batch))
               self->send(self, tick_atom::value);
             else

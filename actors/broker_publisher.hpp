@@ -11,10 +11,6 @@
 
 namespace ordernode {
 
-// Receives the ids of orders published, with the time of their confirm.
-using published_listener =
-  caf::typed_actor<caf::reacts_to<published_atom, std::vector<std::string>, timestamp>>;
-
 using broker_publisher_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 
 struct broker_publisher_state {
@@ -33,7 +29,7 @@ struct broker_publisher_state {
 // start, so every message goes out at least once (consumers deduplicate by message id).
 broker_publisher_actor::behavior_type broker_publisher(
   broker_publisher_actor::stateful_pointer<broker_publisher_state> self, broker_options options,
-  std::vector<std::string> regions, outbox_actor outbox, published_listener listener,
+  std::vector<std::string> regions, outbox_actor outbox, broker_monitor_ref monitor,
   std::shared_ptr<node_metrics> metrics);
 
 // Declares the durable topic exchanges for orders and results, and the durable queue of each

@@ -136,21 +136,21 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
   // The broker: the outbox goes out through the publisher; the consumer takes the orders of
   // this node's regions into the intake and brings results back to the monitor.
   if (broker.enabled) {
-    if (broker.publish) {
-      f.broker_monitor = sys.spawn(broker_monitor, broker, f.errors, size_t{1} << 20);
-      sup.add_permanent("broker_monitor", "broker_monitor",
-                        caf::actor_cast<caf::actor>(f.broker_monitor));
-    }
+    if (broker.publish)
+      sup.add("broker_monitor", "broker_monitor", f.broker_monitor,
+              [=, errors = f.errors](auto& sys) {
+                return sys.spawn(broker_monitor, broker, errors, size_t{1} << 20);
+              });
     sup.add("broker_publisher", "broker_publisher", f.publisher,
             [=, monitor = f.broker_monitor, outbox = f.outbox](auto& sys) {
               return sys.template spawn<caf::detached>(broker_publisher, broker, regions, outbox,
-                                                       published_listener{monitor}, metrics);
+                                                       monitor, metrics);
             });
     if (broker.consume || broker.publish)
       sup.add("broker_consumer", "broker_consumer", f.consumer,
               [=, monitor = f.broker_monitor, intake = f.intake, errors = f.errors](auto& sys) {
                 return sys.template spawn<caf::detached>(broker_consumer, broker, regions, intake,
-                                                         errors, result_listener{monitor}, metrics);
+                                                         errors, monitor, metrics);
               });
   }
   if (cfg.source.enabled)
@@ -175,7 +175,7 @@ std::vector<caf::actor> flow::stages() const {
   add(source.get());
   add(publisher.get());
   add(consumer.get());
-  add(broker_monitor);
+  add(broker_monitor.get());
   add(intake.get());
   add(validator.get());
   for (auto& [name, ref] : dispatchers)

@@ -50,7 +50,7 @@ struct flow {
   // Invalid when broker.enabled is off; the monitor also when broker.publish is off.
   stage_ref<broker_publisher_actor> publisher;
   stage_ref<broker_consumer_actor> consumer;
-  broker_monitor_actor broker_monitor;
+  broker_monitor_ref broker_monitor;
   std::shared_ptr<actor_registry> registry;
   std::shared_ptr<node_metrics> metrics;
 

@@ -133,6 +133,20 @@ inline bool operator==(const region_totals& x, const region_totals& y) {
          && x.rejected == y.rejected;
 }
 
+// The final state of an order as one node tells the others (the broker's results exchange).
+struct order_result {
+  std::string order_id;
+  order_state state = order_state::completed;
+  std::string detail;
+  std::string node;
+  timestamp at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_result& x) {
+  return f(caf::meta::type_name("order_result"), x.order_id, x.state, x.detail, x.node, x.at);
+}
+
 // Whether an order was newly recorded, already known (at-least-once delivery), or recorded in
 // the outbox for the broker instead of the local flow.
 enum class admission : uint8_t { accepted, duplicate, forwarded };

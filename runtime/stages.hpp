@@ -49,6 +49,7 @@ using outbox_atom = caf::atom_constant<caf::atom("outbox")>;
 using published_atom = caf::atom_constant<caf::atom("published")>;
 using take_atom = caf::atom_constant<caf::atom("take")>;
 using result_atom = caf::atom_constant<caf::atom("result")>;
+using check_results_atom = caf::atom_constant<caf::atom("chkresult")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
@@ -127,6 +128,18 @@ using source_actor =
   caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<pause_atom>,
                    caf::reacts_to<resume_atom>, caf::reacts_to<rate_atom, int32_t>>;
 
+// Receives the ids of orders published to the broker, with the time of their confirm.
+using published_listener =
+  caf::typed_actor<caf::reacts_to<published_atom, std::vector<std::string>, timestamp>>;
+
+// Receives the results that came back from the broker's results exchange.
+using result_listener = caf::typed_actor<caf::reacts_to<result_atom, order_result>>;
+
+// Matches published orders with their results; `check_results` answers how many were lost and
+// how many came back late so far.
+using broker_monitor_actor = published_listener::extend_with<result_listener>::extend<
+  caf::reacts_to<tick_atom>, caf::replies_to<check_results_atom>::with<uint64_t, uint64_t>>;
+
 // Stable references to the stages the supervisor restarts.
 using validator_ref = stage_ref<validator_actor>;
 using dispatcher_ref = stage_ref<dispatcher_actor>;
@@ -136,5 +149,6 @@ using error_channel_ref = stage_ref<error_channel_actor>;
 using intake_ref = stage_ref<intake_actor>;
 using aggregator_ref = stage_ref<aggregator_actor>;
 using source_ref = stage_ref<source_actor>;
+using broker_monitor_ref = stage_ref<broker_monitor_actor>;
 
 }  // namespace ordernode

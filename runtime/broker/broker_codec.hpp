@@ -4,25 +4,10 @@
 #include <string>
 
 #include <caf/expected.hpp>
-#include <caf/meta/type_name.hpp>
 
 #include "runtime/messages.hpp"
 
 namespace ordernode {
-
-// A result as it comes back from the results exchange.
-struct order_result {
-  std::string order_id;
-  order_state state = order_state::completed;
-  std::string detail;
-  std::string node;
-  timestamp at = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, order_result& x) {
-  return f(caf::meta::type_name("order_result"), x.order_id, x.state, x.detail, x.node, x.at);
-}
 
 // {"id", "productName", "quantity", "region", "customer", "vip", "createdAt"}.
 std::string encode_order(const order& x);
