@@ -18,10 +18,6 @@ constexpr auto inspection_interval = std::chrono::seconds(1);
 constexpr auto resubmit_delay = std::chrono::milliseconds(100);
 constexpr auto answer_timeout = std::chrono::seconds(5);
 
-std::chrono::milliseconds ms(caf::timespan x) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(x);
-}
-
 }  // namespace
 
 std::string results_queue(const broker_options& options) {
@@ -34,21 +30,20 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
                                                      broker_monitor_ref monitor,
                                                      std::shared_ptr<node_metrics> metrics) {
   metrics = or_unrecorded(std::move(metrics));
+  self->state.backoff = reconnect_backoff{options.reconnect_delay, options.max_reconnect_delay};
   auto retry_later = [=](const caf::error& err) {
     auto& st = self->state;
     st.session.reset();
     // Deliveries of the lost connection come again; their tags are void.
     st.orders.clear();
     metrics->broker().connected[1]->Set(0);
-    st.backoff =
-      std::min(options.max_reconnect_delay, std::max(options.reconnect_delay, st.backoff * 2));
-    if (!st.warned)
+    auto delay = st.backoff.next();
+    if (st.backoff.first_failure())
       spdlog::warn("broker consumer: {}; reconnecting", describe(err));
-    st.warned = true;
-    self->delayed_send(self, st.backoff, tick_atom::value);
+    self->delayed_send(self, delay, tick_atom::value);
   };
   auto connect = [=]() -> caf::error {
-    auto session = amqp_session::open(options.url, ms(options.confirm_timeout));
+    auto session = amqp_session::open(options.url, to_ms(options.confirm_timeout));
     if (!session)
       return session.error();
     auto& s = **session;
@@ -70,8 +65,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
     auto& st = self->state;
     st.session = std::move(*session);
     st.queues = std::move(queues);
-    st.backoff = caf::timespan{0};
-    st.warned = false;
+    st.backoff.reset();
     spdlog::info("broker consumer connected, consuming {} queues", st.queues.size());
     return caf::none;
   };

@@ -10,6 +10,7 @@
 
 #include "runtime/broker/amqp_session.hpp"
 #include "runtime/broker/broker_options.hpp"
+#include "runtime/broker/reconnect_backoff.hpp"
 #include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 
@@ -29,8 +30,7 @@ struct broker_consumer_state {
   std::unique_ptr<amqp_session> session;
   std::vector<std::string> queues;
   std::unordered_map<std::string, held> orders;
-  caf::timespan backoff{0};
-  bool warned = false;
+  reconnect_backoff backoff{caf::timespan{0}, caf::timespan{0}};
   std::chrono::steady_clock::time_point next_inspection;
 
   static inline const char* name = "broker_consumer";

@@ -12,10 +12,6 @@ namespace {
 
 using publisher_pointer = broker_publisher_actor::stateful_pointer<broker_publisher_state>;
 
-std::chrono::milliseconds ms(caf::timespan x) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(x);
-}
-
 }  // namespace
 
 caf::error declare_topology(amqp_session& session, const broker_options& options,
@@ -34,22 +30,21 @@ broker_publisher_actor::behavior_type broker_publisher(
   publisher_pointer self, broker_options options, std::vector<std::string> regions,
   outbox_actor outbox, broker_monitor_ref monitor, std::shared_ptr<node_metrics> metrics) {
   metrics = or_unrecorded(std::move(metrics));
+  self->state.backoff = reconnect_backoff{options.reconnect_delay, options.max_reconnect_delay};
   // Closes the connection and tries again after the backoff.
   auto retry_later = [=](const caf::error& err) {
     auto& m = metrics->broker();
     auto& st = self->state;
     st.session.reset();
     m.connected[0]->Set(0);
-    st.backoff =
-      std::min(options.max_reconnect_delay, std::max(options.reconnect_delay, st.backoff * 2));
-    if (!st.warned)
+    auto delay = st.backoff.next();
+    if (st.backoff.first_failure())
       spdlog::warn("broker publisher: {}; orders wait in the outbox, retrying every {} ms at most",
-                   describe(err), ms(options.max_reconnect_delay).count());
-    st.warned = true;
-    self->delayed_send(self, st.backoff, tick_atom::value);
+                   describe(err), to_ms(options.max_reconnect_delay).count());
+    self->delayed_send(self, delay, tick_atom::value);
   };
   auto connect = [=]() -> caf::error {
-    auto session = amqp_session::open(options.url, ms(options.confirm_timeout));
+    auto session = amqp_session::open(options.url, to_ms(options.confirm_timeout));
     if (!session)
       return session.error();
     if (auto err = declare_topology(**session, options, regions))
@@ -59,8 +54,7 @@ broker_publisher_actor::behavior_type broker_publisher(
     auto& st = self->state;
     st.session = std::move(*session);
     st.cursor = 0;
-    st.backoff = caf::timespan{0};
-    st.warned = false;
+    st.backoff.reset();
     spdlog::info("broker publisher connected to {}", options.url.substr(options.url.find('@') + 1));
     return caf::none;
   };
@@ -91,7 +85,7 @@ broker_publisher_actor::behavior_type broker_publisher(
               xs.push_back(amqp_message{x.exchange, x.routing_key, x.message_id,
                                         trace_id_of(x.message_id), std::move(x.payload)});
             auto& st = self->state;
-            if (auto err = st.session->publish_confirmed(xs, ms(options.confirm_timeout))) {
+            if (auto err = st.session->publish_confirmed(xs, to_ms(options.confirm_timeout))) {
               m.confirms_nack->Increment();
               retry_later(err);
               return;

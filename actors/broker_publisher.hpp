@@ -6,6 +6,7 @@
 
 #include "runtime/broker/amqp_session.hpp"
 #include "runtime/broker/broker_options.hpp"
+#include "runtime/broker/reconnect_backoff.hpp"
 #include "runtime/metrics/node_metrics.hpp"
 #include "runtime/stages.hpp"
 
@@ -16,8 +17,7 @@ using broker_publisher_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
 struct broker_publisher_state {
   std::unique_ptr<amqp_session> session;
   int64_t cursor = 0;  // The last outbox seq published on the current connection.
-  caf::timespan backoff{0};
-  bool warned = false;  // The current outage was logged.
+  reconnect_backoff backoff{caf::timespan{0}, caf::timespan{0}};
 
   static inline const char* name = "broker_publisher";
 };

@@ -15,6 +15,7 @@
 #include "runtime/random.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tools/bench/baselines.hpp"
+#include "tools/bench/bench_flags.hpp"
 #include "tools/bench/flow_driver.hpp"
 #include "tools/bench/latency_histogram.hpp"
 
@@ -62,7 +63,7 @@ flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t or
 
 int main(int argc, char** argv) {
   bench_options opts;
-  std::vector<char*> rest{argv[0]};
+  std::vector<char*> rest;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--orders=", 0) == 0)
@@ -78,26 +79,12 @@ int main(int argc, char** argv) {
     opts.dir = std::filesystem::temp_directory_path() / ("ordernode-bench-" + make_uuid());
   std::filesystem::create_directories(opts.dir);
   node_config cfg;
-  std::vector<std::string> defaults{"--source.enabled=false",
-                                    "--processor.latency=0ns",
-                                    "--processor.failure-rate=0",
-                                    "--shipper.latency=0ns",
-                                    "--shipper.failure-rate=0",
-                                    "--log.level=warn",
-                                    "--aggregator.report-interval=1h",
-                                    "--node.max-in-flight=4000",
-                                    "--journal.path=" + opts.dir + "/bench.db"};
-  std::vector<char*> args{rest[0]};
-  for (auto& x : defaults)
-    args.push_back(x.data());
-  args.insert(args.end(), rest.begin() + 1, rest.end());
-  if (auto err = cfg.load(static_cast<int>(args.size()), args.data())) {
-    std::cerr << "ordernode-bench: " << describe(err) << "\n";
+  auto defaults = bench_flags(opts.dir + "/bench.db");
+  defaults.push_back("--node.max-in-flight=4000");
+  if (!load_bench_config(cfg, "ordernode-bench", std::move(defaults), rest))
     return 2;
-  }
   if (cfg.cli_helptext_printed)
     return 0;
-  spdlog::set_level(spdlog::level::from_str(cfg.node.log_level));
   caf::actor_system sys{cfg};
   std::fprintf(stderr, "baseline: raw CAF one-way messages ...\n");
   auto caf_rate = caf_one_way_rate(sys, 2'000'000);

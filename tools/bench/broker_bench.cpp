@@ -22,6 +22,7 @@
 #include "runtime/random.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tools/bench/baselines.hpp"
+#include "tools/bench/bench_flags.hpp"
 #include "tools/bench/flow_driver.hpp"
 
 using namespace ordernode;
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
   bench_options opts;
   if (auto* url = std::getenv("ORDERNODE_BENCH_AMQP_URL"))
     opts.url = url;
-  std::vector<char*> rest{argv[0]};
+  std::vector<char*> rest;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--orders=", 0) == 0)
@@ -181,32 +182,16 @@ int main(int argc, char** argv) {
     opts.dir = std::filesystem::temp_directory_path() / ("ordernode-broker-bench-" + tag);
   std::filesystem::create_directories(opts.dir);
   node_config cfg;
-  std::vector<std::string> defaults{"--source.enabled=false",
-                                    "--processor.latency=0ns",
-                                    "--processor.failure-rate=0",
-                                    "--shipper.latency=0ns",
-                                    "--shipper.failure-rate=0",
-                                    "--log.level=warn",
-                                    "--aggregator.report-interval=1h",
-                                    "--node.max-in-flight=20000",
-                                    "--journal.path=" + opts.dir + "/bench.db",
-                                    "--broker.enabled=true",
-                                    "--broker.url=" + opts.url,
-                                    "--broker.exchange=bench-orders-" + tag,
-                                    "--broker.results-exchange=bench-results-" + tag,
-                                    "--broker.queue-prefix=bench-orders-" + tag + ".",
-                                    "--broker.node-id=bench-" + tag};
-  std::vector<char*> args{rest[0]};
-  for (auto& x : defaults)
-    args.push_back(x.data());
-  args.insert(args.end(), rest.begin() + 1, rest.end());
-  if (auto err = cfg.load(static_cast<int>(args.size()), args.data())) {
-    std::cerr << "ordernode-broker-bench: " << describe(err) << "\n";
+  auto defaults = bench_flags(opts.dir + "/bench.db");
+  defaults.insert(
+    defaults.end(),
+    {"--node.max-in-flight=20000", "--broker.enabled=true", "--broker.url=" + opts.url,
+     "--broker.exchange=bench-orders-" + tag, "--broker.results-exchange=bench-results-" + tag,
+     "--broker.queue-prefix=bench-orders-" + tag + ".", "--broker.node-id=bench-" + tag});
+  if (!load_bench_config(cfg, "ordernode-broker-bench", std::move(defaults), rest))
     return 2;
-  }
   if (cfg.cli_helptext_printed)
     return 0;
-  spdlog::set_level(spdlog::level::from_str(cfg.node.log_level));
   if (opts.window == 0)
     opts.window = static_cast<uint64_t>(cfg.node.max_in_flight) / 2;
   auto body = encode_order(order{make_uuid(), "keyboard", 3, "eu", "bench", false, now()});

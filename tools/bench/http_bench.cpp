@@ -26,6 +26,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "tools/bench/bench_flags.hpp"
 #include "tools/bench/latency_histogram.hpp"
 
 namespace net = boost::asio;
@@ -232,18 +233,12 @@ int main(int argc, char** argv) {
       (fs::temp_directory_path() / ("ordernode-http-bench-" + std::to_string(getpid()))).string();
   fs::create_directories(opts.dir);
   auto port = free_port();
-  std::vector<std::string> args{opts.node,
-                                "--source.enabled=false",
-                                "--processor.latency=0ns",
-                                "--processor.failure-rate=0",
-                                "--shipper.latency=0ns",
-                                "--shipper.failure-rate=0",
-                                "--log.level=warn",
-                                "--aggregator.report-interval=1h",
-                                "--node.max-in-flight=" + std::to_string(opts.max_in_flight),
-                                "--http.threads=" + std::to_string(opts.http_threads),
-                                "--http.bind=127.0.0.1:" + std::to_string(port),
-                                "--journal.path=" + opts.dir + "/bench.db"};
+  std::vector<std::string> args{opts.node};
+  for (auto& x : ordernode::bench::bench_flags(opts.dir + "/bench.db"))
+    args.push_back(std::move(x));
+  args.insert(args.end(), {"--node.max-in-flight=" + std::to_string(opts.max_in_flight),
+                           "--http.threads=" + std::to_string(opts.http_threads),
+                           "--http.bind=127.0.0.1:" + std::to_string(port)});
   args.insert(args.end(), opts.node_args.begin(), opts.node_args.end());
   auto pid = fork();
   if (pid == 0) {
