@@ -70,6 +70,10 @@ node_config::node_config() {
   // CAF starts at least four workers; on a small machine they would crowd out the journal.
   set("scheduler.max-threads",
       static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
+  // An idle worker goes from spinning straight to waiting on its queue, skipping the phase
+  // that polls every 50 us: that polling cost the node about a fifth of its CPU per order
+  // (ordernode-http-bench, 2 cores), and work in a worker's own queue still wakes it at once.
+  set("work-stealing.moderate-poll-attempts", size_t{0});
   add_error_category(caf::atom("ordernode"), render_error);
   add_message_type<order>("ordernode::order");
   add_message_type<order_event>("ordernode::order_event");

@@ -139,7 +139,7 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
     if (broker.publish)
       sup.add("broker_monitor", "broker_monitor", f.broker_monitor,
               [=, errors = f.errors](auto& sys) {
-                return sys.spawn(broker_monitor, broker, errors, size_t{1} << 20);
+                return sys.spawn(broker_monitor, broker, errors, size_t{1} << 17);
               });
     sup.add("broker_publisher", "broker_publisher", f.publisher,
             [=, monitor = f.broker_monitor, outbox = f.outbox](auto& sys) {

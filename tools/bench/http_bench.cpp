@@ -44,7 +44,7 @@ struct options {
   uint64_t orders = 200'000;
   int connections = 32;
   double baseline_seconds = 3;
-  int http_threads = 1;
+  int http_threads = 0;  // 0: the node's default (http.threads).
   int max_in_flight = 10000;
   bool json = false;
   std::string dir;
@@ -237,8 +237,9 @@ int main(int argc, char** argv) {
   for (auto& x : ordernode::bench::bench_flags(opts.dir + "/bench.db"))
     args.push_back(std::move(x));
   args.insert(args.end(), {"--node.max-in-flight=" + std::to_string(opts.max_in_flight),
-                           "--http.threads=" + std::to_string(opts.http_threads),
                            "--http.bind=127.0.0.1:" + std::to_string(port)});
+  if (opts.http_threads > 0)
+    args.push_back("--http.threads=" + std::to_string(opts.http_threads));
   args.insert(args.end(), opts.node_args.begin(), opts.node_args.end());
   auto pid = fork();
   if (pid == 0) {
@@ -317,8 +318,9 @@ int main(int argc, char** argv) {
       ms(r.latency.quantile(0.99)), ms(r.latency.max()), base_rate, ms(base.latency.quantile(0.5)),
       ms(base.latency.quantile(0.99)), opts.connections, node_us, client_us, base_node_us, load1);
   } else {
-    std::printf("ordernode-http-bench: %d keep-alive connections, %d HTTP threads, journal on\n",
-                opts.connections, opts.http_threads);
+    std::printf("ordernode-http-bench: %d keep-alive connections, %s HTTP threads, journal on\n",
+                opts.connections,
+                opts.http_threads > 0 ? std::to_string(opts.http_threads).c_str() : "default");
     std::printf(
       "  POST /api/orders   %10.0f orders/s  accepted %llu, 503 %llu, other %llu  "
       "p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
