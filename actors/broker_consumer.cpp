@@ -31,16 +31,28 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
                                                      std::shared_ptr<node_metrics> metrics) {
   metrics = or_unrecorded(std::move(metrics));
   self->state.backoff = reconnect_backoff{options.reconnect_delay, options.max_reconnect_delay};
+  // Closes the connection; the tick loop reconnects after the backoff.
   auto retry_later = [=](const caf::error& err) {
     auto& st = self->state;
     st.session.reset();
     // Deliveries of the lost connection come again; their tags are void.
     st.orders.clear();
     metrics->broker().connected[1]->Set(0);
-    auto delay = st.backoff.next();
+    st.reconnect_at = std::chrono::steady_clock::now() + st.backoff.next();
     if (st.backoff.first_failure())
       spdlog::warn("broker consumer: {}; reconnecting", describe(err));
-    self->delayed_send(self, delay, tick_atom::value);
+  };
+  // The one place that schedules the next tick, so that exactly one tick is ever on its way.
+  auto next_tick = [=] {
+    auto& st = self->state;
+    if (st.session)
+      self->send(self, tick_atom::value);
+    else
+      self->delayed_send(
+        self,
+        std::max(caf::timespan{0},
+                 caf::timespan{st.reconnect_at - std::chrono::steady_clock::now()}),
+        tick_atom::value);
   };
   auto connect = [=]() -> caf::error {
     auto session = amqp_session::open(options.url, to_ms(options.confirm_timeout));
@@ -133,8 +145,13 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
     [=](tick_atom) {
       auto& st = self->state;
       if (!st.session) {
+        if (std::chrono::steady_clock::now() < st.reconnect_at) {
+          next_tick();
+          return;
+        }
         if (auto err = connect()) {
           retry_later(err);
+          next_tick();
           return;
         }
         metrics->broker().connected[1]->Set(1);
@@ -144,7 +161,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
         auto next = st.session->next(i == 0 ? wait_per_tick : std::chrono::milliseconds(0));
         if (!next) {
           retry_later(next.error());
-          return;
+          break;
         }
         if (!*next)
           break;
@@ -161,18 +178,14 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
         }
         take(x);
       }
-      if (!st.session)
-        return;
-      if (auto t = std::chrono::steady_clock::now(); t >= st.next_inspection) {
+      if (auto t = std::chrono::steady_clock::now(); st.session && t >= st.next_inspection) {
         st.next_inspection = t + inspection_interval;
         for (auto& [id, x] : st.orders)
           if (t - x.submitted >= answer_timeout)
             submit(x);
         inspect_queues();
-        if (!st.session)
-          return;
       }
-      self->send(self, tick_atom::value);
+      next_tick();
     },
     [=](admitted_atom, std::vector<admission_note>& notes) {
       auto& st = self->state;

@@ -32,6 +32,7 @@ struct broker_consumer_state {
   std::unordered_map<std::string, held> orders;
   reconnect_backoff backoff{caf::timespan{0}, caf::timespan{0}};
   std::chrono::steady_clock::time_point next_inspection;
+  std::chrono::steady_clock::time_point reconnect_at;
 
   static inline const char* name = "broker_consumer";
 };
