@@ -61,6 +61,8 @@ caf::error check_broker_options(const broker_options& x) {
                              {"broker.delay-threshold", x.delay_threshold}})
     if (auto err = check_positive(key, value))
       return err;
+  if (x.reconnect_delay > x.max_reconnect_delay)
+    return bad("broker.reconnect-delay", "must not exceed broker.max-reconnect-delay");
   return caf::none;
 }
 

@@ -228,3 +228,32 @@ TEST_CASE("a malformed config file is an error") {
           != std::string::npos);
   }
 }
+
+TEST_CASE("the broker is off by default, and its values are checked") {
+  node_config cfg;
+  argv_list args{{}};
+  REQUIRE_FALSE(cfg.load(args.argc(), args.argv()));
+  CHECK_FALSE(cfg.broker.enabled);
+  CHECK(cfg.broker.publish);
+  CHECK(cfg.broker.consume);
+  CHECK(cfg.broker.exchange == "orders");
+  CHECK(load_file("[broker]\nenabled=true\nurl=\"amqp://u:p@10.0.0.1:5673/vh\"\n").empty());
+  auto names = [](const std::string& file, const std::string& key) {
+    auto text = load_file(file);
+    INFO(text);
+    return text.find(key) != std::string::npos;
+  };
+  CHECK(names("[broker]\nurl=\"http://localhost:5672\"\n", "broker.url"));
+  CHECK(names("[broker]\nexchange=\"\"\n", "broker.exchange"));
+  CHECK(names("[broker]\nresults-exchange=\"orders\"\n", "broker.results-exchange"));
+  CHECK(names("[broker]\nqueue-prefix=\"\"\n", "broker.queue-prefix"));
+  CHECK(names("[broker]\nnode-id=\"\"\n", "broker.node-id"));
+  CHECK(names("[broker]\nprefetch=0\n", "broker.prefetch"));
+  CHECK(names("[broker]\nprefetch=70000\n", "broker.prefetch"));
+  CHECK(names("[broker]\nbatch=0\n", "broker.batch"));
+  CHECK(names("[broker]\npoll-interval=0s\n", "broker.poll-interval"));
+  CHECK(names("[broker]\nresult-deadline=0s\n", "broker.result-deadline"));
+  CHECK(names("[broker]\npublish=\"yes\"\n", "broker.publish"));
+  CHECK(names("[broker]\nreconnect-delay=20s\nmax-reconnect-delay=10s\n",
+              "broker.reconnect-delay"));
+}
