@@ -254,6 +254,6 @@ TEST_CASE("the broker is off by default, and its values are checked") {
   CHECK(names("[broker]\npoll-interval=0s\n", "broker.poll-interval"));
   CHECK(names("[broker]\nresult-deadline=0s\n", "broker.result-deadline"));
   CHECK(names("[broker]\npublish=\"yes\"\n", "broker.publish"));
-  CHECK(names("[broker]\nreconnect-delay=20s\nmax-reconnect-delay=10s\n",
-              "broker.reconnect-delay"));
+  CHECK(
+    names("[broker]\nreconnect-delay=20s\nmax-reconnect-delay=10s\n", "broker.reconnect-delay"));
 }

@@ -316,6 +316,43 @@ TEST_CASE_FIXTURE(fixture, "reopening the file keeps everything") {
   CHECK(seqs[0] > seq_a);
 }
 
+TEST_CASE_FIXTURE(fixture, "a version 1 journal gains the outbox and keeps its orders") {
+  {
+    auto store = open();
+    journal_batch batch;
+    batch.new_orders = {make_order("mouse", 1, "eu")};
+    commit_ok(*store, batch);
+  }
+  {
+    SQLite::Database db{path, SQLite::OPEN_READWRITE};
+    db.exec(
+      "DROP TABLE outbox; DELETE FROM schema_version; "
+      "INSERT INTO schema_version(version, applied_at) VALUES(1, 0)");
+  }
+  auto store = open();
+  auto db = read();
+  CHECK(query_int(db, "SELECT MAX(version) FROM schema_version") == 2);
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 1);
+  journal_batch batch;
+  batch.outbox = {outbox_message{0, "orders", "eu", "m-1", "{}", 7},
+                  outbox_message{0, "order-results", "us", "m-2", "{}", 8}};
+  commit_ok(*store, batch);
+  auto page = store->outbox(0, 1);
+  REQUIRE(page);
+  REQUIRE(page->messages.size() == 1);
+  CHECK(page->messages[0].message_id == "m-1");
+  CHECK(page->backlog == 2);
+  CHECK(page->oldest == 7);
+  journal_batch published;
+  published.published = {page->messages[0].seq};
+  commit_ok(*store, published);
+  auto rest = store->outbox(0, 10);
+  REQUIRE(rest);
+  REQUIRE(rest->messages.size() == 1);
+  CHECK(rest->messages[0].routing_key == "us");
+  CHECK(rest->backlog == 1);
+}
+
 TEST_CASE_FIXTURE(fixture, "a newer schema version is refused") {
   open();
   {
