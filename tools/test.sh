@@ -70,7 +70,8 @@ cmake --build build -j2
 if ((!services_up)) && needs_services build; then start_services; fi
 run_ctest build
 
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORDERNODE_SANITIZE=ON
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORDERNODE_SANITIZE=ON \
+  -DORDERNODE_BENCHMARKS=OFF
 cmake --build build-asan -j2
 if ((!services_up)) && needs_services build-asan; then start_services; fi
 run_ctest build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
