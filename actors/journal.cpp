@@ -248,7 +248,7 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
       maybe_commit(self);
     },
     [=](outbox_atom, int64_t after, int32_t limit) -> caf::result<outbox_page> {
-      commit(self);
+      maybe_commit(self);
       auto page = self->state.store->outbox(after, static_cast<size_t>(std::max(1, limit)));
       if (!page)
         return page.error();
