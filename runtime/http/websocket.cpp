@@ -114,7 +114,7 @@ void ws_session::leave() {
 }
 
 ws_hub::ws_hub(net::io_context& ioc, std::function<void(bool)> watch)
-    : ioc_(ioc), watch_(std::move(watch)) {}
+    : strand_(net::make_strand(ioc)), watch_(std::move(watch)) {}
 
 void ws_hub::join(const std::shared_ptr<ws_session>& x) {
   bool first = false;
@@ -138,7 +138,7 @@ void ws_hub::leave(ws_session* x) {
 }
 
 void ws_hub::publish(std::vector<order_change> xs) {
-  net::post(ioc_, [self = shared_from_this(), xs = std::move(xs)] {
+  net::post(strand_, [self = shared_from_this(), xs = std::move(xs)] {
     std::vector<std::shared_ptr<ws_session>> targets;
     {
       std::lock_guard<std::mutex> guard{self->mtx_};

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -98,7 +99,8 @@ public:
 
   void leave(ws_session* x);
 
-  // Serializes `xs` once on an HTTP thread and queues it for every client; safe from any thread.
+  // Serializes `xs` once on an HTTP thread and queues it for every client, batches in the order
+  // they were published; safe from any thread.
   void publish(std::vector<order_change> xs);
 
   void close_all();
@@ -114,7 +116,8 @@ public:
   }
 
 private:
-  boost::asio::io_context& ioc_;
+  // Publishes one batch at a time: with several HTTP threads, batches would overtake each other.
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::function<void(bool)> watch_;
   mutable std::mutex mtx_;
   std::unordered_map<ws_session*, std::weak_ptr<ws_session>> sessions_;

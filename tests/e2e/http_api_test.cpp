@@ -230,6 +230,10 @@ TEST_CASE("a 202 comes once the order is in the journal; GET shows its state and
   std::vector<std::string> states;
   for (auto& e : rec["history"])
     states.push_back(e["state"]);
+  std::string seen;
+  for (auto& x : states)
+    seen += x + " ";
+  INFO("changes seen: ", seen);
   CHECK(states
         == std::vector<std::string>{"received", "validated", "processing", "processed", "shipping",
                                     "completed"});
