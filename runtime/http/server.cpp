@@ -38,7 +38,7 @@ public:
   impl(caf::actor_system& sys, const flow& f, const node_config& cfg, http_hooks hooks)
       : options_(cfg.http),
         acceptor_(net::make_strand(ioc_)),
-        hub_(std::make_shared<ws_hub>(ioc_, [this](bool on) { gateway_->watch_changes(on); })),
+        hub_(std::make_shared<ws_hub>([this](bool on) { gateway_->watch_changes(on); })),
         gateway_(std::make_unique<flow_gateway>(
           sys, f.intake, f.aggregator, f.journal,
           [hub = hub_](std::vector<order_change> xs) { hub->publish(std::move(xs)); })) {

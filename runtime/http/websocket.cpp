@@ -113,8 +113,7 @@ void ws_session::leave() {
   hub_->leave(this);
 }
 
-ws_hub::ws_hub(net::io_context& ioc, std::function<void(bool)> watch)
-    : strand_(net::make_strand(ioc)), watch_(std::move(watch)) {}
+ws_hub::ws_hub(std::function<void(bool)> watch) : watch_(std::move(watch)) {}
 
 void ws_hub::join(const std::shared_ptr<ws_session>& x) {
   bool first = false;
@@ -138,20 +137,20 @@ void ws_hub::leave(ws_session* x) {
 }
 
 void ws_hub::publish(std::vector<order_change> xs) {
-  net::post(strand_, [self = shared_from_this(), xs = std::move(xs)] {
-    std::vector<std::shared_ptr<ws_session>> targets;
-    {
-      std::lock_guard<std::mutex> guard{self->mtx_};
-      for (auto& [ptr, weak] : self->sessions_)
-        if (auto x = weak.lock())
-          targets.push_back(std::move(x));
-    }
-    if (targets.empty())
-      return;
-    auto msg = std::make_shared<const std::string>(changes_json(xs));
-    for (auto& x : targets)
-      x->send(msg);
-  });
+  // Posting the serialization to the io_context instead would let two HTTP threads reorder
+  // batches; each session's send keeps the order of the calls.
+  std::vector<std::shared_ptr<ws_session>> targets;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& [ptr, weak] : sessions_)
+      if (auto x = weak.lock())
+        targets.push_back(std::move(x));
+  }
+  if (targets.empty())
+    return;
+  auto msg = std::make_shared<const std::string>(changes_json(xs));
+  for (auto& x : targets)
+    x->send(msg);
 }
 
 void ws_hub::close_all() {

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -93,14 +92,14 @@ private:
 class ws_hub : public std::enable_shared_from_this<ws_hub> {
 public:
   // `watch(true)` runs when the first client joins, `watch(false)` when the last leaves.
-  ws_hub(boost::asio::io_context& ioc, std::function<void(bool)> watch);
+  explicit ws_hub(std::function<void(bool)> watch);
 
   void join(const std::shared_ptr<ws_session>& x);
 
   void leave(ws_session* x);
 
-  // Serializes `xs` once on an HTTP thread and queues it for every client, batches in the order
-  // they were published; safe from any thread.
+  // Serializes `xs` once on the caller's thread and queues it for every client, so that batches
+  // reach each client in the order they were published; call it from one thread at a time.
   void publish(std::vector<order_change> xs);
 
   void close_all();
@@ -116,8 +115,6 @@ public:
   }
 
 private:
-  // Publishes one batch at a time: with several HTTP threads, batches would overtake each other.
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::function<void(bool)> watch_;
   mutable std::mutex mtx_;
   std::unordered_map<ws_session*, std::weak_ptr<ws_session>> sessions_;
