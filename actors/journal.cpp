@@ -138,6 +138,15 @@ void maybe_commit(journal_pointer self) {
     commit(self);
 }
 
+// Answers the sender `duplicate` for an order the journal holds unfinished; false otherwise.
+bool note_if_live(journal_pointer self, const order& x) {
+  auto& st = self->state;
+  if (st.live.count(x.id) == 0)
+    return false;
+  st.notes.emplace_back(self->current_sender(), admission_note{x.id, admission::duplicate, {}});
+  return true;
+}
+
 void record(journal_pointer self, order_event& e) {
   auto& st = self->state;
   auto i = st.live.find(e.order_id);
@@ -223,10 +232,7 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
     },
     [=](admit_atom, order& x) {
       auto& st = self->state;
-      if (st.live.count(x.id) > 0) {
-        st.notes.emplace_back(self->current_sender(),
-                              admission_note{x.id, admission::duplicate, {}});
-      } else {
+      if (!note_if_live(self, x)) {
         st.batch.new_orders.push_back(std::move(x));
         st.appends.emplace_back();
         st.admitters.push_back(self->current_sender());
@@ -235,10 +241,7 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
     },
     [=](forward_atom, order& x) {
       auto& st = self->state;
-      if (st.live.count(x.id) > 0) {
-        st.notes.emplace_back(self->current_sender(),
-                              admission_note{x.id, admission::duplicate, {}});
-      } else {
+      if (!note_if_live(self, x)) {
         st.forwarded.emplace_back(self->current_sender(), x.id);
         auto id = x.id;
         auto region = x.region;
