@@ -135,6 +135,7 @@ node_config::node_config() {
     .add(journal.path, "path", "SQLite file of the order journal")
     .add(journal.max_batch, "max-batch", "most rows in one commit")
     .add(journal.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)")
+    .add(journal.wal_limit_mib, "wal-limit", "MiB of write-ahead log before it starts over")
     .add(journal.failures_file, "failures-file",
          "also append each failed order to this JSON-lines file");
   opt_group{custom_options_, "supervisor"}
@@ -341,6 +342,8 @@ caf::error node_config::check_values() const {
     return bad("journal.path", "must not be empty");
   if (journal.max_batch < 1 || journal.max_batch > 1000000)
     return check_range("journal.max-batch", journal.max_batch, 1, 1000000);
+  if (journal.wal_limit_mib < 1 || journal.wal_limit_mib > 65536)
+    return check_range("journal.wal-limit", journal.wal_limit_mib, 1, 65536);
   if (journal.synchronous != "normal" && journal.synchronous != "full")
     return bad("journal.synchronous",
                "must be \"normal\" or \"full\", got \"" + journal.synchronous + "\"");

@@ -67,7 +67,8 @@ struct journal_options {
   std::string path = "ordernode.db";
   int32_t max_batch = 4096;
   std::string synchronous = "normal";
-  std::string failures_file;  // Also append each failed order here as a JSON line.
+  int32_t wal_limit_mib = 64;  // The write-ahead log starts over once it passes this.
+  std::string failures_file;   // Also append each failed order here as a JSON line.
 };
 
 struct supervisor_options {

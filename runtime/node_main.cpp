@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
     std::cerr << "ordernode: " << describe(err) << "\n";
     return 2;
   }
-  auto store = open_sqlite_store({cfg.journal.path, cfg.journal.synchronous == "full"});
+  auto store = open_sqlite_store({cfg.journal.path, cfg.journal.synchronous == "full", 5000,
+                                  int64_t{cfg.journal.wal_limit_mib} << 20});
   if (!store) {
     std::cerr << "ordernode: cannot open the journal: " << describe(store.error()) << "\n";
     return 1;
@@ -131,11 +132,11 @@ int main(int argc, char** argv) {
       region_names.push_back(route.name);
     auto metrics = std::make_shared<node_metrics>(region_names, registry);
     std::atomic<bool> gave_up{false};
-    auto f = build_flow(sys, cfg,
-                        {std::shared_ptr<order_store>{std::move(*store)},
-                         make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper),
-                         metrics},
-                        registry, [&gave_up](const std::string&) { gave_up = true; });
+    auto f =
+      build_flow(sys, cfg,
+                 {std::shared_ptr<order_store>{std::move(*store)},
+                  make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), metrics},
+                 registry, [&gave_up](const std::string&) { gave_up = true; });
     std::unique_ptr<metrics_endpoint> metrics_listener;
     if (!cfg.metrics.bind.empty()) {
       if (auto listener = serve_metrics(metrics, cfg.metrics.bind)) {
@@ -161,7 +162,9 @@ int main(int argc, char** argv) {
     if (cfg.http.enabled) {
       http_hooks hooks;
       hooks.report = make_report_hook(cfg.journal.path);
-      hooks.metrics = [metrics] { return render_metrics(*metrics); };
+      hooks.metrics = [metrics] {
+        return render_metrics(*metrics);
+      };
       if (auto started = http_server::start(sys, f, cfg, std::move(hooks))) {
         http = std::move(*started);
         http->set_ready(!gave_up);

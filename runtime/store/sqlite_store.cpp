@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include "runtime/errors.hpp"
 
@@ -119,6 +120,9 @@ public:
     db_.exec(options.fsync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     db_.exec("PRAGMA cache_size=-65536");
     db_.exec("PRAGMA wal_autocheckpoint=0");
+    db_.exec("PRAGMA journal_size_limit=" + std::to_string(options.wal_limit_bytes));
+    sqlite3_wal_hook(db_.getHandle(), &sqlite_store::on_wal_commit, this);
+    wal_limit_frames_ = options.wal_limit_bytes / db_.execAndGet("PRAGMA page_size").getInt64();
     migrate();
     checkpointer_.emplace(options.path, options.busy_timeout_ms);
     insert_order_.emplace(db_,
@@ -229,6 +233,7 @@ public:
         q.reset();
       }
       tx.commit();
+      bound_wal();
       return seqs;
     } catch (const std::exception& ex) {
       reset_statements();
@@ -307,6 +312,7 @@ public:
         q.reset();
       }
       tx.commit();
+      bound_wal();
       return caf::none;
     } catch (const std::exception& ex) {
       return make_error(errc::store_failure, ex.what());
@@ -351,6 +357,7 @@ public:
       up.bind(1, at);
       auto moved = up.exec();
       tx.commit();
+      bound_wal();
       return static_cast<uint64_t>(moved);
     } catch (const std::exception& ex) {
       return make_error(errc::store_failure, ex.what());
@@ -375,6 +382,7 @@ private:
       ins.exec();
     }
     tx.commit();
+    bound_wal();
   }
 
   static std::string insert_events_sql(size_t rows) {
@@ -416,7 +424,30 @@ private:
     }
   }
 
+  static int on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+    static_cast<sqlite_store*>(self)->wal_frames_ = frames;
+    return SQLITE_OK;
+  }
+
+  // The background checkpointer copies the WAL while commits keep appending to it, so the WAL
+  // never drains by itself under steady load: it grew to 1.5 GB in 200,000 orders, and every
+  // page lookup searched its whole index. Past the limit, the writer itself finishes the
+  // checkpoint between two commits; its next commit then starts the WAL over, truncated to the
+  // limit.
+  void bound_wal() {
+    if (wal_frames_ < wal_limit_frames_)
+      return;
+    int log = 0;
+    int done = 0;
+    if (sqlite3_wal_checkpoint_v2(db_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done)
+          == SQLITE_OK
+        && done == log)
+      wal_frames_ = 0;
+  }
+
   SQLite::Database db_;
+  int64_t wal_frames_ = 0;
+  int64_t wal_limit_frames_ = 0;
   std::optional<SQLite::Statement> insert_order_;
   std::optional<SQLite::Statement> insert_event_;
   std::optional<SQLite::Statement> insert_events_;

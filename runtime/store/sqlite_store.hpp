@@ -12,6 +12,7 @@ struct sqlite_options {
   std::string path;
   bool fsync_every_commit = false;  // PRAGMA synchronous=FULL instead of NORMAL.
   int busy_timeout_ms = 5000;
+  int64_t wal_limit_bytes = int64_t{64} << 20;  // The WAL starts over once it passes this.
 };
 
 // Opens (creating or migrating) the journal database.

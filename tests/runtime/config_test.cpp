@@ -45,6 +45,7 @@ TEST_CASE("without flags and file the defaults load") {
   CHECK(cfg.shipper.max_retries == 3);
   CHECK(cfg.journal.path == "ordernode.db");
   CHECK(cfg.journal.synchronous == "normal");
+  CHECK(cfg.journal.wal_limit_mib == 64);
   CHECK(cfg.node.max_in_flight == 10000);
   CHECK(cfg.node.log_level == "info");
   CHECK_FALSE(cfg.version_requested);
@@ -142,6 +143,9 @@ TEST_CASE("an out of range value is an error naming the key") {
     auto text = load_file("[journal]\nsynchronous=\"x\"\n");
     CHECK(text.find("journal.synchronous") != std::string::npos);
     CHECK(text.find("\"x\"") != std::string::npos);
+  }
+  SUBCASE("journal.wal-limit") {
+    CHECK(load_file("[journal]\nwal-limit=0\n").find("journal.wal-limit") != std::string::npos);
   }
   SUBCASE("routing.regions") {
     auto text = load_file("[routing]\nregions=[\"eu=0\"]\n");

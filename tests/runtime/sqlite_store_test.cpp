@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -456,4 +457,23 @@ TEST_CASE_FIXTURE(fixture, "a locked database fails the commit, and the same bat
   changes.changes = {change(seqs[0], a, order_state::validated)};
   commit_ok(*store, changes);
   CHECK(order_state_of(db, a.id) == "validated");
+}
+
+TEST_CASE_FIXTURE(fixture, "the WAL stays near its limit under a steady stream of commits") {
+  constexpr int64_t limit = int64_t{1} << 20;
+  auto opened = open_sqlite_store({path, false, 5000, limit});
+  REQUIRE_MESSAGE(opened, describe(opened.error()));
+  auto& store = **opened;
+  std::uintmax_t largest = 0;
+  for (int i = 0; i < 600; ++i) {
+    journal_batch batch;
+    for (int j = 0; j < 50; ++j)
+      batch.new_orders.push_back(make_order("mouse", j, "eu"));
+    commit_ok(store, batch);
+    largest = std::max(largest, std::filesystem::file_size(path + "-wal"));
+  }
+  auto db = read();
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 30000);
+  CHECK(std::filesystem::file_size(path) > static_cast<std::uintmax_t>(4 * limit));
+  CHECK(largest < static_cast<std::uintmax_t>(2 * limit));
 }
