@@ -96,7 +96,7 @@ private:
   void run() {
     std::unique_lock<std::mutex> guard{mtx_};
     while (!stop_) {
-      cv_.wait_for(guard, std::chrono::milliseconds(200));
+      cv_.wait_for(guard, std::chrono::milliseconds(50));
       try {
         db_.exec("PRAGMA wal_checkpoint(PASSIVE)");
       } catch (const std::exception&) {
