@@ -37,6 +37,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
     st.session.reset();
     // Deliveries of the lost connection come again; their tags are void.
     st.orders.clear();
+    st.acks.reset();
     metrics->broker().connected[1]->Set(0);
     st.reconnect_at = std::chrono::steady_clock::now() + st.backoff.next();
     if (st.backoff.first_failure())
@@ -82,14 +83,17 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
     return caf::none;
   };
   auto ack = [=](uint64_t tag) {
+    self->state.acks.ready(tag);
+    metrics->broker().acks->Increment();
+  };
+  // One multiple-ack for every delivery settled since the last flush.
+  auto flush_acks = [=] {
     auto& st = self->state;
     if (!st.session)
       return;
-    if (auto err = st.session->ack(tag)) {
-      retry_later(err);
-      return;
-    }
-    metrics->broker().acks->Increment();
+    if (auto tag = st.acks.take())
+      if (auto err = st.session->ack(tag, true))
+        retry_later(err);
   };
   auto submit = [=](broker_consumer_state::held& x) {
     x.submitted = std::chrono::steady_clock::now();
@@ -106,6 +110,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
         retry_later(err);
         return;
       }
+      st.acks.dropped(x.tag);
       if (auto& hdl = errors.get())
         self->send(hdl, error_report{"", "broker", "malformed_message",
                                      "message " + x.message_id + " from queue "
@@ -167,6 +172,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
           break;
         auto& x = **next;
         metrics->broker().deliveries->Increment();
+        st.acks.delivered(x.tag);
         if (x.exchange == options.results_exchange) {
           auto result = decode_result(x.body);
           if (!result)
@@ -185,6 +191,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
             submit(x);
         inspect_queues();
       }
+      flush_acks();
       next_tick();
     },
     [=](admitted_atom, std::vector<admission_note>& notes) {
@@ -202,6 +209,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
         for (auto tag : tags)
           ack(tag);
       }
+      flush_acks();
     },
     [=](retry_atom, const std::string& id) {
       auto& st = self->state;

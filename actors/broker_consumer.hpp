@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/broker/ack_window.hpp"
 #include "runtime/broker/amqp_session.hpp"
 #include "runtime/broker/broker_options.hpp"
 #include "runtime/broker/reconnect_backoff.hpp"
@@ -30,6 +31,7 @@ struct broker_consumer_state {
   std::unique_ptr<amqp_session> session;
   std::vector<std::string> queues;
   std::unordered_map<std::string, held> orders;
+  ack_window acks;
   reconnect_backoff backoff{caf::timespan{0}, caf::timespan{0}};
   std::chrono::steady_clock::time_point next_inspection;
   std::chrono::steady_clock::time_point reconnect_at;

@@ -282,8 +282,8 @@ caf::expected<std::optional<amqp_delivery>> amqp_session::next(std::chrono::mill
   return fail_rpc("consuming");
 }
 
-caf::error amqp_session::ack(uint64_t tag) {
-  if (auto rc = amqp_basic_ack(conn_, channel, tag, 0); rc != AMQP_STATUS_OK)
+caf::error amqp_session::ack(uint64_t tag, bool multiple) {
+  if (auto rc = amqp_basic_ack(conn_, channel, tag, multiple ? 1 : 0); rc != AMQP_STATUS_OK)
     return fail("ack failed", rc);
   return caf::none;
 }

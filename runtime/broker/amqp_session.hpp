@@ -86,7 +86,8 @@ public:
   // Waits at most `timeout` for the next delivery; nullopt when none came.
   caf::expected<std::optional<amqp_delivery>> next(std::chrono::milliseconds timeout);
 
-  caf::error ack(uint64_t tag);
+  // Acknowledges `tag`; with `multiple` every unacknowledged delivery up to it as well.
+  caf::error ack(uint64_t tag, bool multiple = false);
 
   // Rejects a delivery; with `requeue` the broker delivers it again.
   caf::error reject(uint64_t tag, bool requeue);
