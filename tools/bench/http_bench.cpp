@@ -42,7 +42,7 @@ namespace {
 struct options {
   std::string node;
   uint64_t orders = 200'000;
-  int connections = 32;
+  int connections = 64;
   double baseline_seconds = 3;
   int http_threads = 0;  // 0: the node's default (http.threads).
   int max_in_flight = 10000;
