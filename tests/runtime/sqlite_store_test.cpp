@@ -354,6 +354,43 @@ TEST_CASE_FIXTURE(fixture, "a version 1 journal gains the outbox and keeps its o
   CHECK(rest->backlog == 1);
 }
 
+TEST_CASE_FIXTURE(fixture, "the outbox backlog counts the rows left, across reopening") {
+  {
+    auto store = open();
+    journal_batch batch;
+    for (int i = 0; i < 5; ++i)
+      batch.outbox.push_back(outbox_message{0, "orders", "eu", "m-" + std::to_string(i), "{}",
+                                            static_cast<timestamp>(10 + i)});
+    commit_ok(*store, batch);
+    auto page = store->outbox(0, 2);
+    REQUIRE(page);
+    CHECK(page->backlog == 5);
+    CHECK(page->oldest == 10);
+    journal_batch published;
+    published.published = {page->messages[0].seq, page->messages[1].seq, 999999};
+    commit_ok(*store, published);
+    commit_ok(*store, published);
+    auto rest = store->outbox(page->messages[1].seq, 10);
+    REQUIRE(rest);
+    CHECK(rest->messages.size() == 3);
+    CHECK(rest->backlog == 3);
+    CHECK(rest->oldest == 12);
+  }
+  auto store = open();
+  auto page = store->outbox(0, 10);
+  REQUIRE(page);
+  CHECK(page->backlog == 3);
+  journal_batch published;
+  for (auto& x : page->messages)
+    published.published.push_back(x.seq);
+  commit_ok(*store, published);
+  auto empty = store->outbox(0, 10);
+  REQUIRE(empty);
+  CHECK(empty->messages.empty());
+  CHECK(empty->backlog == 0);
+  CHECK(empty->oldest == 0);
+}
+
 TEST_CASE_FIXTURE(fixture, "a newer schema version is refused") {
   open();
   {
