@@ -1,5 +1,6 @@
 #include "runtime/store/sqlite_store.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -123,6 +124,7 @@ public:
     db_.exec("PRAGMA journal_size_limit=" + std::to_string(options.wal_limit_bytes));
     sqlite3_wal_hook(db_.getHandle(), &sqlite_store::on_wal_commit, this);
     wal_limit_frames_ = options.wal_limit_bytes / db_.execAndGet("PRAGMA page_size").getInt64();
+    next_checkpoint_frames_ = wal_limit_frames_;
     migrate();
     outbox_rows_ = db_.execAndGet("SELECT COUNT(*) FROM outbox").getInt64();
     checkpointer_.emplace(options.path, options.busy_timeout_ms);
@@ -440,20 +442,28 @@ private:
   // checkpoint between two commits; its next commit then starts the WAL over, truncated to the
   // limit.
   void bound_wal() {
-    if (wal_frames_ < wal_limit_frames_)
+    if (wal_frames_ < next_checkpoint_frames_)
       return;
     int log = 0;
     int done = 0;
-    if (sqlite3_wal_checkpoint_v2(db_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done)
-          == SQLITE_OK
-        && done == log)
+    auto rc =
+      sqlite3_wal_checkpoint_v2(db_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc == SQLITE_OK && done == log) {
       wal_frames_ = 0;
+      next_checkpoint_frames_ = wal_limit_frames_;
+    } else if (rc == SQLITE_OK) {
+      // A reader on an old snapshot (a long report, say) holds the log: try again after another
+      // eighth of the limit instead of after every commit.
+      next_checkpoint_frames_ = wal_frames_ + std::max<int64_t>(1, wal_limit_frames_ / 8);
+    }
+    // Busy: the background checkpointer is at it; the next commit tries again.
   }
 
   SQLite::Database db_;
   int64_t wal_frames_ = 0;
   int64_t outbox_rows_ = 0;
   int64_t wal_limit_frames_ = 0;
+  int64_t next_checkpoint_frames_ = 0;
   std::optional<SQLite::Statement> insert_order_;
   std::optional<SQLite::Statement> insert_event_;
   std::optional<SQLite::Statement> insert_events_;

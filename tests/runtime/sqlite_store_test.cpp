@@ -514,3 +514,32 @@ TEST_CASE_FIXTURE(fixture, "the WAL stays near its limit under a steady stream o
   CHECK(std::filesystem::file_size(path) > static_cast<std::uintmax_t>(4 * limit));
   CHECK(largest < static_cast<std::uintmax_t>(2 * limit));
 }
+
+TEST_CASE_FIXTURE(fixture, "a reader on an old snapshot holds the WAL only until it ends") {
+  constexpr int64_t limit = int64_t{1} << 20;
+  auto opened = open_sqlite_store({path, false, 5000, limit});
+  REQUIRE_MESSAGE(opened, describe(opened.error()));
+  auto& store = **opened;
+  auto commit_orders = [&](int batches) {
+    for (int i = 0; i < batches; ++i) {
+      journal_batch batch;
+      for (int j = 0; j < 50; ++j)
+        batch.new_orders.push_back(make_order("mouse", j, "eu"));
+      commit_ok(store, batch);
+    }
+  };
+  commit_orders(10);
+  sqlite3* reader = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM orders;", nullptr, nullptr, nullptr)
+          == SQLITE_OK);
+  commit_orders(300);
+  auto held = std::filesystem::file_size(path + "-wal");
+  CHECK(held > static_cast<std::uintmax_t>(2 * limit));
+  REQUIRE(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(reader);
+  commit_orders(300);
+  CHECK(std::filesystem::file_size(path + "-wal") < static_cast<std::uintmax_t>(2 * limit));
+  auto db = read();
+  CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 30500);
+}
