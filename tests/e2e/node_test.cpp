@@ -210,7 +210,8 @@ TEST_CASE("a journal locked by another process delays commits and loses nothing"
   REQUIRE(node.wait_for_log("started", 10s));
   std::this_thread::sleep_for(500ms);
   {
-    SQLite::Database other{db_path.string(), SQLite::OPEN_READWRITE};
+    // The busy timeout waits out a commit of the node that holds the write lock this moment.
+    SQLite::Database other{db_path.string(), SQLite::OPEN_READWRITE, 5000};
     other.exec("BEGIN IMMEDIATE");
     REQUIRE(node.wait_for_log("journal commit of", 10s));
     std::this_thread::sleep_for(1s);
