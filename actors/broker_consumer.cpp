@@ -84,16 +84,20 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
   };
   auto ack = [=](uint64_t tag) {
     self->state.acks.ready(tag);
-    metrics->broker().acks->Increment();
   };
   // One multiple-ack for every delivery settled since the last flush.
   auto flush_acks = [=] {
     auto& st = self->state;
     if (!st.session)
       return;
-    if (auto tag = st.acks.take())
-      if (auto err = st.session->ack(tag, true))
-        retry_later(err);
+    auto x = st.acks.take();
+    if (x.tag == 0)
+      return;
+    if (auto err = st.session->ack(x.tag, true)) {
+      retry_later(err);
+      return;
+    }
+    metrics->broker().acks->Increment(static_cast<double>(x.deliveries));
   };
   auto submit = [=](broker_consumer_state::held& x) {
     x.submitted = std::chrono::steady_clock::now();

@@ -1,6 +1,7 @@
 // The deliveries of one channel that can be acknowledged together with one multiple-ack.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <set>
@@ -29,14 +30,20 @@ public:
     pending_.erase(tag);
   }
 
-  // The tag to acknowledge with multiple = true, or 0 when none is ready below the pending ones.
-  uint64_t take() {
+  // One multiple-ack: its tag (0 when none is ready below the pending ones) and how many
+  // deliveries it settles.
+  struct ack {
+    uint64_t tag = 0;
+    size_t deliveries = 0;
+  };
+
+  ack take() {
     auto end = pending_.empty() ? ready_.end() : ready_.lower_bound(*pending_.begin());
     if (end == ready_.begin())
-      return 0;
-    auto tag = *std::prev(end);
+      return {};
+    ack result{*std::prev(end), static_cast<size_t>(std::distance(ready_.begin(), end))};
     ready_.erase(ready_.begin(), end);
-    return tag;
+    return result;
   }
 
   // A new channel starts its tags at 1 again.
