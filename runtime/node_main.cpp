@@ -106,8 +106,11 @@ int main(int argc, char** argv) {
     std::cerr << "ordernode: " << describe(err) << "\n";
     return 2;
   }
-  auto store = open_sqlite_store({cfg.journal.path, cfg.journal.synchronous == "full", 5000,
-                                  int64_t{cfg.journal.wal_limit_mib} << 20});
+  sqlite_options store_options;
+  store_options.path = cfg.journal.path;
+  store_options.fsync_every_commit = cfg.journal.synchronous == "full";
+  store_options.wal_limit_bytes = int64_t{cfg.journal.wal_limit_mib} << 20;
+  auto store = open_sqlite_store(store_options);
   if (!store) {
     std::cerr << "ordernode: cannot open the journal: " << describe(store.error()) << "\n";
     return 1;
