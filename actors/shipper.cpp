@@ -27,17 +27,24 @@ namespace {
 
 constexpr size_t recent_limit = 65536;
 
-// The order left the shipper's hands for good.
-void release(shipper_pointer self, const std::string& id) {
+// The order left the shipper's hands for good: shipped, or given up on with `cause`.
+void release(shipper_pointer self, const std::string& id, std::string cause = {}) {
   auto& st = self->state;
   st.holding.erase(id);
-  if (st.recent.insert(id).second) {
+  auto fresh = cause.empty() ? st.recent.insert(id).second
+                             : st.gave_up.insert_or_assign(id, std::move(cause)).second;
+  if (fresh) {
     st.recent_order.push_back(id);
     if (st.recent_order.size() > recent_limit) {
       st.recent.erase(st.recent_order.front());
+      st.gave_up.erase(st.recent_order.front());
       st.recent_order.pop_front();
     }
   }
+}
+
+error_report shipping_failure(const std::string& id, const std::string& cause) {
+  return error_report{id, "shipper", "shipping", cause, now()};
 }
 
 }  // namespace
@@ -69,17 +76,21 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
       self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);
       return;
     }
-    release(self, x.id);
+    auto report = "failed after " + std::to_string(n) + " attempts: " + cause;
+    release(self, x.id, report);
     stage.error();
-    send_for(self, x.vip, errors.get(),
-             error_report{x.id, "shipper", "shipping",
-                          "failed after " + std::to_string(n) + " attempts: " + cause, now()});
+    send_for(self, x.vip, errors.get(), shipping_failure(x.id, report));
   };
   return {
     [=](ship_atom, order& x) {
       auto& st = self->state;
       if (st.holding.count(x.id) > 0 || st.recent.count(x.id) > 0) {
         spdlog::info("order {}: shipper holds or shipped it already, ignoring it", x.id);
+        return;
+      }
+      if (auto i = st.gave_up.find(x.id); i != st.gave_up.end()) {
+        spdlog::warn("order {}: shipper gave up on it already, reporting it again", x.id);
+        send_for(self, x.vip, errors.get(), shipping_failure(x.id, i->second));
         return;
       }
       st.holding.insert(x.id);

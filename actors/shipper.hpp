@@ -4,6 +4,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "runtime/config.hpp"
@@ -15,7 +16,8 @@ namespace ordernode {
 
 struct shipper_state {
   std::unordered_set<std::string> holding;
-  std::unordered_set<std::string> recent;  // Finished lately; bounded by `recent_order`.
+  std::unordered_set<std::string> recent;  // Shipped lately; bounded by `recent_order`.
+  std::unordered_map<std::string, std::string> gave_up;  // Failed lately, with the cause.
   std::deque<std::string> recent_order;
 
   static inline const char* name = "shipper";
@@ -30,8 +32,10 @@ caf::timespan retry_delay(const shipper_options& options, int32_t attempt);
 // Records every attempt as `shipping`; on success records `completed` with the tracking
 // number. A failed attempt is retried up to `max-retries` times, `retry-delay` apart, while
 // other orders keep shipping; after the last one the order goes to the error channel.
-// An order it holds already, or finished recently, is not shipped again: after a restart
-// elsewhere the supervisor may re-send orders. Records attempt durations and retries.
+// An order it holds already, or shipped recently, is not shipped again: after a restart
+// elsewhere the supervisor may re-send orders. One it gave up on lately is reported to the
+// error channel again, since the first report may have died with a restarting error channel.
+// Records attempt durations and retries.
 shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options options,
                                      std::shared_ptr<shipping_system> system, journal_actor journal,
                                      error_channel_ref errors,

@@ -177,3 +177,19 @@ TEST_CASE_FIXTURE(shipper_fixture, "an order re-sent while held or after shippin
   expect_quiet("journal", 150ms);
   CHECK(system->attempts() == attempt_log{{"order-8", 1}});
 }
+
+TEST_CASE_FIXTURE(shipper_fixture, "an order re-sent after the shipper gave up is reported again") {
+  auto uut = start({{"cursed", 9}}, std::chrono::milliseconds(1));
+  self->send(uut, ship_atom::value, make_order("order-9", "cursed"));
+  auto first = expect_one<error_report>("errors");
+  CHECK(first.cause.find("failed after 4 attempts") == 0);
+  // The first report may have died with the error channel: the supervisor re-sends the order.
+  self->send(uut, ship_atom::value, make_order("order-9", "cursed"));
+  auto again = expect_one<error_report>("errors");
+  CHECK(again.order_id == "order-9");
+  CHECK(again.cause == first.cause);
+  for (int i = 0; i < 4; ++i)
+    CHECK(expect_one<order_event>("journal").state == order_state::shipping);
+  expect_quiet("journal", 100ms);
+  CHECK(system->attempts().size() == 4);
+}
