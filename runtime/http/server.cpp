@@ -1,5 +1,6 @@
 #include "runtime/http/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <optional>
@@ -10,8 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -33,11 +33,37 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using lane_executor = net::io_context::executor_type;
+using lane_socket = net::basic_stream_socket<tcp, lane_executor>;
+
+class http_session;
+
+}  // namespace
+
+// One io_context run by one thread. A connection stays on the lane that accepted it, so the
+// handlers of a session never run concurrently: no strand, no type-erased executor. Timeouts
+// are coarse: a timer per lane sweeps its sessions instead of one timer per request.
+struct http_lane {
+  explicit http_lane(caf::timespan tick) : timer(ioc.get_executor()), tick(tick) {}
+
+  void sweep();
+
+  net::io_context ioc{1};
+  net::basic_waitable_timer<clock_type, net::wait_traits<clock_type>, lane_executor> timer;
+  caf::timespan tick;
+  std::vector<std::weak_ptr<http_session>> sessions;  // Touched on this lane's thread only.
+  std::thread thread;
+};
+
 class http_server::impl {
 public:
   impl(caf::actor_system& sys, const flow& f, const node_config& cfg, http_hooks hooks)
       : options_(cfg.http),
-        acceptor_(net::make_strand(ioc_)),
+        lanes_(make_lanes(cfg.http)),
+        acceptor_(lanes_.front()->ioc),
         hub_(std::make_shared<ws_hub>([this](bool on) { gateway_->watch_changes(on); })),
         gateway_(std::make_unique<flow_gateway>(
           sys, f.intake, f.aggregator, f.journal,
@@ -92,8 +118,10 @@ public:
 
   void run() {
     do_accept();
-    for (int32_t i = 0; i < options_.threads; ++i)
-      threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& lane : lanes_) {
+      lane->sweep();
+      lane->thread = std::thread([x = lane.get()] { x->ioc.run(); });
+    }
   }
 
   void stop(caf::timespan deadline) {
@@ -113,10 +141,11 @@ public:
     hub_->close_all();
     gateway_->close();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ioc_.stop();
-    for (auto& t : threads_)
-      t.join();
-    threads_.clear();
+    for (auto& lane : lanes_)
+      lane->ioc.stop();
+    for (auto& lane : lanes_)
+      if (lane->thread.joinable())
+        lane->thread.join();
     spdlog::info("HTTP server stopped");
   }
 
@@ -126,13 +155,23 @@ public:
 
   void do_accept();
 
+  // A sweep every tenth of the shorter timeout, between 10 ms and 1 s.
+  static std::vector<std::unique_ptr<http_lane>> make_lanes(const http_options& options) {
+    auto tick = std::min(options.request_timeout, options.idle_timeout) / 10;
+    tick = std::clamp<caf::timespan>(tick, std::chrono::milliseconds(10), std::chrono::seconds(1));
+    std::vector<std::unique_ptr<http_lane>> result;
+    for (int32_t i = 0; i < std::max(1, options.threads); ++i)
+      result.push_back(std::make_unique<http_lane>(tick));
+    return result;
+  }
+
   http_options options_;
-  net::io_context ioc_;
+  std::vector<std::unique_ptr<http_lane>> lanes_;
+  size_t next_lane_ = 0;
   tcp::acceptor acceptor_;
   std::shared_ptr<ws_hub> hub_;
   std::unique_ptr<flow_gateway> gateway_;
   std::unique_ptr<api_handler> api_;
-  std::vector<std::thread> threads_;
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> stopped_{false};
   uint16_t port_ = 0;
@@ -157,12 +196,27 @@ http::response<http::string_body> to_beast(api_response&& x, unsigned version, b
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(tcp::socket&& socket, http_server::impl& srv)
-      : stream_(std::move(socket)), timer_(stream_.get_executor()), srv_(srv) {}
+  http_session(lane_socket&& socket, http_server::impl& srv, http_lane& lane)
+      : socket_(std::move(socket)), srv_(srv), lane_(lane) {}
 
+  // Starts reading on the session's lane; call it from anywhere.
   void run() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->lane_.sessions.push_back(self);
+      self->do_read();
+    });
+  }
+
+  // Called by the lane's sweep: past its deadline, a waiting request gets a 503 and a
+  // connection that neither sent a request nor took its answer is closed.
+  void expire(clock_type::time_point now) {
+    if (now < deadline_)
+      return;
+    deadline_ = clock_type::time_point::max();
+    if (!answered_)
+      return answer(error_response({503, "timeout", "", "the node did not answer in time"}));
+    beast::error_code ec;
+    socket_.close(ec);
   }
 
 private:
@@ -170,8 +224,8 @@ private:
     parser_.emplace();
     parser_->body_limit(static_cast<uint64_t>(srv_.options_.body_limit));
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(srv_.options_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
+    deadline_ = clock_type::now() + srv_.options_.idle_timeout;
+    http::async_read(socket_, buffer_, *parser_,
                      beast::bind_front_handler(&http_session::on_read, shared_from_this()));
   }
 
@@ -194,8 +248,8 @@ private:
     }
     auto req = parser_->release();
     if (beast::websocket::is_upgrade(req) && req.target() == "/ws") {
-      stream_.expires_never();
-      auto ws = std::make_shared<ws_session>(stream_.release_socket(), srv_.hub_,
+      deadline_ = clock_type::time_point::max();
+      auto ws = std::make_shared<ws_session>(tcp::socket{std::move(socket_)}, srv_.hub_,
                                              static_cast<size_t>(srv_.options_.ws_queue_limit));
       ws->run(std::move(req));
       return;
@@ -215,7 +269,7 @@ private:
     auto gen = ++generation_;
     auto self = shared_from_this();
     x->resume = [self](std::function<void()> f) {
-      net::post(self->stream_.get_executor(), std::move(f));
+      net::post(self->socket_.get_executor(), std::move(f));
     };
     x->reply = [self, gen](api_response res) {
       if (self->generation_ == gen && !self->answered_)
@@ -225,30 +279,19 @@ private:
     ++srv_.in_flight_;
     counted_ = true;
     srv_.api_->handle(std::move(x));
-    if (answered_)
-      return;
     // An answer that comes later (from the actors) has a deadline.
-    timing_ = true;
-    timer_.expires_after(srv_.options_.request_timeout);
-    timer_.async_wait([self, gen](beast::error_code ec) {
-      if (ec || self->generation_ != gen || self->answered_)
-        return;
-      self->answer(error_response({503, "timeout", "", "the node did not answer in time"}));
-    });
+    if (!answered_)
+      deadline_ = clock_type::now() + srv_.options_.request_timeout;
   }
 
   void answer(api_response&& res) {
     answered_ = true;
-    if (timing_) {
-      timing_ = false;
-      timer_.cancel();
-    }
     if (srv_.stopped_)
       keep_alive_ = false;
     res_ = to_beast(std::move(res), version_, head_);
     res_.keep_alive(keep_alive_);
-    stream_.expires_after(srv_.options_.idle_timeout);
-    http::async_write(stream_, res_,
+    deadline_ = clock_type::now() + srv_.options_.idle_timeout;
+    http::async_write(socket_, res_,
                       beast::bind_front_handler(&http_session::on_write, shared_from_this()));
   }
 
@@ -263,20 +306,21 @@ private:
   }
 
   void close() {
+    deadline_ = clock_type::time_point::max();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  beast::tcp_stream stream_;
-  net::steady_timer timer_;
+  lane_socket socket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   http_server::impl& srv_;
+  http_lane& lane_;
+  clock_type::time_point deadline_ = clock_type::time_point::max();
   uint64_t generation_ = 0;
   bool answered_ = true;
   bool counted_ = false;
-  bool timing_ = false;
   bool keep_alive_ = false;
   bool head_ = false;
   unsigned version_ = 11;
@@ -284,8 +328,25 @@ private:
 
 }  // namespace
 
+void http_lane::sweep() {
+  auto now = clock_type::now();
+  auto gone = std::remove_if(sessions.begin(), sessions.end(), [now](auto& x) {
+    auto session = x.lock();
+    if (session)
+      session->expire(now);
+    return !session;
+  });
+  sessions.erase(gone, sessions.end());
+  timer.expires_after(tick);
+  timer.async_wait([this](beast::error_code ec) {
+    if (!ec)
+      sweep();
+  });
+}
+
 void http_server::impl::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+  auto& lane = *lanes_[next_lane_++ % lanes_.size()];
+  acceptor_.async_accept(lane.ioc, [this, &lane](beast::error_code ec, lane_socket socket) {
     if (ec) {
       if (ec != net::error::operation_aborted && acceptor_.is_open())
         do_accept();
@@ -293,7 +354,7 @@ void http_server::impl::do_accept() {
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<http_session>(std::move(socket), *this)->run();
+    std::make_shared<http_session>(std::move(socket), *this, lane)->run();
     do_accept();
   });
 }

@@ -3,6 +3,9 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include "tests/e2e/http_node.hpp"
 
 using namespace ordernode::e2e;
@@ -183,6 +186,54 @@ TEST_CASE("malformed requests get the right status and a JSON error; the node st
   CHECK(wait_until(
     [&] {
       return journal_view{db}.count("SELECT COUNT(*) FROM orders WHERE state = 'rejected'") == 5;
+    },
+    20s));
+  check_healthy(c);
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("a silent connection closes after http.idle-timeout; an unanswered POST gets 503") {
+  temp_dir dir;
+  auto db = dir.path() / "api.db";
+  http_node node{
+    dir.path(), "node", db, {"--http.idle-timeout=300ms", "--http.request-timeout=500ms"}};
+  for (auto& bytes : {std::string{}, std::string{"GET /healthz HTTP/1.1\r\nHost: x\r\n"}}) {
+    CAPTURE(bytes);
+    net::io_context ioc;
+    tcp::socket s{ioc};
+    s.connect({net::ip::make_address("127.0.0.1"), node.port});
+    if (!bytes.empty())
+      net::write(s, net::buffer(bytes));
+    timeval limit{10, 0};
+    REQUIRE(setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) == 0);
+    auto start = std::chrono::steady_clock::now();
+    char buf[256];
+    auto n = ::recv(s.native_handle(), buf, sizeof(buf), 0);
+    auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(n == 0);
+    CHECK(waited >= 250ms);
+    CHECK(waited < 5s);
+  }
+  http_client c{node.port};
+  {
+    // The journal cannot commit while another process holds the write lock.
+    SQLite::Database other{db.string(), SQLite::OPEN_READWRITE, 5000};
+    other.exec("BEGIN IMMEDIATE");
+    auto start = std::chrono::steady_clock::now();
+    auto r = c.post_json(order_body("stuck behind a lock"));
+    auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(r.status == 503);
+    check_error(r, "timeout", "");
+    CHECK(waited >= 450ms);
+    CHECK(waited < 5s);
+    other.exec("ROLLBACK");
+  }
+  // The order behind the 503 was not lost: the journal takes it once the lock is gone.
+  CHECK(wait_until(
+    [&] {
+      return journal_view{db}.count(
+               "SELECT COUNT(*) FROM orders WHERE product_name = 'stuck behind a lock'")
+             == 1;
     },
     20s));
   check_healthy(c);
