@@ -1,5 +1,6 @@
 // ordernode-bench: pushes N orders through the in-process flow with the journal on, and
 // measures the baselines (raw CAF messaging, raw SQLite inserts) in the same run.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "tools/bench/bench_flags.hpp"
 #include "tools/bench/flow_driver.hpp"
 #include "tools/bench/latency_histogram.hpp"
+#include "tools/bench/store_ceiling.hpp"
 
 using namespace ordernode;
 using namespace ordernode::bench;
@@ -90,6 +92,11 @@ int main(int argc, char** argv) {
   auto caf_rate = caf_one_way_rate(sys, 2'000'000);
   std::fprintf(stderr, "baseline: raw SQLite batched inserts ...\n");
   auto sqlite_rate = sqlite_batched_insert_rate(opts.dir + "/baseline.db", 500'000, 10'000);
+  // As many orders per commit as the journal's batch holds at six rows an order.
+  auto per_commit = static_cast<size_t>(std::max(1, cfg.journal.max_batch / 6));
+  std::fprintf(stderr, "baseline: the journal's SQLite store alone, %llu orders ...\n",
+               static_cast<unsigned long long>(opts.orders));
+  auto store_rate = journal_store_rate(opts.dir + "/store.db", opts.orders, per_commit);
   std::fprintf(stderr, "flow: %llu orders through the in-process flow, journal on ...\n",
                static_cast<unsigned long long>(opts.orders));
   auto r = run_flow(sys, cfg, opts.orders);
@@ -104,11 +111,11 @@ int main(int argc, char** argv) {
       "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, "
       "\"peak_rss_mib\": %.1f, \"completed\": %llu, \"quantity\": %lld, "
       "\"baseline\": {\"caf_one_way_msgs_per_second\": %.0f, "
-      "\"sqlite_batched_rows_per_second\": %.0f}}\n",
+      "\"sqlite_batched_rows_per_second\": %.0f, \"journal_store_orders_per_second\": %.0f}}\n",
       static_cast<unsigned long long>(r.orders), r.seconds, rate, ms(r.latency.quantile(0.5)),
       ms(r.latency.quantile(0.99)), ms(r.latency.max()), rss,
       static_cast<unsigned long long>(r.final_totals.all.completed),
-      static_cast<long long>(r.final_totals.all.quantity), caf_rate, sqlite_rate);
+      static_cast<long long>(r.final_totals.all.quantity), caf_rate, sqlite_rate, store_rate);
   } else {
     std::printf("orders            %llu in %.2f s\n", static_cast<unsigned long long>(r.orders),
                 r.seconds);
@@ -124,6 +131,8 @@ int main(int argc, char** argv) {
     std::printf(
       "baseline          raw CAF one-way %.0f msg/s; raw SQLite batched insert %.0f rows/s\n",
       caf_rate, sqlite_rate);
+    std::printf("ceiling           the journal's SQLite store alone, no actors: %.0f orders/s\n",
+                store_rate);
   }
   std::filesystem::remove_all(opts.dir);
   return 0;

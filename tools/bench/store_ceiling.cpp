@@ -1,0 +1,90 @@
+#include "tools/bench/store_ceiling.hpp"
+
+#include <array>
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <tuple>
+#include <vector>
+
+#include "runtime/errors.hpp"
+#include "runtime/random.hpp"
+#include "runtime/store/sqlite_store.hpp"
+
+namespace ordernode::bench {
+
+namespace {
+
+void remove_database(const std::string& path) {
+  std::error_code ec;
+  for (auto suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(path + suffix, ec);
+}
+
+order make_order(size_t i) {
+  static constexpr std::array<const char*, 4> products{"widget-standard", "widget-pro", "gadget",
+                                                       "gizmo-xl"};
+  static constexpr std::array<const char*, 3> regions{"eu", "us", "ap"};
+  return order{make_uuid(),
+               products[i % products.size()],
+               static_cast<int32_t>(i % 10 + 1),
+               regions[i % regions.size()],
+               "customer-" + std::to_string(i % 1000),
+               i % 10 == 0,
+               now()};
+}
+
+}  // namespace
+
+double journal_store_rate(const std::string& path, std::size_t n, std::size_t per_commit) {
+  if (per_commit == 0)
+    throw std::invalid_argument("journal_store_rate: per_commit == 0");
+  if (n == 0)
+    return 0;
+  using os = order_state;
+  static const std::array<std::tuple<order_state, const char*>, 5> later{
+    {{os::validated, "validator"},
+     {os::processing, "processor"},
+     {os::processed, "processor"},
+     {os::shipping, "shipper"},
+     {os::completed, "shipper"}}};
+  remove_database(path);
+  double seconds = 0;
+  {
+    auto store = open_sqlite_store({path});
+    if (!store)
+      throw std::runtime_error(describe(store.error()));
+    journal_batch batch;
+    std::vector<std::pair<int64_t, std::string>> previous;
+    auto start = std::chrono::steady_clock::now();
+    for (size_t made = 0; made < n || !previous.empty();) {
+      batch.clear();
+      for (auto stop = std::min(n, made + per_commit); made < stop; ++made)
+        batch.new_orders.push_back(make_order(made));
+      for (auto& [seq, id] : previous)
+        for (auto& [state, stage] : later)
+          batch.changes.push_back(state_change{
+            seq,
+            order_event{id, state, stage,
+                        state == os::completed ? "tracking TRK-" + id : std::string{}, now()}});
+      auto seqs = (*store)->commit(batch);
+      if (!seqs)
+        throw std::runtime_error(describe(seqs.error()));
+      previous.clear();
+      for (size_t i = 0; i < seqs->size(); ++i)
+        previous.emplace_back((*seqs)[i], batch.new_orders[i].id);
+    }
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto done = (*store)->finished_totals();
+    if (!done || done->all.completed != n)
+      throw std::runtime_error(
+        "journal_store_rate: the store finished "
+        + (done ? std::to_string(done->all.completed) : describe(done.error())) + " of "
+        + std::to_string(n) + " orders");
+  }
+  remove_database(path);
+  return static_cast<double>(n) / seconds;
+}
+
+}  // namespace ordernode::bench
