@@ -39,9 +39,11 @@ struct journal_fixture : fixture {
     CHECK(ask<bool>(uut, flush_atom::value));
   }
 
-  // Read through a connection of its own, as another process would.
+  // Read through a connection of its own, as another process would: it waits out a journal
+  // connection that closes (and checkpoints) as the node's own readers do.
+  static constexpr int busy_timeout_ms = 5000;
   std::optional<std::string> state_in_db(const std::string& id) {
-    SQLite::Database db{db_path, SQLite::OPEN_READONLY};
+    SQLite::Database db{db_path, SQLite::OPEN_READONLY, busy_timeout_ms};
     SQLite::Statement q{db, "SELECT state FROM orders WHERE id = ?"};
     q.bind(1, id);
     if (!q.executeStep())
@@ -50,7 +52,7 @@ struct journal_fixture : fixture {
   }
 
   std::vector<std::string> events_in_db(const std::string& id) {
-    SQLite::Database db{db_path, SQLite::OPEN_READONLY};
+    SQLite::Database db{db_path, SQLite::OPEN_READONLY, busy_timeout_ms};
     SQLite::Statement q{db,
                         "SELECT e.state FROM order_events e JOIN orders o ON o.seq = e.order_seq "
                         "WHERE o.id = ? ORDER BY e.rowid"};
@@ -62,7 +64,7 @@ struct journal_fixture : fixture {
   }
 
   int64_t count_in_db(const std::string& sql) {
-    SQLite::Database db{db_path, SQLite::OPEN_READONLY};
+    SQLite::Database db{db_path, SQLite::OPEN_READONLY, busy_timeout_ms};
     return db.execAndGet(sql).getInt64();
   }
 
@@ -252,6 +254,7 @@ TEST_CASE_FIXTURE(journal_fixture, "unfinished returns the orders found at start
     flush(first);
     CHECK(ask<std::vector<stored_order>>(first, unfinished_atom::value).empty());
     caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
+    self->wait_for(first);
   }
   auto second = start();
   auto xs = ask<std::vector<stored_order>>(second, unfinished_atom::value);

@@ -218,7 +218,7 @@ TEST_CASE("the shell queries and steers a running node") {
   }
 
   SUBCASE("errors [N] shows the newest errors") {
-    SQLite::Database db{n.db_path.string(), SQLite::OPEN_READONLY};
+    SQLite::Database db{n.db_path.string(), SQLite::OPEN_READONLY, 5000};
     SQLite::Statement q{db, "SELECT order_id, stage FROM errors ORDER BY id LIMIT 1"};
     REQUIRE(q.executeStep());
     auto r = n.exec("errors 100000");
