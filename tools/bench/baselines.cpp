@@ -16,6 +16,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <caf/all.hpp>
 
+#include "tools/bench/database_files_guard.hpp"
+
 namespace ordernode::bench {
 
 namespace {
@@ -143,29 +145,6 @@ double per_second(std::size_t count, clock_type::duration elapsed) {
     seconds = std::chrono::duration<double>(clock_type::duration{1}).count();
   return static_cast<double>(count) / seconds;
 }
-
-void remove_database_files(const std::string& path) {
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"})
-    std::filesystem::remove(path + suffix, ignored);
-}
-
-class database_files_guard {
-public:
-  explicit database_files_guard(std::string path) : path_(std::move(path)) {
-    remove_database_files(path_);
-  }
-
-  ~database_files_guard() {
-    remove_database_files(path_);
-  }
-
-  database_files_guard(const database_files_guard&) = delete;
-  database_files_guard& operator=(const database_files_guard&) = delete;
-
-private:
-  std::string path_;
-};
 
 std::int64_t unix_millis() {
   using namespace std::chrono;

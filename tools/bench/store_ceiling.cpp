@@ -3,7 +3,6 @@
 #include <array>
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
@@ -11,16 +10,11 @@
 #include "runtime/errors.hpp"
 #include "runtime/random.hpp"
 #include "runtime/store/sqlite_store.hpp"
+#include "tools/bench/database_files_guard.hpp"
 
 namespace ordernode::bench {
 
 namespace {
-
-void remove_database(const std::string& path) {
-  std::error_code ec;
-  for (auto suffix : {"", "-wal", "-shm"})
-    std::filesystem::remove(path + suffix, ec);
-}
 
 order make_order(size_t i) {
   static constexpr std::array<const char*, 4> products{"widget-standard", "widget-pro", "gadget",
@@ -49,9 +43,9 @@ double journal_store_rate(const std::string& path, std::size_t n, std::size_t pe
      {os::processed, "processor"},
      {os::shipping, "shipper"},
      {os::completed, "shipper"}}};
-  remove_database(path);
   double seconds = 0;
   {
+    database_files_guard guard{path};
     auto store = open_sqlite_store({path});
     if (!store)
       throw std::runtime_error(describe(store.error()));
@@ -83,7 +77,6 @@ double journal_store_rate(const std::string& path, std::size_t n, std::size_t pe
         + (done ? std::to_string(done->all.completed) : describe(done.error())) + " of "
         + std::to_string(n) + " orders");
   }
-  remove_database(path);
   return static_cast<double>(n) / seconds;
 }
 
