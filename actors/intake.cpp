@@ -105,7 +105,12 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
         if (i == st.waiting.end())
           continue;
         auto& w = i->second;
-        if (note.outcome == admission::forwarded) {
+        if (!note.refusal.empty()) {
+          --st.in_flight;
+          spdlog::info("order {}: not accepted: {}", note.order_id, note.refusal);
+          if (w.promise.pending())
+            w.promise.deliver(make_error(errc::store_failure, note.refusal));
+        } else if (note.outcome == admission::forwarded) {
           --st.in_flight;
           spdlog::info("order {}: recorded for the broker", note.order_id);
         } else if (note.outcome == admission::accepted) {

@@ -1,8 +1,8 @@
 #include "actors/journal.hpp"
 
 #include <algorithm>
-
 #include <fstream>
+#include <set>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -51,6 +51,47 @@ void append_failures(journal_state& st) {
     spdlog::error("journal cannot append to the failures file");
 }
 
+// An order is accepted only once a commit recorded it. The new and forwarded orders of a
+// failed commit are refused at once, so that whoever submitted them can say "not accepted"
+// (the API answers 503) instead of waiting while they might still be committed later; the
+// changes of orders accepted before stay in the batch for the retry.
+void refuse_admissions(journal_pointer self) {
+  auto& st = self->state;
+  auto& batch = st.batch;
+  if (batch.new_orders.empty() && st.forwarded.empty())
+    return;
+  auto refusal = describe(make_error(errc::store_failure, st.refusal));
+  for (size_t i = 0; i < batch.new_orders.size(); ++i) {
+    auto& id = batch.new_orders[i].id;
+    spdlog::warn("order {}: not accepted: {}", id, refusal);
+    if (st.appends[i].pending())
+      st.appends[i].deliver(make_error(errc::store_failure, st.refusal));
+    else
+      st.notes.emplace_back(std::move(st.admitters[i]),
+                            admission_note{id, admission::duplicate, refusal});
+  }
+  batch.new_orders.clear();
+  st.appends.clear();
+  st.admitters.clear();
+  if (!st.forwarded.empty()) {
+    std::set<std::string> ids;
+    for (auto& [sender, id] : st.forwarded) {
+      spdlog::warn("order {}: not accepted: {}", id, refusal);
+      ids.insert(id);
+      st.notes.emplace_back(std::move(sender), admission_note{id, admission::duplicate, refusal});
+    }
+    st.forwarded.clear();
+    auto& xs = batch.outbox;
+    xs.erase(std::remove_if(xs.begin(), xs.end(),
+                            [&](const outbox_message& x) {
+                              return x.exchange == st.outbox.exchange
+                                     && ids.count(x.message_id) > 0;
+                            }),
+             xs.end());
+  }
+  send_notes(self);
+}
+
 void commit(journal_pointer self) {
   auto& st = self->state;
   if (st.batch.empty() && st.flushes.empty()) {
@@ -66,17 +107,22 @@ void commit(journal_pointer self) {
   m.batch_rows->Observe(static_cast<double>(rows));
   if (!seqs) {
     m.commit_failures->Increment();
+    m.failing->Set(1);
     st.stage.error();
     st.retry_delay = std::min(max_retry_delay, std::max(min_retry_delay, st.retry_delay * 2));
     spdlog::error("journal commit of {} rows failed, retrying in {} ms: {}", st.batch.size(),
                   std::chrono::duration_cast<std::chrono::milliseconds>(st.retry_delay).count(),
                   describe(seqs.error()));
+    st.refusal = "the journal cannot commit: " + describe(seqs.error());
+    refuse_admissions(self);
     self->delayed_send(self, st.retry_delay, tick_atom::value);
     return;
   }
   if (st.retry_delay.count() > 0) {
     spdlog::info("journal commits again after a failure");
     st.retry_delay = caf::timespan{0};
+    st.refusal.clear();
+    m.failing->Set(0);
   }
   auto committed_at = now();
   for (size_t i = 0; i < st.batch.new_orders.size(); ++i) {
@@ -128,12 +174,31 @@ void commit(journal_pointer self) {
   st.flushes.clear();
 }
 
+// While commits fail and nothing waits for a commit, finds out whether the store takes
+// writes again, so that /readyz recovers on an idle node.
+void probe(journal_pointer self) {
+  auto& st = self->state;
+  if (auto err = st.store->probe()) {
+    st.retry_delay = std::min(max_retry_delay, st.retry_delay * 2);
+    st.refusal = "the journal cannot commit: " + describe(err);
+    self->delayed_send(self, st.retry_delay, tick_atom::value);
+    return;
+  }
+  spdlog::info("journal commits again after a failure");
+  st.retry_delay = caf::timespan{0};
+  st.refusal.clear();
+  st.metrics->journal().failing->Set(0);
+}
+
 // Called once per handled message.
 void maybe_commit(journal_pointer self) {
   auto& st = self->state;
   st.stage.handled(backlog(self));
-  if (st.retry_delay.count() > 0)
+  if (st.retry_delay.count() > 0) {
+    if (self->mailbox().empty())
+      send_notes(self);
     return;
+  }
   if (st.batch.size() >= st.max_batch || self->mailbox().empty())
     commit(self);
 }
@@ -144,6 +209,19 @@ bool note_if_live(journal_pointer self, const order& x) {
   if (st.live.count(x.id) == 0)
     return false;
   st.notes.emplace_back(self->current_sender(), admission_note{x.id, admission::duplicate, {}});
+  return true;
+}
+
+// While commits fail, a new order is refused at once instead of waiting for a retry it might
+// not see before its client gives up.
+bool refuse_while_failing(journal_pointer self, const order& x) {
+  auto& st = self->state;
+  if (st.retry_delay.count() == 0)
+    return false;
+  auto refusal = describe(make_error(errc::store_failure, st.refusal));
+  spdlog::warn("order {}: not accepted: {}", x.id, refusal);
+  st.notes.emplace_back(self->current_sender(),
+                        admission_note{x.id, admission::duplicate, refusal});
   return true;
 }
 
@@ -223,6 +301,8 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
       auto& st = self->state;
       if (st.live.count(x.id) > 0)
         return admission::duplicate;
+      if (st.retry_delay.count() > 0)
+        return make_error(errc::store_failure, st.refusal);
       auto rp = self->make_response_promise<admission>();
       st.batch.new_orders.push_back(std::move(x));
       st.appends.push_back(rp);
@@ -232,7 +312,7 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
     },
     [=](admit_atom, order& x) {
       auto& st = self->state;
-      if (!note_if_live(self, x)) {
+      if (!note_if_live(self, x) && !refuse_while_failing(self, x)) {
         st.batch.new_orders.push_back(std::move(x));
         st.appends.emplace_back();
         st.admitters.push_back(self->current_sender());
@@ -241,7 +321,7 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
     },
     [=](forward_atom, order& x) {
       auto& st = self->state;
-      if (!note_if_live(self, x)) {
+      if (!note_if_live(self, x) && !refuse_while_failing(self, x)) {
         st.forwarded.emplace_back(self->current_sender(), x.id);
         auto id = x.id;
         auto region = x.region;
@@ -276,7 +356,12 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
       maybe_commit(self);
       return rp;
     },
-    [=](tick_atom) { commit(self); },
+    [=](tick_atom) {
+      auto& st = self->state;
+      if (st.batch.empty() && st.flushes.empty())
+        return probe(self);
+      commit(self);
+    },
     [=](unfinished_atom) -> std::vector<stored_order> {
       maybe_commit(self);
       auto& st = self->state;

@@ -50,7 +50,8 @@ struct journal_state {
   // Collected only while someone listens: nothing is copied for a node without live views.
   std::vector<change_listener> change_listeners;
   std::vector<order_change> changes;
-  caf::timespan retry_delay{0};
+  caf::timespan retry_delay{0};  // Set while commits fail: the wait before the next attempt.
+  std::string refusal;           // Why new orders are refused while commits fail.
   std::unique_ptr<std::ofstream> failures;
   std::shared_ptr<node_metrics> metrics;
   stage_metrics stage;

@@ -178,6 +178,11 @@ node_metrics::node_metrics(const std::vector<std::string>& regions,
                                 .Help("Journal commits that failed and were retried")
                                 .Register(reg)
                                 .Add({});
+  journal_.failing = &BuildGauge()
+                        .Name("ordernode_journal_failing")
+                        .Help("1 while journal commits fail and new orders are refused")
+                        .Register(reg)
+                        .Add({});
   auto counter = [&](const char* name, const char* help) {
     return &BuildCounter().Name(name).Help(help).Register(reg).Add({});
   };
@@ -304,6 +309,10 @@ std::string render_metrics(const node_metrics& x) {
   std::ostringstream out;
   prometheus::TextSerializer{}.Serialize(out, families);
   return out.str();
+}
+
+bool node_metrics::journal_failing() const {
+  return journal_.failing->Value() > 0;
 }
 
 }  // namespace ordernode

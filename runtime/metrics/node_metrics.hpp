@@ -93,6 +93,7 @@ struct journal_metrics {
   prometheus::Histogram* batch_rows = nullptr;
   prometheus::Histogram* commit_seconds = nullptr;
   prometheus::Counter* commit_failures = nullptr;
+  prometheus::Gauge* failing = nullptr;  // 1 while commits fail: /readyz says not ready.
 };
 
 // Totals the watchdog reads, summed over every region.
@@ -142,6 +143,9 @@ public:
   journal_metrics& journal() {
     return journal_;
   }
+
+  // True while journal commits fail (the gauge ordernode_journal_failing is 1).
+  bool journal_failing() const;
 
   broker_metrics& broker() {
     return broker_;

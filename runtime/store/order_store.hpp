@@ -86,6 +86,10 @@ public:
   // 0 for an order whose id the store already held.
   virtual caf::expected<std::vector<int64_t>> commit(const journal_batch& batch) = 0;
 
+  // Checks that a commit could take the store's write lock now, writing nothing; the error
+  // says why not. The journal asks while commits fail and it has nothing to commit.
+  virtual caf::error probe() = 0;
+
   // Every order not in a final state, VIP first, then oldest first.
   virtual caf::expected<std::vector<stored_entry>> unfinished() = 0;
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
@@ -27,8 +28,11 @@ struct journal_fixture : fixture {
   journal_fixture() : db_path((dir.path() / "journal.db").string()) {}
 
   journal_with_outbox_actor start(int32_t max_batch = 4096, std::string failures_file = {},
-                                  outbox_options outbox = {}) {
-    auto store = open_sqlite_store({db_path});
+                                  outbox_options outbox = {}, int busy_timeout = 5000) {
+    sqlite_options options;
+    options.path = db_path;
+    options.busy_timeout_ms = busy_timeout;
+    auto store = open_sqlite_store(options);
     REQUIRE(static_cast<bool>(store));
     std::shared_ptr<order_store> shared{std::move(*store)};
     return track(sys.spawn<caf::detached>(journal, shared, max_batch, std::move(failures_file),
@@ -383,4 +387,49 @@ TEST_CASE_FIXTURE(journal_fixture,
   REQUIRE(after.messages.size() == 1);
   CHECK(after.messages[0].message_id == "l1");
   CHECK(count_in_db("SELECT COUNT(*) FROM outbox") == 1);
+}
+
+TEST_CASE_FIXTURE(journal_fixture,
+                  "while commits fail, new orders are refused and changes of accepted ones wait") {
+  auto uut = start(4096, {}, {}, 100);
+  auto a = make_order("order-a", "mouse", 1);
+  CHECK(ask<admission>(uut, append_atom::value, a) == admission::accepted);
+  {
+    // Another process holds the write lock for longer than the journal's busy timeout.
+    SQLite::Database other{db_path, SQLite::OPEN_READWRITE, busy_timeout_ms};
+    other.exec("BEGIN IMMEDIATE");
+    move(uut, "order-a", {s::validated});
+    auto refused = try_ask<admission>(uut, append_atom::value, make_order("order-b", "mouse", 1));
+    REQUIRE_FALSE(refused);
+    CHECK(describe(refused.error()).find("the journal cannot commit") != std::string::npos);
+    // An admit from a listener gets a note that names the refusal, not an outcome.
+    self->send(uut, admit_atom::value, make_order("order-c", "mouse", 1));
+    std::optional<admission_note> note;
+    self->receive([&](admitted_atom, std::vector<admission_note>& xs) {
+      REQUIRE(xs.size() == 1);
+      note = xs[0];
+    });
+    REQUIRE(note);
+    CHECK(note->order_id == "order-c");
+    CHECK(note->refusal.find("store_failure") == 0);
+    other.exec("ROLLBACK");
+  }
+  // Once the lock is gone, the retry commits the change of the accepted order; the refused
+  // orders are nowhere, and new orders are taken again.
+  auto taken = [&] {
+    auto r = try_ask<admission>(uut, append_atom::value, make_order("order-d", "mouse", 1));
+    return r && *r == admission::accepted;
+  };
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto accepted = taken();
+  while (!accepted && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    accepted = taken();
+  }
+  CHECK(accepted);
+  flush(uut);
+  CHECK(state_in_db("order-a") == "validated");
+  CHECK_FALSE(state_in_db("order-b"));
+  CHECK_FALSE(state_in_db("order-c"));
+  CHECK(state_in_db("order-d") == "received");
 }
