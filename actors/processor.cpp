@@ -11,10 +11,10 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
                                          std::shared_ptr<processing_system> system,
                                          journal_actor journal, shipper_ref shipper,
                                          error_channel_ref errors,
-                                         std::shared_ptr<node_metrics> metrics) {
+                                         std::shared_ptr<node_metrics> metrics, std::string name) {
   self->monitor(owner);
   self->set_down_handler([=](caf::down_msg& msg) { self->quit(msg.reason); });
-  auto stage = or_unrecorded(std::move(metrics))->stage("processor");
+  auto stage = or_unrecorded(std::move(metrics))->stage("processor", name);
   return {
     [=](process_atom, order& x) {
       stage.handled(backlog(self));

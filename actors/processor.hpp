@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "runtime/external/processing_system.hpp"
 #include "runtime/metrics/node_metrics.hpp"
@@ -12,11 +13,11 @@ namespace ordernode {
 // Records `processing`, waits the system's latency with a delayed message (never a sleep),
 // then records `processed` and ships the order, or reports the failure to the error channel.
 // Either way it returns the credit to `owner`. It stops when `owner` stops. Records the
-// processing time per order.
+// processing time per order, and counts its messages under `name` in the actor registry.
 processor_actor::behavior_type processor(processor_actor::pointer self, dispatcher_actor owner,
                                          std::shared_ptr<processing_system> system,
                                          journal_actor journal, shipper_ref shipper,
                                          error_channel_ref errors,
-                                         std::shared_ptr<node_metrics> metrics);
+                                         std::shared_ptr<node_metrics> metrics, std::string name);
 
 }  // namespace ordernode

@@ -108,9 +108,10 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
   for (auto& route : cfg.routes()) {
     auto make_processor = [=, shipper = f.shipper, errors = f.errors, name = route.name](
                             caf::actor_system& sys, dispatcher_actor owner, size_t index) {
-      auto hdl = sys.spawn(processor, owner, ext.processing, journal_hdl, shipper, errors, metrics);
-      registry->started("processor-" + name + "-" + std::to_string(index), "processor",
-                        caf::actor_cast<caf::actor>(hdl));
+      auto actor_name = "processor-" + name + "-" + std::to_string(index);
+      auto hdl = sys.spawn(processor, owner, ext.processing, journal_hdl, shipper, errors, metrics,
+                           actor_name);
+      registry->started(actor_name, "processor", caf::actor_cast<caf::actor>(hdl));
       return hdl;
     };
     auto& ref = f.dispatchers[route.name];

@@ -118,8 +118,9 @@ query_actor::behavior_type queries(query_actor::stateful_pointer<query_state> se
   };
 }
 
-caf::result<admin_reply> run_source(admin_actor::stateful_pointer<admin_state> self,
-                                    const admin_context& ctx,
+using admin_pointer = admin_commands_actor::stateful_pointer<admin_state>;
+
+caf::result<admin_reply> run_source(admin_pointer self, const admin_context& ctx,
                                     const std::vector<std::string>& words) {
   if (!ctx.source)
     return failed("the source is off (source.enabled=false)");
@@ -142,8 +143,7 @@ caf::result<admin_reply> run_source(admin_actor::stateful_pointer<admin_state> s
   return failed("usage: source pause|resume|rate N");
 }
 
-caf::result<admin_reply> run_inject(admin_actor::stateful_pointer<admin_state> self,
-                                    const admin_context& ctx,
+caf::result<admin_reply> run_inject(admin_pointer self, const admin_context& ctx,
                                     const std::vector<std::string>& words) {
   if (words.size() != 2)
     return failed("usage: inject NAME (see `actors` for the names)");
@@ -156,15 +156,10 @@ caf::result<admin_reply> run_inject(admin_actor::stateful_pointer<admin_state> s
   return ok("crash injected into " + words[1] + "\n");
 }
 
-admin_actor::behavior_type admin(admin_actor::stateful_pointer<admin_state> self,
-                                 admin_context ctx) {
+admin_commands_actor::behavior_type admin(admin_pointer self, admin_context ctx) {
   self->state.queries = self->spawn<caf::detached + caf::linked>(queries, ctx.journal_path);
   return {
-    [=](admin_atom, const std::string& token, const std::string& line) -> caf::result<admin_reply> {
-      if (token != ctx.token) {
-        spdlog::warn("admin: refused a command with a wrong token");
-        return admin_reply{admin_reply::refused, "refused: wrong admin token\n", {}};
-      }
+    [=](admin_atom, const std::string& line) -> caf::result<admin_reply> {
       auto words = split_words(line);
       if (words.empty())
         return ok("");
@@ -239,7 +234,7 @@ std::vector<std::string> split_words(const std::string& line) {
   return result;
 }
 
-admin_actor spawn_admin(caf::actor_system& sys, admin_context ctx) {
+admin_commands_actor spawn_admin(caf::actor_system& sys, admin_context ctx) {
   return sys.spawn(admin, std::move(ctx));
 }
 

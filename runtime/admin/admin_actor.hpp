@@ -1,4 +1,5 @@
-// The admin actor: answers the shell's commands from the actor registry, the flow and the journal.
+// The admin actor: runs the shell's commands on the actor registry, the flow and the journal.
+// Peers never reach it: the admin front (admin_front.hpp) checks each command's token first.
 #pragma once
 
 #include <memory>
@@ -15,7 +16,6 @@ namespace ordernode {
 
 // What the admin actor reaches besides the registry.
 struct admin_context {
-  std::string token;  // Every command must carry it.
   std::shared_ptr<actor_registry> registry;
   source_ref source;  // May be invalid: source.enabled is off.
   aggregator_ref aggregator;
@@ -28,7 +28,11 @@ const std::string& admin_help();
 // The words of a command line, split at blanks.
 std::vector<std::string> split_words(const std::string& line);
 
+// Runs one command line whose token the front accepted.
+using admin_commands_actor =
+  caf::typed_actor<caf::replies_to<admin_atom, std::string>::with<admin_reply>>;
+
 // Spawns the admin actor and, linked to it, a detached worker for journal queries.
-admin_actor spawn_admin(caf::actor_system& sys, admin_context ctx);
+admin_commands_actor spawn_admin(caf::actor_system& sys, admin_context ctx);
 
 }  // namespace ordernode

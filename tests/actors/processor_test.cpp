@@ -35,7 +35,7 @@ struct processor_fixture : fixture {
     return spawn(processor, spawn(dispatcher_probe, sink(), "dispatcher"),
                  std::make_shared<fake_processing>(delay),
                  spawn(journal_probe, sink(), journal_script{}), spawn(shipper_probe, sink()),
-                 spawn(error_channel_probe, sink()), nullptr);
+                 spawn(error_channel_probe, sink()), nullptr, "processor-eu-0");
   }
 };
 
@@ -116,11 +116,32 @@ TEST_CASE_FIXTURE(processor_fixture, "latency is waited with delayed messages, n
   REQUIRE(std::get<1>(expect<ship_atom, order>("shipper")).id == "slow-2");
 }
 
+TEST_CASE_FIXTURE(processor_fixture, "a processor counts its work under its own name") {
+  auto registry = std::make_shared<actor_registry>();
+  auto metrics = std::make_shared<node_metrics>(std::vector<std::string>{"eu"}, registry);
+  auto uut = spawn(processor, spawn(dispatcher_probe, sink(), "dispatcher"),
+                   std::make_shared<fake_processing>(caf::timespan{0}),
+                   spawn(journal_probe, sink(), journal_script{}), spawn(shipper_probe, sink()),
+                   spawn(error_channel_probe, sink()), metrics, "processor-eu-1");
+  self->send(uut, process_atom::value, make_order("order-7", "mouse", 1));
+  expect<ship_atom, order>("shipper");
+  std::vector<std::string> names;
+  uint64_t handled = 0;
+  for (auto& x : registry->snapshot()) {
+    if (x.kind == "processor")
+      names.push_back(x.name);
+    if (x.name == "processor-eu-1")
+      handled = x.handled;
+  }
+  CHECK(names == std::vector<std::string>{"processor-eu-1"});
+  CHECK(handled >= 1);
+}
+
 TEST_CASE_FIXTURE(processor_fixture, "a processor stops when its dispatcher dies") {
   auto owner = spawn(dispatcher_probe, sink(), "dispatcher");
   auto uut = spawn(processor, owner, std::make_shared<fake_processing>(caf::timespan{0}),
                    spawn(journal_probe, sink(), journal_script{}), spawn(shipper_probe, sink()),
-                   spawn(error_channel_probe, sink()), nullptr);
+                   spawn(error_channel_probe, sink()), nullptr, "processor-eu-0");
   self->monitor(uut);
   self->send_exit(owner, caf::exit_reason::unhandled_exception);
   bool down = false;

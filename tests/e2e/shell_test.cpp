@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "tests/e2e/node_process.hpp"
 
@@ -156,6 +157,18 @@ TEST_CASE("the shell queries and steers a running node") {
           == std::vector<std::string>{"NAME", "TYPE", "STATE", "MAILBOX", "HANDLED", "ERRORS",
                                       "RESTARTS", "UPTIME"});
     CHECK(row(r.out, "dispatcher-eu")[1] == "dispatcher");
+    // Each processor counts its work under its own name; none under a shared one.
+    CHECK(row(r.out, "processor").empty());
+    uint64_t processed = 0;
+    for (std::string region : {"eu", "us", "ap"})
+      for (int i = 0; i < 64; ++i)
+        if (auto cols = row(r.out, "processor-" + region + "-" + std::to_string(i));
+            cols.size() == 8) {
+          CHECK(cols[1] == "processor");
+          CHECK(cols[2] == "running");
+          processed += std::stoull(cols[4]);
+        }
+    CHECK(processed >= 5);
     auto one = n.exec("actor shipper");
     CHECK(one.exit_code == 0);
     CHECK(row(one.out, "type") == std::vector<std::string>{"type", "shipper"});
@@ -333,6 +346,57 @@ TEST_CASE("the shell queries and steers a running node") {
   auto err = n.node.err();
   INFO("node stderr tail: ", err.substr(err.size() > 3000 ? err.size() - 3000 : 0));
   CHECK(code == 0);
+}
+
+TEST_CASE("without admin.token the node generates one into a private file the shell reads") {
+  temp_dir dir;
+  temp_dir elsewhere;
+  auto port = free_port();
+  auto token_file = dir.path() / "ordernode-admin.token";
+  std::vector<std::string> args{"--journal.path=" + (dir.path() / "journal.db").string(),
+                                "--admin.port=" + std::to_string(port), "--source.enabled=false"};
+  std::string token;
+  {
+    node_process node{dir.path(), "first", args};
+    auto line = node.wait_for_log("admin endpoint on 127.0.0.1:" + std::to_string(port), 15s);
+    INFO(node.err());
+    REQUIRE(line);
+    CHECK(line->find("--token-file " + token_file.string()) != std::string::npos);
+    struct stat st;
+    REQUIRE(stat(token_file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    token = read_file(token_file);
+    REQUIRE(token.size() == 33);
+    token.pop_back();
+    CHECK(token.find_first_not_of("0123456789abcdef") == std::string::npos);
+    auto port_arg = "--port=" + std::to_string(port);
+    // In the journal's folder the shell finds the file by itself.
+    auto here = shell(dir.path(), {port_arg, "--exec", "help"});
+    CHECK(here.exit_code == 0);
+    auto there = shell(elsewhere.path(), {port_arg, "--exec", "help"});
+    CHECK(there.exit_code == 4);
+    CHECK(there.err.find("--token-file") != std::string::npos);
+    CHECK(shell(elsewhere.path(), {port_arg, "--token-file", token_file.string(), "--exec", "help"})
+            .exit_code
+          == 0);
+    CHECK(shell(elsewhere.path(), {port_arg, "--token", token, "--exec", "help"}).exit_code == 0);
+    auto missing =
+      shell(elsewhere.path(), {port_arg, "--token-file", "nope.token", "--exec", "help"});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("nope.token") != std::string::npos);
+    node.signal(SIGTERM);
+    CHECK(node.wait(30s) == 0);
+  }
+  // A restart reuses the token.
+  node_process again{dir.path(), "second", args};
+  REQUIRE(again.wait_for_log("admin endpoint on 127.0.0.1:" + std::to_string(port), 15s));
+  CHECK(read_file(token_file) == token + "\n");
+  CHECK(
+    shell(elsewhere.path(), {"--port=" + std::to_string(port), "--token", token, "--exec", "help"})
+      .exit_code
+    == 0);
+  again.signal(SIGTERM);
+  CHECK(again.wait(30s) == 0);
 }
 
 TEST_CASE("an unreachable node gets a clear message and a non-zero exit") {

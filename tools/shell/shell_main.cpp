@@ -51,7 +51,8 @@ struct session {
     }
     if (reply.code == admin_reply::refused) {
       std::cerr << "ordernode-shell: " << reply.text
-                << "  (pass the node's admin.token with --token or ORDERNODE_ADMIN_TOKEN)\n";
+                << "  (pass the node's admin.token with --token or ORDERNODE_ADMIN_TOKEN, or the "
+                   "file a node without one writes next to its journal with --token-file)\n";
       return shell_refused;
     }
     if (reply.code != admin_reply::ok) {
@@ -129,6 +130,12 @@ int main(int argc, char** argv) {
     std::cout << shell_usage_text;
     return shell_ok;
   }
+  auto token = resolve_shell_token(*options, error);
+  if (!token) {
+    std::cerr << "ordernode-shell: " << error << "\n";
+    return shell_usage;
+  }
+  options->token = std::move(*token);
   if (options->exec) {
     auto words = split_words(*options->exec);
     if (!words.empty() && (words[0] == "quit" || words[0] == "exit"))

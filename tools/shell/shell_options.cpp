@@ -1,16 +1,23 @@
 #include "tools/shell/shell_options.hpp"
 
+#include <filesystem>
 #include <vector>
+
+#include "runtime/admin/admin_token.hpp"
+#include "runtime/errors.hpp"
 
 namespace ordernode {
 
 const char* const shell_usage_text =
-  "usage: ordernode-shell [--host HOST] [--port PORT] [--token TOKEN] [--exec COMMAND]\n"
+  "usage: ordernode-shell [--host HOST] [--port PORT] [--token TOKEN | --token-file FILE]\n"
+  "                       [--exec COMMAND]\n"
   "  Attaches to a running ordernode's admin endpoint (admin.bind/admin.port).\n"
-  "  --host   the node's address (default 127.0.0.1)\n"
-  "  --port   its admin.port (default 4242)\n"
-  "  --token  its admin.token (default: $ORDERNODE_ADMIN_TOKEN, else \"ordernode-admin\")\n"
-  "  --exec   run one command, print its answer and exit (non-zero on failure)\n"
+  "  --host        the node's address (default 127.0.0.1)\n"
+  "  --port        its admin.port (default 4242)\n"
+  "  --token       its admin.token (default: $ORDERNODE_ADMIN_TOKEN)\n"
+  "  --token-file  the file with its token (default: ./ordernode-admin.token, which a node\n"
+  "                without admin.token writes next to its journal); --token wins\n"
+  "  --exec        run one command, print its answer and exit (non-zero on failure)\n"
   "  Without --exec: an interactive prompt with history (~/.ordernode_shell_history);\n"
   "  type `help` for the commands.\n"
   "  Exit codes: 0 ok, 1 command failed, 2 usage, 3 node unreachable, 4 wrong token.\n";
@@ -31,7 +38,8 @@ std::optional<shell_options> parse_shell_options(int argc, const char* const* ar
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    if (name != "--host" && name != "--port" && name != "--token" && name != "--exec") {
+    if (name != "--host" && name != "--port" && name != "--token" && name != "--token-file"
+        && name != "--exec") {
       error = "unknown argument " + arg;
       return std::nullopt;
     }
@@ -59,13 +67,34 @@ std::optional<shell_options> parse_shell_options(int argc, const char* const* ar
     } else if (name == "--token") {
       result.token = *value;
       token_given = true;
+    } else if (name == "--token-file") {
+      if (value->empty()) {
+        error = "--token-file must not be empty";
+        return std::nullopt;
+      }
+      result.token_file = *value;
+      result.token_file_given = true;
     } else {
       result.exec = *value;
     }
   }
-  if (!token_given && env_token != nullptr && *env_token != '\0')
+  if (!token_given && !result.token_file_given && env_token != nullptr && *env_token != '\0')
     result.token = env_token;
   return result;
+}
+
+std::optional<std::string> resolve_shell_token(const shell_options& x, std::string& error) {
+  if (!x.token.empty())
+    return x.token;
+  std::error_code ec;
+  if (!x.token_file_given && !std::filesystem::exists(x.token_file, ec))
+    return std::string{};
+  auto token = read_admin_token(x.token_file);
+  if (!token) {
+    error = describe(token.error());
+    return std::nullopt;
+  }
+  return std::move(*token);
 }
 
 }  // namespace ordernode
