@@ -1,6 +1,12 @@
 #include "runtime/config.hpp"
 
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -35,6 +41,27 @@ caf::error check_positive(const std::string& key, caf::timespan value) {
 caf::error check_not_negative(const std::string& key, caf::timespan value) {
   if (value.count() < 0)
     return bad(key, "must not be negative");
+  return caf::none;
+}
+
+// "IP:PORT" or "[IPv6]:PORT" with a port from 0 to 65535.
+caf::error check_bind(const std::string& key, const std::string& value) {
+  auto fail = [&](const std::string& why) {
+    return bad(key, why + ", got \"" + value + "\"");
+  };
+  auto colon = value.rfind(':');
+  if (colon == std::string::npos)
+    return fail("must be IP:PORT");
+  auto host = value.substr(0, colon);
+  auto port = value.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos
+      || std::stoi(port) > 65535)
+    return fail("needs a port from 0 to 65535");
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  in6_addr buf;
+  if (inet_pton(AF_INET, host.c_str(), &buf) != 1 && inet_pton(AF_INET6, host.c_str(), &buf) != 1)
+    return fail("needs an IP address such as 127.0.0.1 or [::1] before the port");
   return caf::none;
 }
 
@@ -173,7 +200,12 @@ node_config::node_config() {
   opt_group{custom_options_, "admin"}
     .add(admin.port, "port", "TCP port of the admin endpoint for ordernode-shell (0: off)")
     .add(admin.bind, "bind", "address the admin endpoint listens on")
-    .add(admin.token, "token", "token every admin command must carry");
+    .add(admin.token, "token",
+         "token every admin command must carry (empty: generated into admin.token-file)")
+    .add(admin.token_file, "token-file",
+         "file of the generated token, mode 0600 (empty: ordernode-admin.token by the journal)")
+    .add(admin.max_message, "max-message",
+         "bytes of one message from an admin peer; a larger one closes its connection");
   opt_group{custom_options_, "http"}
     .add(http.enabled, "enabled", "serve the HTTP API, the /ws feed and the web page")
     .add(http.bind, "bind", "host:port the HTTP server listens on (port 0: any free port)")
@@ -185,7 +217,10 @@ node_config::node_config() {
     .add(http.list_limit, "list-limit", "most orders in one page of GET /api/orders")
     .add(http.ws_queue_limit, "ws-queue-limit",
          "bytes a slow WebSocket client may lag behind before it skips ahead")
-    .add(http.static_dir, "static-dir", "folder of the web page (empty: the one that ships)");
+    .add(http.static_dir, "static-dir", "folder of the web page (empty: the one that ships)")
+    .add(http.max_connections, "max-connections",
+         "most open connections, WebSockets included; one more gets 503 and is closed")
+    .add(http.ws_max_clients, "ws-max-clients", "most /ws clients; one more upgrade gets 503");
   opt_group{custom_options_, "metrics"}.add(
     metrics.bind, "bind", "host:port serving Prometheus /metrics (port 0: any; empty: off)");
   opt_group{custom_options_, "watchdog"}
@@ -226,7 +261,43 @@ node_config::node_config() {
     .add(node.log_file, "file", "also append the log to this file");
 }
 
+namespace {
+
+constexpr off_t max_config_file_size = 1 << 20;
+
+// CAF reads the config file with an ifstream: a folder or /dev/zero would be skipped or read
+// without end, and opening a FIFO would block the node before it can take a signal.
+caf::error check_config_file(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return make_error(errc::bad_config,
+                      "config file " + path + ": cannot be read: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return make_error(errc::bad_config, "config file " + path + ": is not a regular file");
+  if (st.st_size > max_config_file_size)
+    return make_error(errc::bad_config, "config file " + path + ": is larger than "
+                                          + std::to_string(max_config_file_size >> 20) + " MiB");
+  if (::access(path.c_str(), R_OK) != 0)
+    return make_error(errc::bad_config,
+                      "config file " + path + ": cannot be read: " + std::strerror(errno));
+  return caf::none;
+}
+
+}  // namespace
+
 caf::error node_config::load(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string path;
+    if (arg.rfind("--config-file=", 0) == 0)
+      path = arg.substr(14);
+    else if (arg == "--config-file" && i + 1 < argc)
+      path = argv[i + 1];
+    else
+      continue;
+    if (auto err = check_config_file(path))
+      return err;
+  }
   // CAF takes booleans on the command line as bare flags only; also accept --key=true|false.
   caf::actor_system_config::string_list args;
   std::vector<std::pair<const caf::config_option*, bool>> flags;
@@ -371,10 +442,11 @@ caf::error node_config::check_values() const {
     return err;
   if (admin.port < 0 || admin.port > 65535)
     return check_range("admin.port", admin.port, 0, 65535);
-  if (admin.port != 0 && admin.bind.empty())
-    return bad("admin.bind", "must not be empty while admin.port is set");
-  if (admin.port != 0 && admin.token.empty())
-    return bad("admin.token", "must not be empty while admin.port is set");
+  if (admin.port != 0)
+    if (auto err = check_bind("admin.bind", admin.bind + ":" + std::to_string(admin.port)))
+      return err;
+  if (admin.max_message < 1024 || admin.max_message > (64 << 20))
+    return check_range("admin.max-message", admin.max_message, 1024, 64 << 20);
   if (auto err = check_broker_options(broker))
     return err;
   if (http.threads < 1 || http.threads > 64)
@@ -391,10 +463,15 @@ caf::error node_config::check_values() const {
     return check_range("http.list-limit", http.list_limit, 1, 100000);
   if (http.ws_queue_limit < 1024)
     return bad("http.ws-queue-limit", "must be at least 1024 bytes");
-  if (http.bind.rfind(':') == std::string::npos)
-    return bad("http.bind", "must be host:port, got \"" + http.bind + "\"");
-  if (!metrics.bind.empty() && metrics.bind.rfind(':') == std::string::npos)
-    return bad("metrics.bind", "must be host:port or empty, got \"" + metrics.bind + "\"");
+  if (http.max_connections < 1 || http.max_connections > 1000000)
+    return check_range("http.max-connections", http.max_connections, 1, 1000000);
+  if (http.ws_max_clients < 0 || http.ws_max_clients > 1000000)
+    return check_range("http.ws-max-clients", http.ws_max_clients, 0, 1000000);
+  if (auto err = check_bind("http.bind", http.bind))
+    return err;
+  if (!metrics.bind.empty())
+    if (auto err = check_bind("metrics.bind", metrics.bind))
+      return err;
   if (auto err = check_watchdog_options(watchdog))
     return err;
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};

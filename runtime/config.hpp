@@ -99,7 +99,9 @@ std::optional<crash_injection> parse_crash_injection(const std::string& x);
 struct admin_options {
   int32_t port = 4242;  // 0 turns the admin endpoint off.
   std::string bind = "127.0.0.1";
-  std::string token = "ordernode-admin";
+  std::string token;            // Empty: the one in `token_file`, generated at the first start.
+  std::string token_file;       // Empty: ordernode-admin.token in the journal's folder.
+  int32_t max_message = 65536;  // Bytes of one message from a peer; a larger one closes it.
 };
 
 struct metrics_options {

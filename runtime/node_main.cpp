@@ -10,7 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/actor_registry.hpp"
-#include "runtime/admin/admin_actor.hpp"
+#include "runtime/admin/admin_endpoint.hpp"
+#include "runtime/admin/admin_token.hpp"
 #include "runtime/config.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/external/processing_system.hpp"
@@ -63,24 +64,43 @@ void drain(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
       [](caf::error& err) { spdlog::error("final journal flush failed: {}", describe(err)); });
 }
 
-// Publishes the admin actor on admin.bind:admin.port; the node runs on without it on failure.
-admin_actor start_admin(caf::actor_system& sys, const node_config& cfg, const flow& f,
-                        std::shared_ptr<actor_registry> registry) {
+// The admin endpoint on admin.bind:admin.port, with admin.token or the generated token of
+// admin.token-file; none when admin.port is 0, an error naming the key when it cannot start.
+caf::expected<std::unique_ptr<admin_endpoint>> start_admin(caf::actor_system& sys,
+                                                           const node_config& cfg, const flow& f,
+                                                           std::shared_ptr<actor_registry> registry,
+                                                           escalation give_up) {
   if (cfg.admin.port == 0)
-    return {};
-  auto hdl =
-    spawn_admin(sys, {cfg.admin.token, registry, f.source, f.aggregator, cfg.journal.path});
-  auto port = sys.middleman().publish(hdl, static_cast<uint16_t>(cfg.admin.port),
-                                      cfg.admin.bind.c_str(), true);
-  if (!port) {
-    spdlog::error("admin endpoint off: cannot listen on {}:{}: {}", cfg.admin.bind, cfg.admin.port,
-                  describe(port.error()));
-    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
-    return {};
+    return std::unique_ptr<admin_endpoint>{};
+  admin_endpoint_config x;
+  std::string token_file;
+  if (cfg.admin.token.empty()) {
+    token_file = cfg.admin.token_file.empty() ? default_admin_token_file(cfg.journal.path)
+                                              : cfg.admin.token_file;
+    auto token = load_or_create_admin_token(token_file);
+    if (!token)
+      return make_error(errc::bad_config, "admin.token-file: " + describe(token.error()));
+    x.token = std::move(*token);
+  } else {
+    x.token = cfg.admin.token;
   }
-  spdlog::info("admin endpoint on {}:{} (ordernode-shell --port {})", cfg.admin.bind, *port, *port);
-  registry->started("admin", "admin", caf::actor_cast<caf::actor>(hdl));
-  return hdl;
+  x.bind = cfg.admin.bind;
+  x.port = static_cast<uint16_t>(cfg.admin.port);
+  x.max_message = static_cast<size_t>(cfg.admin.max_message);
+  x.context = {registry, f.source, f.aggregator, cfg.journal.path};
+  x.supervision = cfg.supervisor;
+  x.intake = f.intake;
+  x.errors = f.errors;
+  x.give_up = std::move(give_up);
+  auto endpoint = admin_endpoint::start(sys, std::move(x));
+  if (!endpoint)
+    return make_error(errc::bad_config, "admin.bind/admin.port: cannot listen on " + cfg.admin.bind
+                                          + ":" + std::to_string(cfg.admin.port) + ": "
+                                          + describe(endpoint.error()));
+  auto port = (*endpoint)->port();
+  spdlog::info("admin endpoint on {}:{} (ordernode-shell --port {}{})", cfg.admin.bind, port, port,
+               token_file.empty() ? "" : " --token-file " + token_file);
+  return std::move(*endpoint);
 }
 
 }  // namespace
@@ -106,6 +126,7 @@ int main(int argc, char** argv) {
     std::cerr << "ordernode: " << describe(err) << "\n";
     return 2;
   }
+  raise_open_files_limit();
   sqlite_options store_options;
   store_options.path = cfg.journal.path;
   store_options.fsync_every_commit = cfg.journal.synchronous == "full";
@@ -140,6 +161,13 @@ int main(int argc, char** argv) {
                  {std::shared_ptr<order_store>{std::move(*store)},
                   make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), metrics},
                  registry, [&gave_up](const std::string&) { gave_up = true; });
+    // An endpoint that cannot listen stops the node with exit code 2, before recovery: a node
+    // that runs without its API or metrics looks alive to nobody.
+    auto cannot_start = [&](const caf::error& err) {
+      spdlog::critical("cannot start: {}", describe(err));
+      std::cerr << "ordernode: " << describe(err) << "\n";
+      exit_code = 2;
+    };
     std::unique_ptr<metrics_endpoint> metrics_listener;
     if (!cfg.metrics.bind.empty()) {
       if (auto listener = serve_metrics(metrics, cfg.metrics.bind)) {
@@ -148,10 +176,31 @@ int main(int argc, char** argv) {
                      cfg.metrics.bind.substr(0, cfg.metrics.bind.rfind(':')),
                      metrics_listener->port());
       } else {
-        spdlog::error("metrics are off: {}", describe(listener.error()));
+        cannot_start(listener.error());
       }
     }
-    {
+    std::unique_ptr<http_server> http;
+    if (exit_code == 0 && cfg.http.enabled) {
+      http_hooks hooks;
+      hooks.report = make_report_hook(cfg.journal.path, cfg.http.request_timeout);
+      hooks.metrics = [metrics] {
+        return render_metrics(*metrics);
+      };
+      if (auto started = http_server::start(sys, f, cfg, std::move(hooks)))
+        http = std::move(*started);
+      else
+        cannot_start(started.error());
+    }
+    std::unique_ptr<admin_endpoint> admin;
+    if (exit_code == 0) {
+      auto started =
+        start_admin(sys, cfg, f, registry, [&gave_up](const std::string&) { gave_up = true; });
+      if (started)
+        admin = std::move(*started);
+      else
+        cannot_start(started.error());
+    }
+    if (exit_code == 0) {
       caf::scoped_actor self{sys};
       self->request(f.intake.get(), caf::infinite, recover_atom::value)
         .receive([](uint64_t) {},
@@ -160,30 +209,20 @@ int main(int argc, char** argv) {
                    gave_up = true;
                  });
     }
-    auto admin = start_admin(sys, cfg, f, registry);
-    std::unique_ptr<http_server> http;
-    if (cfg.http.enabled) {
-      http_hooks hooks;
-      hooks.report = make_report_hook(cfg.journal.path);
-      hooks.metrics = [metrics] {
-        return render_metrics(*metrics);
-      };
-      if (auto started = http_server::start(sys, f, cfg, std::move(hooks))) {
-        http = std::move(*started);
-        http->set_ready(!gave_up);
-      } else {
-        spdlog::error("the node runs without its HTTP API: {}", describe(started.error()));
-      }
-    }
+    if (http)
+      http->set_ready(!gave_up);
     std::string regions;
     for (auto& route : cfg.routes())
       regions += fmt::format(" {}({} workers)", route.name, route.workers);
-    spdlog::info("ordernode {} started: journal {}, regions{}, source {}", version,
-                 cfg.journal.path, regions, cfg.source.enabled ? "on" : "off");
-    auto sig = wait_for_signal(signals, gave_up);
+    if (exit_code == 0)
+      spdlog::info("ordernode {} started: journal {}, regions{}, source {}", version,
+                   cfg.journal.path, regions, cfg.source.enabled ? "on" : "off");
+    auto sig = exit_code == 0 ? wait_for_signal(signals, gave_up) : 0;
     if (http)
-      http->stop(gave_up ? caf::timespan{0} : cfg.node.shutdown_deadline);
-    if (gave_up) {
+      http->stop(gave_up || exit_code != 0 ? caf::timespan{0} : cfg.node.shutdown_deadline);
+    if (exit_code != 0) {
+      drain(sys, f, caf::timespan{0});
+    } else if (gave_up) {
       spdlog::critical("a fault the supervisor cannot repair; shutting down");
       exit_code = 1;
       if (f.registry->find("journal"))
@@ -194,7 +233,7 @@ int main(int argc, char** argv) {
     }
     flush_notifications(sys, f, std::chrono::seconds(5));
     if (admin)
-      caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
+      admin->stop();
     stop_flow(f);
   }
   spdlog::info("ordernode stopped");

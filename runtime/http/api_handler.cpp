@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -45,6 +47,58 @@ private:
   std::string path_;
   std::mutex mtx_;
   std::vector<std::unique_ptr<journal_reader>> free_;
+};
+
+// Runs one job at a time on a thread of its own: a report reads the whole journal, which must
+// neither hold an HTTP thread nor run twice at once.
+class report_worker {
+public:
+  report_worker() : thread_([this] { run(); }) {}
+
+  ~report_worker() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+  // False when a job is queued or running already.
+  bool try_post(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (busy_ || stopping_)
+        return false;
+      busy_ = true;
+      job_ = std::move(job);
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+private:
+  void run() {
+    std::unique_lock<std::mutex> guard{mtx_};
+    for (;;) {
+      cv_.wait(guard, [this] { return stopping_ || job_; });
+      if (stopping_)
+        return;
+      auto job = std::move(job_);
+      job_ = nullptr;
+      guard.unlock();
+      job();
+      guard.lock();
+      busy_ = false;
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::function<void()> job_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 namespace {
@@ -96,7 +150,8 @@ api_response error_response(const api_error& x) {
 api_handler::api_handler(api_context ctx, flow_gateway& gateway)
     : ctx_(std::move(ctx)),
       gateway_(gateway),
-      readers_(std::make_unique<reader_pool>(ctx_.journal_path)) {}
+      readers_(std::make_unique<reader_pool>(ctx_.journal_path)),
+      reports_(std::make_unique<report_worker>()) {}
 
 api_handler::~api_handler() = default;
 
@@ -123,9 +178,7 @@ void api_handler::handle(std::shared_ptr<api_exchange> x) {
       return x->reply(
         text_response("text/plain; version=0.0.4; charset=utf-8", ctx_.hooks.metrics()));
     case route::report:
-      if (!ctx_.hooks.report)
-        return x->reply(error_response({404, "not_found", "", "the report is not available"}));
-      return x->reply(text_response("text/html; charset=utf-8", ctx_.hooks.report()));
+      return report(std::move(x));
     case route::stats:
       return stats(std::move(x));
     case route::list_orders:
@@ -140,10 +193,10 @@ void api_handler::handle(std::shared_ptr<api_exchange> x) {
       return x->reply(std::move(res));
     }
     case route::static_file: {
-      auto file = load_static_file(ctx_.static_dir, target->path);
+      auto* file = ctx_.pages ? ctx_.pages->find(target->path) : nullptr;
       if (!file)
         return x->reply(error_response({404, "not_found", "", "no resource at " + target->path}));
-      auto res = text_response(std::move(file->content_type), std::move(file->body));
+      auto res = text_response(file->content_type, file->body);
       res.headers.emplace_back("Cache-Control", "no-cache");
       return x->reply(std::move(res));
     }
@@ -172,6 +225,19 @@ void api_handler::post_order(std::shared_ptr<api_exchange> x) {
   auto invalid = validate_order(item, ctx_.validation, ctx_.regions);
   if (invalid && !invalid->record)
     return x->reply(error_response(invalid->error));
+  x->timed_out = [id = item.id, retry_after = ctx_.options.retry_after] {
+    auto res = error_response(
+      {504, "outcome_unknown", "",
+       "the node did not answer in time; order " + id
+         + " may still be accepted: look it up at its statusUrl, or retry with the same "
+           "Idempotency-Key"});
+    auto doc = json::parse(res.body);
+    doc["id"] = id;
+    doc["statusUrl"] = "/api/orders/" + id;
+    res.body = doc.dump();
+    res.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    return res;
+  };
   auto submitted = item;
   gateway_.submit(std::move(submitted), [this, x, item = std::move(item),
                                          invalid = std::move(invalid)](const admission_note& note) {
@@ -186,6 +252,8 @@ api_response api_handler::admission_response(const order& x, const admission_not
     spdlog::info("order {}: HTTP submission refused: {}", x.id, note.refusal);
     if (note.refusal.rfind("overloaded", 0) == 0)
       return unavailable("overloaded", note.refusal, ctx_.options.retry_after);
+    if (note.refusal.rfind("store_failure", 0) == 0)
+      return unavailable("journal_unavailable", note.refusal, ctx_.options.retry_after);
     return unavailable("refused", note.refusal, ctx_.options.retry_after);
   }
   auto replayed = note.outcome == admission::duplicate;
@@ -256,15 +324,35 @@ api_response api_handler::readyz() {
     why = "recovering";
   else if (!gateway_.journal_up())
     why = "the journal stopped";
+  else if (ctx_.journal_failing && ctx_.journal_failing())
+    why = "the journal cannot commit";
   else if (auto probe = readers_->with_reader([](journal_reader& r) { return r.find(""); });
            !probe || !*probe)
     why = "the journal cannot be read";
   if (!why.empty()) {
     doc["reason"] = why;
-    return json_response(503, doc.dump());
+    auto res = json_response(503, doc.dump());
+    res.headers.emplace_back("Retry-After", std::to_string(ctx_.options.retry_after));
+    return res;
   }
   doc["ready"] = true;
   return json_response(200, doc.dump());
+}
+
+void api_handler::report(std::shared_ptr<api_exchange> x) {
+  if (!ctx_.hooks.report)
+    return x->reply(error_response({404, "not_found", "", "the report is not available"}));
+  auto posted = reports_->try_post([this, x] {
+    auto html = ctx_.hooks.report();
+    x->resume([x, html = std::move(html)]() mutable {
+      if (!html)
+        return x->reply(error_response({503, "report_failed", "", describe(html.error())}));
+      x->reply(text_response("text/html; charset=utf-8", std::move(*html)));
+    });
+  });
+  if (!posted)
+    x->reply(unavailable("report_busy", "another report is being rendered; try again shortly",
+                         ctx_.options.retry_after));
 }
 
 void api_handler::stats(std::shared_ptr<api_exchange> x) {

@@ -17,6 +17,7 @@
 #include "runtime/http/http_options.hpp"
 #include "runtime/http/json_codec.hpp"
 #include "runtime/http/router.hpp"
+#include "runtime/http/static_files.hpp"
 
 namespace ordernode {
 
@@ -44,6 +45,9 @@ struct api_exchange {
   api_request request;
   std::function<void(std::function<void()>)> resume;
   std::function<void(api_response)> reply;
+  // Set by the handler when a late answer needs more than a plain 503 "timeout": the server
+  // answers with it once http.request-timeout passed.
+  std::function<api_response()> timed_out;
 };
 
 // What the API needs of the node.
@@ -53,11 +57,13 @@ struct api_context {
   validation_options validation;
   std::map<std::string, dispatcher_actor> regions;
   std::string journal_path;
-  std::string static_dir;
+  std::shared_ptr<const static_files> pages;    // The web page; none: every file is a 404.
   std::function<nlohmann::json()> extra_stats;  // Merged into GET /api/stats.
+  std::function<bool()> journal_failing;        // True while journal commits fail.
 };
 
 class reader_pool;
+class report_worker;
 
 class api_handler {
 public:
@@ -85,10 +91,12 @@ private:
   api_response list_orders(const request_target& target);
   api_response readyz();
   void stats(std::shared_ptr<api_exchange> x);
+  void report(std::shared_ptr<api_exchange> x);
 
   api_context ctx_;
   flow_gateway& gateway_;
   std::unique_ptr<reader_pool> readers_;
+  std::unique_ptr<report_worker> reports_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
 };

@@ -27,8 +27,13 @@ struct flow_gateway::shared {
       auto i = admissions.find(note.order_id);
       if (i == admissions.end())
         continue;
-      for (auto& f : i->second)
-        f(note);
+      // Only the first submission of an id took it in; a later one that joined it while it
+      // was on its way is a replay of it, and the API compares the two bodies.
+      auto replay = note;
+      if (replay.refusal.empty())
+        replay.outcome = admission::duplicate;
+      for (size_t k = 0; k < i->second.size(); ++k)
+        i->second[k](k == 0 ? note : replay);
       admissions.erase(i);
     }
   }
@@ -101,8 +106,8 @@ void flow_gateway::submit(order x, admission_callback done) {
   }
   auto listener = caf::actor_cast<admission_listener>(actor_);
   if (x.vip)
-    caf::anon_send<caf::message_priority::high>(intake_.current(), submit_atom::value,
-                                                std::move(x), listener);
+    caf::anon_send<caf::message_priority::high>(intake_.current(), submit_atom::value, std::move(x),
+                                                listener);
   else
     caf::anon_send(intake_.current(), submit_atom::value, std::move(x), listener);
 }

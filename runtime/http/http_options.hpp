@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
 namespace ordernode {
@@ -19,13 +20,15 @@ struct http_options {
   int32_t retry_after = 1;  // Seconds, in the Retry-After header of a 503.
   int32_t list_limit = 1000;
   int32_t ws_queue_limit = 1 << 20;  // Bytes a slow WebSocket client may lag behind.
+  int32_t max_connections = 1024;    // Open connections, WebSockets included; 503 beyond.
+  int32_t ws_max_clients = 64;       // WebSocket clients; an upgrade beyond gets 503.
   std::string static_dir;            // Empty: the page that ships with the source.
 };
 
 // Optional providers of other parts of the node; a route whose hook is empty answers 404.
 struct http_hooks {
-  std::function<std::string()> metrics;  // Prometheus text exposition format.
-  std::function<std::string()> report;   // HTML.
+  std::function<std::string()> metrics;                // Prometheus text exposition format.
+  std::function<caf::expected<std::string>()> report;  // HTML; blocks, so it runs off the I/O.
 };
 
 }  // namespace ordernode

@@ -59,6 +59,30 @@ json time_json(timestamp at) {
 
 }  // namespace
 
+size_t nesting_depth(std::string_view text) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (auto c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 std::string to_json(const api_error& x) {
   json doc{{"error", x.error}, {"message", x.message}};
   doc["field"] = x.field.empty() ? json(nullptr) : json(x.field);
@@ -66,6 +90,12 @@ std::string to_json(const api_error& x) {
 }
 
 std::optional<api_error> parse_order(std::string_view body, order& out) {
+  // nlohmann's parser takes a NUL byte for the end of the input and ignores what follows.
+  if (body.find('\0') != std::string_view::npos)
+    return bad_request("invalid_json", "", "the body is not valid JSON: it holds a NUL byte");
+  if (nesting_depth(body) > max_json_depth)
+    return bad_request("invalid_json", "",
+                       "the body nests deeper than " + std::to_string(max_json_depth) + " levels");
   auto doc = json::parse(body.begin(), body.end(), nullptr, false);
   if (doc.is_discarded())
     return bad_request("invalid_json", "", "the body is not valid JSON");

@@ -27,9 +27,17 @@ struct api_error {
 
 std::string to_json(const api_error& x);
 
+// The deepest nesting of arrays and objects in `text`, counted without parsing it, so that a
+// body of a million `[` is refused before the parser builds a million values.
+size_t nesting_depth(std::string_view text);
+
+// Deeper bodies are refused; an order is two levels deep.
+constexpr size_t max_json_depth = 32;
+
 // Reads a POST /api/orders body {productName, quantity, region, customer, vip} into `out`
-// (without id and timestamp). Malformed JSON, missing or unknown fields and wrong types are
-// 400 errors.
+// (without id and timestamp). Malformed JSON (a NUL byte or anything but whitespace after the
+// value included), nesting deeper than max_json_depth, missing or unknown fields and wrong
+// types are 400 errors.
 std::optional<api_error> parse_order(std::string_view body, order& out);
 
 // A well-formed order that fails validation (422). `record` tells whether the flow's own

@@ -16,6 +16,11 @@ namespace ordernode {
 struct flow;
 class node_config;
 
+// Raises the soft limit of open files (RLIMIT_NOFILE) to the hard one, so that connections are
+// bounded by http.max-connections rather than by a low default; returns the soft limit now in
+// force. http_server::start calls it; a second call changes nothing.
+uint64_t raise_open_files_limit();
+
 class http_server {
 public:
   // Listens on cfg.http.bind and starts the threads. The server answers /readyz with 503

@@ -15,6 +15,32 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
+std::optional<counted_slot> counted_slot::take(const counter& count, int64_t max) {
+  auto n = count->load();
+  do {
+    if (n >= max)
+      return std::nullopt;
+  } while (!count->compare_exchange_weak(n, n + 1));
+  counted_slot result;
+  result.count_ = count;
+  return result;
+}
+
+counted_slot& counted_slot::operator=(counted_slot&& other) noexcept {
+  if (this != &other) {
+    release();
+    count_ = std::move(other.count_);
+  }
+  return *this;
+}
+
+void counted_slot::release() {
+  if (count_) {
+    --*count_;
+    count_.reset();
+  }
+}
+
 size_t bounded_queue::push(message x, bool front_busy) {
   bytes_ += x->size();
   items_.push_back(std::move(x));
@@ -33,11 +59,17 @@ void bounded_queue::pop() {
   items_.pop_front();
 }
 
-ws_session::ws_session(net::ip::tcp::socket&& socket, std::shared_ptr<ws_hub> hub, size_t limit)
-    : ws_(std::move(socket)), hub_(std::move(hub)), queue_(limit) {}
+ws_session::ws_session(net::ip::tcp::socket&& socket, std::shared_ptr<ws_hub> hub, size_t limit,
+                       counted_slot connection, counted_slot client)
+    : ws_(std::move(socket)),
+      hub_(std::move(hub)),
+      queue_(limit),
+      connection_(std::move(connection)),
+      client_(std::move(client)) {}
 
 void ws_session::run(beast::http::request<beast::http::string_body> req) {
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.read_message_max(inbound_limit);
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(beast::http::field::server, std::string{"ordernode/"} + version);
   }));

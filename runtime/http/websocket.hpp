@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,11 +60,43 @@ private:
   std::deque<message> items_;
 };
 
+// A place among a bounded number of holders (open connections, WebSocket clients), given back
+// when the slot is destroyed. Safe from any thread.
+class counted_slot {
+public:
+  using counter = std::shared_ptr<std::atomic<int64_t>>;
+
+  // A slot of `count`, or nothing when `count` holds `max` already.
+  static std::optional<counted_slot> take(const counter& count, int64_t max);
+
+  counted_slot() = default;
+
+  counted_slot(counted_slot&&) noexcept = default;
+
+  counted_slot& operator=(counted_slot&& other) noexcept;
+
+  ~counted_slot() {
+    release();
+  }
+
+private:
+  void release();
+
+  counter count_;
+};
+
 class ws_hub;
 
 class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
-  ws_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ws_hub> hub, size_t limit);
+  // The most an inbound message may hold; a bigger one closes the client with status 1009.
+  // The page sends nothing big.
+  static constexpr size_t inbound_limit = 4096;
+
+  // Holds `connection` (among the server's open connections) and `client` (among its WebSocket
+  // clients) while the session lives.
+  ws_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ws_hub> hub, size_t limit,
+             counted_slot connection, counted_slot client);
 
   // Completes the upgrade of `req`, then sends a hello and every published batch.
   void run(boost::beast::http::request<boost::beast::http::string_body> req);
@@ -84,6 +117,8 @@ private:
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<ws_hub> hub_;
   bounded_queue queue_;
+  counted_slot connection_;
+  counted_slot client_;
   bool writing_ = false;
   bool open_ = false;
   bool left_ = false;

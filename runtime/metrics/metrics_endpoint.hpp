@@ -1,4 +1,5 @@
-// The node's own /metrics listener (prometheus-cpp's Exposer), until the HTTP server serves it.
+// The node's own /metrics listener (prometheus-cpp's Exposer on civetweb): a few workers, and a
+// connection that sends no request within a second is closed.
 #pragma once
 
 #include <memory>

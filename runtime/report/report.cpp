@@ -88,14 +88,18 @@ caf::expected<std::string> render_report(const std::string& journal_path) {
   return render_html(*data);
 }
 
-std::function<std::string()> make_report_hook(std::string journal_path) {
-  return [path = std::move(journal_path)] {
-    auto html = render_report(path);
-    if (html)
-      return std::move(*html);
+std::function<caf::expected<std::string>()> make_report_hook(std::string journal_path,
+                                                             caf::timespan timeout) {
+  return [path = std::move(journal_path), timeout]() -> caf::expected<std::string> {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto data = load_report_data(path, deadline);
+    if (data)
+      return render_html(*data);
+    if (std::chrono::steady_clock::now() >= deadline)
+      return std::move(data.error());
     return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ordernode "
            "journal report</title></head><body><h1>No report</h1><p>"
-           + html_escape(describe(html.error())) + "</p></body></html>\n";
+           + html_escape(describe(data.error())) + "</p></body></html>\n";
   };
 }
 

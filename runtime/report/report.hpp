@@ -5,6 +5,7 @@
 #include <string>
 
 #include <caf/expected.hpp>
+#include <caf/timespan.hpp>
 
 #include "runtime/report/report_data.hpp"
 
@@ -17,8 +18,10 @@ caf::expected<std::string> render_report(const std::string& journal_path);
 std::string render_html(const report_data& x);
 
 // For the HTTP server's `GET /api/report`: renders the report of `journal_path` on each call,
-// or a short HTML page naming the error. Blocks: call it off CAF's scheduler threads.
-std::function<std::string()> make_report_hook(std::string journal_path);
+// or a short HTML page naming the error; the error itself when the report took longer than
+// `timeout`. Blocks: call it off CAF's scheduler threads and off the HTTP threads.
+std::function<caf::expected<std::string>()> make_report_hook(std::string journal_path,
+                                                             caf::timespan timeout);
 
 // A few lines for a terminal: totals by state, retries, latency percentiles.
 std::string render_summary(const report_data& x);

@@ -5,6 +5,7 @@
 #include <map>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include "runtime/errors.hpp"
 
@@ -23,6 +24,14 @@ const std::string timings_sql =
     "JOIN (SELECT order_seq, MIN(at) AS at FROM order_events WHERE state = 'received' "
     "GROUP BY order_seq) r ON r.order_seq = o.seq WHERE o.state IN "}
   + finished;
+
+// SQLite's progress handler: a non-zero result interrupts the statement.
+int past_deadline(void* deadline) {
+  return std::chrono::steady_clock::now()
+             >= *static_cast<std::chrono::steady_clock::time_point*>(deadline)
+           ? 1
+           : 0;
+}
 
 std::vector<count_row> counts(SQLite::Database& db, const std::string& sql) {
   std::vector<count_row> result;
@@ -88,9 +97,14 @@ latency_summary summarize_latencies(std::vector<int64_t>& durations) {
   return result;
 }
 
-caf::expected<report_data> load_report_data(const std::string& path) {
+caf::expected<report_data> load_report_data(const std::string& path,
+                                            std::chrono::steady_clock::time_point deadline) {
   try {
     SQLite::Database db(path, SQLite::OPEN_READONLY, 5000);
+    if (deadline != std::chrono::steady_clock::time_point::max())
+      sqlite3_progress_handler(db.getHandle(), 1000, past_deadline, &deadline);
+    if (past_deadline(&deadline))
+      throw std::runtime_error("deadline passed");
     report_data x;
     x.journal_path = path;
     x.generated_at = now();
@@ -156,6 +170,9 @@ caf::expected<report_data> load_report_data(const std::string& path) {
     }
     return x;
   } catch (const std::exception& ex) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return make_error(errc::store_failure,
+                        "the report of " + path + " did not finish before its deadline");
     return make_error(errc::store_failure, "cannot read the journal " + path + ": " + ex.what());
   }
 }

@@ -1,6 +1,8 @@
 // The numbers of the journal report, read from the journal in one place (all of its SQL).
 #pragma once
 
+#include <chrono>
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -74,7 +76,10 @@ struct report_data {
 // The nearest-rank percentiles of `durations` (sorted in place).
 latency_summary summarize_latencies(std::vector<int64_t>& durations);
 
-// Reads every number of the report from the journal at `path`, read-only.
-caf::expected<report_data> load_report_data(const std::string& path);
+// Reads every number of the report from the journal at `path`, read-only; a read still running
+// at `deadline` is interrupted and the result is an error saying so.
+caf::expected<report_data> load_report_data(
+  const std::string& path,
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 }  // namespace ordernode

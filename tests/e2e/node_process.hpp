@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <chrono>
@@ -65,9 +66,21 @@ inline std::string read_file(const fs::path& path) {
 // One run of the ordernode binary in `dir`, its stdout and stderr going to files there.
 class node_process {
 public:
+  // Listeners whose key `args` does not set get a free port (admin: off), so that two nodes of
+  // a test never meet on a default port: a port in use stops a node with exit code 2.
   node_process(const fs::path& dir, const std::string& name, std::vector<std::string> args)
       : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
     auto bin = env_or_fail("ORDERNODE_BIN");
+    auto sets = [&](const std::string& key) {
+      return std::any_of(args.begin(), args.end(),
+                         [&](auto& x) { return x.rfind("--" + key + "=", 0) == 0; });
+    };
+    if (!sets("http.bind"))
+      args.push_back("--http.bind=127.0.0.1:0");
+    if (!sets("metrics.bind"))
+      args.push_back("--metrics.bind=127.0.0.1:0");
+    if (!sets("admin.port"))
+      args.push_back("--admin.port=0");
     args.insert(args.begin(), bin);
     std::vector<char*> argv;
     for (auto& x : args)
@@ -141,6 +154,10 @@ public:
 
   std::string out() const {
     return read_file(out_);
+  }
+
+  pid_t pid() const {
+    return pid_;
   }
 
   std::string err() const {

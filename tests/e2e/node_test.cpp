@@ -2,6 +2,11 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include "tests/e2e/node_process.hpp"
 
 using namespace ordernode::e2e;
@@ -229,4 +234,55 @@ TEST_CASE("a journal locked by another process delays commits and loses nothing"
   CHECK(db.count("SELECT COUNT(*) FROM orders WHERE " + unfinished) == 0);
   auto counts = db.state_counts();
   CHECK(counts["completed"] + counts["failed"] + counts["rejected"] == total);
+}
+
+TEST_CASE("an endpoint that cannot listen stops the node with exit code 2 before it starts") {
+  temp_dir dir;
+  // A port this test holds open.
+  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t len = sizeof(addr);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  auto taken = std::to_string(ntohs(addr.sin_port));
+  auto journal = "--journal.path=" + (dir.path() / "j.db").string();
+  for (auto [key, flag] : std::vector<std::pair<std::string, std::string>>{
+         {"http.bind", "--http.bind=127.0.0.1:" + taken},
+         {"metrics.bind", "--metrics.bind=127.0.0.1:" + taken},
+         {"admin", "--admin.port=" + taken}}) {
+    CAPTURE(flag);
+    auto r = run_to_exit(dir.path(), {journal, flag});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(key) != std::string::npos);
+    CHECK(r.err.find(" started: journal ") == std::string::npos);
+    CHECK(r.err.find("recovered") == std::string::npos);
+  }
+  for (std::string flag : {"--http.bind=127.0.0.1:70000", "--http.bind=:",
+                           "--http.bind=nohost:80x", "--metrics.bind=127.0.0.1:99999"}) {
+    CAPTURE(flag);
+    auto r = run_to_exit(dir.path(), {journal, flag});
+    CHECK(r.exit_code == 2);
+  }
+  auto r = run_to_exit(dir.path(), {journal, "--admin.bind=nohost", "--admin.port=" + taken});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("admin.bind") != std::string::npos);
+  ::close(fd);
+}
+
+TEST_CASE("--config-file naming a folder, /dev/zero or a FIFO exits 2 at once") {
+  temp_dir dir;
+  auto fifo = dir.path() / "fifo.ini";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (auto path : {dir.path().string(), std::string{"/dev/zero"}, fifo.string()}) {
+    CAPTURE(path);
+    auto start = clock_type::now();
+    auto r = run_to_exit(dir.path(), {"--config-file=" + path});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(path) != std::string::npos);
+    CHECK(clock_type::now() - start < 5s);
+  }
 }

@@ -1,6 +1,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <string>
 
@@ -10,6 +12,7 @@
 
 using namespace ordernode;
 using namespace std::chrono_literals;
+using namespace std::string_literals;
 using ordernode::test::argv_list;
 using ordernode::test::temp_dir;
 
@@ -171,12 +174,15 @@ TEST_CASE("the admin endpoint has defaults that run out of the box, and checked 
   REQUIRE_FALSE(cfg.load(args.argc(), args.argv()));
   CHECK(cfg.admin.port == 4242);
   CHECK(cfg.admin.bind == "127.0.0.1");
-  CHECK(cfg.admin.token == "ordernode-admin");
+  CHECK(cfg.admin.token.empty());
+  CHECK(cfg.admin.token_file.empty());
+  CHECK(cfg.admin.max_message == 65536);
   CHECK(load_file("[admin]\nport=0\ntoken=\"\"\n").empty());
   CHECK(load_file("[admin]\nport=5000\nbind=\"0.0.0.0\"\ntoken=\"x\"\n").empty());
+  CHECK(load_file("[admin]\ntoken-file=\"/run/on.token\"\nmax-message=4096\n").empty());
   CHECK(load_file("[admin]\nport=70000\n").find("admin.port") != std::string::npos);
   CHECK(load_file("[admin]\nport=-1\n").find("admin.port") != std::string::npos);
-  CHECK(load_file("[admin]\ntoken=\"\"\n").find("admin.token") != std::string::npos);
+  CHECK(load_file("[admin]\nmax-message=100\n").find("admin.max-message") != std::string::npos);
   CHECK(load_file("[admin]\nbind=\"\"\n").find("admin.bind") != std::string::npos);
 }
 
@@ -260,4 +266,56 @@ TEST_CASE("the broker is off by default, and its values are checked") {
   CHECK(names("[broker]\npublish=\"yes\"\n", "broker.publish"));
   CHECK(
     names("[broker]\nreconnect-delay=20s\nmax-reconnect-delay=10s\n", "broker.reconnect-delay"));
+}
+
+TEST_CASE("a bind address that cannot be listened on is an error naming its key") {
+  for (auto key : {"http.bind", "metrics.bind"}) {
+    for (auto value : {"127.0.0.1:70000", ":", "nohost:80x", "nohost:80", "127.0.0.1:", ":8080",
+                       "127.0.0.1", "127.0.0.1:-1", "localhost:8080", "[::1:80", "1.2.3:80"}) {
+      CAPTURE(key);
+      CAPTURE(value);
+      node_config cfg;
+      argv_list args{{"--" + std::string{key} + "=" + value}};
+      auto err = cfg.load(args.argc(), args.argv());
+      REQUIRE(err);
+      CHECK(describe(err).find(key) != std::string::npos);
+    }
+  }
+  for (auto value : {"127.0.0.1:0", "0.0.0.0:65535", "[::1]:8080", "::1:8080"}) {
+    CAPTURE(value);
+    node_config cfg;
+    argv_list args{{"--http.bind="s + value, "--metrics.bind="s + value}};
+    CHECK_FALSE(cfg.load(args.argc(), args.argv()));
+  }
+}
+
+TEST_CASE("--config-file must name a regular, readable file of bounded size") {
+  temp_dir dir;
+  auto fifo = dir.file("fifo.ini");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto big = dir.write("big.ini", "# " + std::string(size_t{2} << 20, 'x') + "\n");
+  for (auto path : {dir.path().string(), std::string{"/dev/zero"}, fifo, big}) {
+    CAPTURE(path);
+    node_config cfg;
+    argv_list args{{"--config-file=" + path}};
+    auto err = cfg.load(args.argc(), args.argv());
+    REQUIRE(err);
+    auto text = describe(err);
+    CHECK(text.find("bad_config") != std::string::npos);
+    CHECK(text.find(path) != std::string::npos);
+  }
+}
+
+TEST_CASE("admin.bind must be an IP address while the endpoint is on") {
+  for (auto value : {"nohost", "", "127.0.0.1:80", "1.2.3"}) {
+    CAPTURE(value);
+    node_config cfg;
+    argv_list args{{"--admin.bind="s + value}};
+    auto err = cfg.load(args.argc(), args.argv());
+    REQUIRE(err);
+    CHECK(describe(err).find("admin.bind") != std::string::npos);
+  }
+  node_config cfg;
+  argv_list args{{"--admin.bind=nohost", "--admin.port=0"}};
+  CHECK_FALSE(cfg.load(args.argc(), args.argv()));
 }

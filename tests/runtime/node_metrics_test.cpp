@@ -1,6 +1,14 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <vector>
+
 #include <caf/all.hpp>
 
 #include "runtime/errors.hpp"
@@ -144,4 +152,30 @@ TEST_CASE("the endpoint serves the same exposition over HTTP; a taken port is an
   auto second = serve_metrics(m, "127.0.0.1:" + std::to_string(port));
   REQUIRE_FALSE(second);
   CHECK(describe(second.error()).find("metrics.bind") != std::string::npos);
+}
+
+TEST_CASE("silent connections do not hold up a scrape for longer than the read timeout") {
+  auto m = std::make_shared<node_metrics>(std::vector<std::string>{"eu"}, nullptr);
+  auto endpoint = serve_metrics(m, "127.0.0.1:0");
+  REQUIRE_MESSAGE(endpoint, describe(endpoint.error()));
+  auto port = static_cast<uint16_t>((*endpoint)->port());
+  std::vector<int> silent;
+  for (int i = 0; i < 6; ++i) {
+    auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    silent.push_back(fd);
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto reply =
+    http_request("http://127.0.0.1:" + std::to_string(port) + "/metrics", "GET", "", 10000);
+  auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(reply.status == 200);
+  CHECK(waited < std::chrono::seconds(4));
+  for (auto fd : silent)
+    ::close(fd);
 }

@@ -248,9 +248,21 @@ TEST_CASE("long and empty labels stay readable") {
 }
 
 TEST_CASE_FIXTURE(known_journal, "the HTTP hook renders the report, or a page naming the error") {
-  auto hook = make_report_hook(path);
-  CHECK(contains(hook(), "<tr><th>orders</th><td class=\"n\">6</td></tr>"));
-  auto missing = make_report_hook(dir.file("missing.db"))();
-  CHECK(missing.rfind("<!DOCTYPE html>", 0) == 0);
-  CHECK(contains(missing, "missing.db"));
+  auto hook = make_report_hook(path, std::chrono::seconds(10));
+  auto html = hook();
+  REQUIRE(html);
+  CHECK(contains(*html, "<tr><th>orders</th><td class=\"n\">6</td></tr>"));
+  auto missing = make_report_hook(dir.file("missing.db"), std::chrono::seconds(10))();
+  REQUIRE(missing);
+  CHECK(missing->rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(contains(*missing, "missing.db"));
+}
+
+TEST_CASE_FIXTURE(known_journal, "a report past its deadline is interrupted with an error") {
+  auto late = load_report_data(path, std::chrono::steady_clock::now());
+  REQUIRE_FALSE(late);
+  CHECK(contains(describe(late.error()), "deadline"));
+  auto hook = make_report_hook(path, caf::timespan{0});
+  CHECK_FALSE(hook());
+  CHECK(load_report_data(path, std::chrono::steady_clock::now() + std::chrono::seconds(10)));
 }

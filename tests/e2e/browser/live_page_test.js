@@ -24,6 +24,7 @@ function startNode(bind) {
     `--journal.path=${path.join(dir, 'browser.db')}`, '--source.enabled=false',
     `--http.bind=${bind}`, '--processor.latency=1s', '--processor.failure-rate=0',
     '--processor.fail-match=broken', '--shipper.latency=100ms', '--shipper.failure-rate=0',
+    '--metrics.bind=127.0.0.1:0', '--admin.port=0',
   ];
   const child = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

@@ -89,6 +89,45 @@ TEST_CASE("malformed requests are 400 errors naming the field") {
   }
 }
 
+TEST_CASE("anything after the JSON value but whitespace is refused, a NUL byte too") {
+  std::string good = R"({"productName":"p","quantity":1,"region":"eu","customer":"a"})";
+  order x;
+  REQUIRE_FALSE(parse(good + " \r\n\t", x));
+  for (auto tail : {std::string{"\0", 1}, std::string{"\0garbage", 8}, std::string{"x"},
+                    std::string{"{}"}, std::string{" 1"}, std::string{"\n\0", 2}}) {
+    CAPTURE(tail);
+    auto err = parse(good + tail, x);
+    REQUIRE(err);
+    CHECK(err->status == 400);
+    CHECK(err->error == "invalid_json");
+  }
+  auto inside = parse(
+    std::string{R"({"productName":"a)"} + '\0' + R"(b","quantity":1,"region":"eu","customer":"a"})",
+    x);
+  REQUIRE(inside);
+  CHECK(inside->error == "invalid_json");
+}
+
+TEST_CASE("nesting deeper than max_json_depth is refused before parsing") {
+  CHECK(nesting_depth(R"({"a":[1,{"b":2}]})") == 3);
+  CHECK(nesting_depth(R"({"a":"[[[[{{{{\"[["})") == 1);
+  CHECK(nesting_depth("]]]][") == 1);
+  order x;
+  auto deep = std::string(max_json_depth + 1, '[') + std::string(max_json_depth + 1, ']');
+  auto err = parse(deep, x);
+  REQUIRE(err);
+  CHECK(err->error == "invalid_json");
+  CHECK(err->message.find("deeper") != std::string::npos);
+  auto flood = std::string(size_t{10} << 20, '[');
+  err = parse(flood, x);
+  REQUIRE(err);
+  CHECK(err->message.find("deeper") != std::string::npos);
+  auto fine = std::string(max_json_depth, '[') + std::string(max_json_depth, ']');
+  err = parse(fine, x);
+  REQUIRE(err);
+  CHECK(err->error == "wrong_type");
+}
+
 TEST_CASE("quantities beyond 32 bits saturate and then fail validation") {
   order x;
   REQUIRE_FALSE(
