@@ -115,7 +115,10 @@ void commit(journal_pointer self) {
                   describe(seqs.error()));
     st.refusal = "the journal cannot commit: " + describe(seqs.error());
     refuse_admissions(self);
-    self->delayed_send(self, st.retry_delay, tick_atom::value);
+    if (!st.tick_pending) {
+      st.tick_pending = true;
+      self->delayed_send(self, st.retry_delay, tick_atom::value);
+    }
     return;
   }
   if (st.retry_delay.count() > 0) {
@@ -179,8 +182,9 @@ void commit(journal_pointer self) {
 void probe(journal_pointer self) {
   auto& st = self->state;
   if (auto err = st.store->probe()) {
-    st.retry_delay = std::min(max_retry_delay, st.retry_delay * 2);
+    st.retry_delay = std::min(max_retry_delay, std::max(min_retry_delay, st.retry_delay * 2));
     st.refusal = "the journal cannot commit: " + describe(err);
+    st.tick_pending = true;
     self->delayed_send(self, st.retry_delay, tick_atom::value);
     return;
   }
@@ -358,6 +362,9 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
     },
     [=](tick_atom) {
       auto& st = self->state;
+      st.tick_pending = false;
+      if (st.retry_delay.count() == 0)
+        return;  // A commit on another path succeeded meanwhile.
       if (st.batch.empty() && st.flushes.empty())
         return probe(self);
       commit(self);

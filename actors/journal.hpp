@@ -52,6 +52,7 @@ struct journal_state {
   std::vector<order_change> changes;
   caf::timespan retry_delay{0};  // Set while commits fail: the wait before the next attempt.
   std::string refusal;           // Why new orders are refused while commits fail.
+  bool tick_pending = false;     // A retry is scheduled.
   std::unique_ptr<std::ofstream> failures;
   std::shared_ptr<node_metrics> metrics;
   stage_metrics stage;

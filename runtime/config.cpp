@@ -442,9 +442,13 @@ caf::error node_config::check_values() const {
     return err;
   if (admin.port < 0 || admin.port > 65535)
     return check_range("admin.port", admin.port, 0, 65535);
-  if (admin.port != 0)
+  if (admin.port != 0) {
     if (auto err = check_bind("admin.bind", admin.bind + ":" + std::to_string(admin.port)))
       return err;
+    if (admin.bind.front() == '[')
+      return bad("admin.bind",
+                 "takes an IPv6 address without brackets, got \"" + admin.bind + "\"");
+  }
   if (admin.max_message < 1024 || admin.max_message > (64 << 20))
     return check_range("admin.max-message", admin.max_message, 1024, 64 << 20);
   if (auto err = check_broker_options(broker))

@@ -173,6 +173,10 @@ caf::expected<std::unique_ptr<admin_endpoint>> admin_endpoint::start(caf::actor_
   auto* mx = dynamic_cast<net::default_multiplexer*>(&sys.middleman().backend());
   if (mx == nullptr)
     return make_error(errc::bad_config, "the admin endpoint needs CAF's default multiplexer");
+  // A peer may address CAF's named actors without any token: ConfigServ stores whatever it is
+  // sent, SpawnServ spawns. The node uses neither, so no peer may reach them.
+  sys.registry().erase(caf::atom("ConfigServ"));
+  sys.registry().erase(caf::atom("SpawnServ"));
   // What middleman::publish does, with our doorman in place of CAF's.
   auto fd =
     net::new_tcp_acceptor_impl(cfg.port, cfg.bind.empty() ? nullptr : cfg.bind.c_str(), true);

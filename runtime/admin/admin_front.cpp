@@ -41,6 +41,16 @@ public:
     return "admin-front";
   }
 
+  // A response promise holds its actor: answer what is pending, or the front never goes.
+  void on_exit() override {
+    for (auto& [ticket, rp] : running_)
+      rp.deliver(caf::make_error(caf::sec::request_receiver_down));
+    running_.clear();
+    for (auto& [at, x] : delayed_)
+      x.first.deliver(caf::make_error(caf::sec::request_receiver_down));
+    delayed_.clear();
+  }
+
   using caf::event_based_actor::enqueue;
 
   // Runs on the sender's thread: lets through what the front handles and drops the rest
@@ -91,23 +101,28 @@ private:
     if (!x.stages.empty() || x.mid.is_response())
       return false;
     auto& content = x.content();
-    if (content.match_elements<admin_atom, std::string, std::string>()
-        || content.match_elements<answer_atom, uint64_t, admin_reply>()
-        || content.match_elements<wake_atom>())
+    if (content.match_elements<admin_atom, std::string, std::string>())
+      return true;
+    // Answers and wake-ups come from this node only: a peer must not forge them.
+    auto local = !x.sender || x.sender->node() == home_system().node();
+    if (local
+        && (content.match_elements<answer_atom, uint64_t, admin_reply>()
+            || content.match_elements<wake_atom>()))
       return true;
     return content.match_elements<caf::down_msg>()
            && content.get_as<caf::down_msg>(0).source == keeper_;
   }
 
   void log_ignored(const caf::mailbox_element& x) {
-    auto what = x.content().stringify();
-    if (what.size() > 120)
-      what = what.substr(0, 117) + "...";
-    auto from = x.sender ? caf::to_string(x.sender->node()) : std::string{"an anonymous sender"};
     std::lock_guard<std::mutex> guard{ignored_mtx_};
     auto now = clock_type::now();
-    if (ignored_log_.take(now))
+    if (ignored_log_.take(now)) {
+      auto what = x.content().stringify();
+      if (what.size() > 120)
+        what = what.substr(0, 117) + "...";
+      auto from = x.sender ? caf::to_string(x.sender->node()) : std::string{"an anonymous sender"};
       spdlog::warn("admin: ignored a message that is no admin command from {}: {}", from, what);
+    }
     if (auto n = ignored_log_.summary_due(now))
       spdlog::warn("admin: ignored {} more messages that were no admin commands", n);
   }

@@ -80,7 +80,8 @@ caf::expected<std::string> load_or_create_admin_token(const std::string& path) {
     // Written whole under another name, then linked into place: a reader never sees a part,
     // and of two nodes starting at once the first one's token wins.
     auto tmp = path + ".tmp-" + std::to_string(getpid());
-    auto fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    unlink(tmp.c_str());  // A leftover of a crash; never followed if it is a link.
+    auto fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
       return file_error("cannot write", path, errno);
     auto line = *token + "\n";

@@ -208,6 +208,9 @@ void api_handler::post_order(std::shared_ptr<api_exchange> x) {
   if (draining_)
     return x->reply(
       unavailable("shutting_down", "the node is shutting down", ctx_.options.retry_after));
+  if (!ready_)
+    return x->reply(unavailable("recovering", "the node is recovering its unfinished orders",
+                                ctx_.options.retry_after));
   if (!is_json_type(req.content_type))
     return x->reply(error_response(
       {415, "unsupported_media_type", "Content-Type", "Content-Type must be application/json"}));
@@ -254,6 +257,8 @@ api_response api_handler::admission_response(const order& x, const admission_not
       return unavailable("overloaded", note.refusal, ctx_.options.retry_after);
     if (note.refusal.rfind("store_failure", 0) == 0)
       return unavailable("journal_unavailable", note.refusal, ctx_.options.retry_after);
+    if (note.refusal.rfind("conflict: ", 0) == 0)
+      return error_response({409, "conflict", "Idempotency-Key", note.refusal.substr(10)});
     return unavailable("refused", note.refusal, ctx_.options.retry_after);
   }
   auto replayed = note.outcome == admission::duplicate;

@@ -8,13 +8,19 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/errors.hpp"
+#include "runtime/http/json_codec.hpp"
 
 namespace ordernode {
 
 struct flow_gateway::shared {
   std::mutex mtx;
   bool closed = false;
-  std::unordered_map<std::string, std::vector<admission_callback>> admissions;
+  // The submission of an id on its way: the order and whoever waits for its outcome.
+  struct pending {
+    order item;
+    std::vector<admission_callback> waiters;
+  };
+  std::unordered_map<std::string, pending> admissions;
   std::unordered_map<uint64_t, totals_callback> totals_waiters;
   uint64_t next_totals = 0;
   std::atomic<bool> journal_up{true};
@@ -27,13 +33,14 @@ struct flow_gateway::shared {
       auto i = admissions.find(note.order_id);
       if (i == admissions.end())
         continue;
-      // Only the first submission of an id took it in; a later one that joined it while it
-      // was on its way is a replay of it, and the API compares the two bodies.
+      // Only the first submission of an id took it in; a later one with the same body that
+      // joined it while it was on its way is a replay of it.
       auto replay = note;
-      if (replay.refusal.empty())
+      if (replay.refusal.empty() && replay.outcome == admission::accepted)
         replay.outcome = admission::duplicate;
-      for (size_t k = 0; k < i->second.size(); ++k)
-        i->second[k](k == 0 ? note : replay);
+      auto& waiters = i->second.waiters;
+      for (size_t k = 0; k < waiters.size(); ++k)
+        waiters[k](k == 0 ? note : replay);
       admissions.erase(i);
     }
   }
@@ -95,14 +102,25 @@ flow_gateway::~flow_gateway() {
 }
 
 void flow_gateway::submit(order x, admission_callback done) {
+  admission_callback conflict;
   {
     std::lock_guard<std::mutex> guard{shared_->mtx};
     if (shared_->closed)
       return;
-    auto& waiters = shared_->admissions[x.id];
-    waiters.push_back(std::move(done));
-    if (waiters.size() > 1)
+    auto i = shared_->admissions.find(x.id);
+    if (i == shared_->admissions.end()) {
+      shared_->admissions.emplace(x.id, shared::pending{x, {std::move(done)}});
+    } else if (same_order(i->second.item, x)) {
+      i->second.waiters.push_back(std::move(done));
       return;
+    } else {
+      conflict = std::move(done);
+    }
+  }
+  if (conflict) {
+    conflict(admission_note{x.id, admission::duplicate,
+                            "conflict: Idempotency-Key was used for a different order " + x.id});
+    return;
   }
   auto listener = caf::actor_cast<admission_listener>(actor_);
   if (x.vip)

@@ -31,9 +31,10 @@ public:
   ~flow_gateway();
 
   // Submits `x` to the intake, with the gateway as the batched admission listener, unless an
-  // order with the same id is on its way already: then `done` joins its waiters and gets the
-  // outcome `duplicate` once the first is in (or the first one's refusal). `done` runs once,
-  // on a thread of the actor system.
+  // order with the same id is on its way already: then `done` joins its waiters when `x` is
+  // the same order, and gets the outcome `duplicate` once the first is in (or the first one's
+  // refusal or forwarding); for a different order it gets the refusal "conflict: ..." at once.
+  // `done` runs once, on a thread of the actor system or, for a conflict, on the caller's.
   void submit(order x, admission_callback done);
 
   // Asks the aggregator for its totals; `done` runs once.

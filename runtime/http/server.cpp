@@ -86,10 +86,14 @@ public:
     ctx.journal_path = cfg.journal.path;
     if (auto pages = static_files::load(static_dir(cfg.http)))
       ctx.pages = std::make_shared<const static_files>(std::move(*pages));
-    else
+    else if (!cfg.http.static_dir.empty())
       pages_error_ = std::move(pages.error());
+    else
+      spdlog::warn("HTTP server without its page: {}", describe(pages.error()));
     if (auto metrics = f.metrics)
-      ctx.journal_failing = [metrics] { return metrics->journal_failing(); };
+      ctx.journal_failing = [metrics] {
+        return metrics->journal_failing();
+      };
     ctx.extra_stats = [hub = hub_] {
       return nlohmann::json{
         {"websocket", {{"clients", hub->clients()}, {"skipped", hub->skipped()}}}};
@@ -274,8 +278,9 @@ public:
     deadline_ = clock_type::time_point::max();
     if (!answered_) {
       auto timed_out = std::move(timed_out_);
-      return answer(timed_out ? timed_out()
-                              : error_response({503, "timeout", "", "the node did not answer in time"}));
+      return answer(timed_out
+                      ? timed_out()
+                      : error_response({503, "timeout", "", "the node did not answer in time"}));
     }
     beast::error_code ec;
     socket_.close(ec);

@@ -116,7 +116,8 @@ private:
 class sqlite_store : public order_store {
 public:
   explicit sqlite_store(const sqlite_options& options)
-      : db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, options.busy_timeout_ms) {
+      : db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, options.busy_timeout_ms),
+        busy_timeout_ms_(options.busy_timeout_ms) {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec(options.fsync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     db_.exec("PRAGMA cache_size=-65536");
@@ -307,14 +308,19 @@ public:
     }
   }
 
+  // Without the busy timeout: a lock held elsewhere fails the probe at once instead of holding
+  // up the journal's thread.
   caf::error probe() override {
+    sqlite3_busy_timeout(db_.getHandle(), 0);
+    caf::error result;
     try {
       db_.exec("BEGIN IMMEDIATE");
       db_.exec("ROLLBACK");
-      return caf::none;
     } catch (const std::exception& ex) {
-      return make_error(errc::store_failure, ex.what());
+      result = make_error(errc::store_failure, ex.what());
     }
+    sqlite3_busy_timeout(db_.getHandle(), busy_timeout_ms_);
+    return result;
   }
 
   caf::error count_recovery(const std::vector<int64_t>& seqs) override {
@@ -477,6 +483,7 @@ private:
   }
 
   SQLite::Database db_;
+  int busy_timeout_ms_;
   int64_t wal_frames_ = 0;
   int64_t outbox_rows_ = 0;
   int64_t wal_limit_frames_ = 0;

@@ -14,6 +14,7 @@
 
 #include "runtime/admin/admin_protocol.hpp"
 #include "tests/e2e/node_process.hpp"
+#include "tests/e2e/process_probes.hpp"
 
 using namespace ordernode;
 using namespace ordernode::e2e;
@@ -21,30 +22,6 @@ using namespace ordernode::e2e;
 namespace {
 
 const std::string token = "e2e-admin-secret";
-
-// A TCP port nobody listens on right now.
-int free_port() {
-  auto fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// The resident memory of process `pid` in KiB.
-long rss_kib(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stol(line.substr(6));
-  return -1;
-}
 
 class client_config : public caf::actor_system_config {
 public:
@@ -223,10 +200,10 @@ TEST_CASE("a frame announcing a huge payload closes the connection instead of al
     close(fd);
     return closed;
   };
-  auto before = rss_kib(n.node.pid());
+  auto before = status_kib(n.node.pid(), "VmRSS");
   REQUIRE(before > 0);
   CHECK(attack(256u << 20));
-  auto after = rss_kib(n.node.pid());
+  auto after = status_kib(n.node.pid(), "VmRSS");
   INFO("RSS before ", before, " KiB, after ", after, " KiB");
   CHECK(after - before < 32 * 1024);
   for (int i = 0; i < 7; ++i)

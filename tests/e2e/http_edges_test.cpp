@@ -13,17 +13,11 @@
 #include <cstring>
 
 #include "tests/e2e/http_node.hpp"
+#include "tests/e2e/process_probes.hpp"
 
 using namespace ordernode::e2e;
 
 namespace {
-
-const std::vector<std::string> quiet_ports{"--admin.port=0", "--metrics.bind=127.0.0.1:0"};
-
-std::vector<std::string> with_quiet_ports(std::vector<std::string> xs) {
-  xs.insert(xs.end(), quiet_ports.begin(), quiet_ports.end());
-  return xs;
-}
 
 // A blocking TCP connection to 127.0.0.1:port over the plain socket API, so that a test sees
 // exactly which call fails and how (ECONNRESET, EPIPE, a timeout).
@@ -158,129 +152,11 @@ std::string error_of(const std::string& body) {
 
 const std::string healthz = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
-// The node started by hand, with RLIMIT_NOFILE set in the child before exec.
-class limited_node {
-public:
-  limited_node(const fs::path& dir, rlimit files, std::vector<std::string> args)
-      : err_(dir / "limited.err") {
-    args.insert(args.begin(), env_or_fail("ORDERNODE_BIN"));
-    std::vector<char*> argv;
-    for (auto& x : args)
-      argv.push_back(x.data());
-    argv.push_back(nullptr);
-    auto dir_str = dir.string();
-    auto out_str = (dir / "limited.out").string();
-    auto err_str = err_.string();
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      auto out = open(out_str.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      auto err = open(err_str.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (out < 0 || err < 0 || chdir(dir_str.c_str()) != 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0
-          || setrlimit(RLIMIT_NOFILE, &files) != 0)
-        _exit(127);
-      ::close(out);
-      ::close(err);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-
-  limited_node(const limited_node&) = delete;
-  limited_node& operator=(const limited_node&) = delete;
-
-  ~limited_node() {
-    if (!exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  std::optional<std::string> wait_for_log(const std::string& text,
-                                          std::chrono::milliseconds timeout) {
-    std::optional<std::string> result;
-    wait_until(
-      [&] {
-        auto all = err();
-        auto pos = all.find(text);
-        if (pos == std::string::npos)
-          return false;
-        auto begin = all.rfind('\n', pos);
-        begin = begin == std::string::npos ? 0 : begin + 1;
-        result = all.substr(begin, all.find('\n', pos) - begin);
-        return true;
-      },
-      timeout);
-    return result;
-  }
-
-  std::string err() const {
-    return read_file(err_);
-  }
-
-  // The soft and hard "Max open files" of /proc/PID/limits.
-  std::pair<long, long> files_limit() const {
-    std::ifstream in{"/proc/" + std::to_string(pid_) + "/limits"};
-    std::string line;
-    while (std::getline(in, line))
-      if (line.rfind("Max open files", 0) == 0) {
-        std::istringstream fields{line.substr(14)};
-        long soft = -1, hard = -1;
-        fields >> soft >> hard;
-        return {soft, hard};
-      }
-    return {-1, -1};
-  }
-
-  size_t open_files() const {
-    std::error_code ec;
-    size_t n = 0;
-    for (fs::directory_iterator i{"/proc/" + std::to_string(pid_) + "/fd", ec}, end;
-         !ec && i != end; i.increment(ec))
-      ++n;
-    return n;
-  }
-
-  // utime + stime of /proc/PID/stat, in seconds.
-  double cpu_seconds() const {
-    auto stat = read_file("/proc/" + std::to_string(pid_) + "/stat");
-    // The command name in parentheses may hold spaces: count the fields after its ')'.
-    std::istringstream fields{stat.substr(stat.rfind(')') + 2)};
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i) {
-      if (i == 14)
-        utime = std::stoull(field);
-      if (i == 15)
-        stime = std::stoull(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
-
-  int stop() {
-    REQUIRE(kill(pid_, SIGTERM) == 0);
-    int status = 0;
-    auto deadline = clock_type::now() + 30s;
-    while (waitpid(pid_, &status, WNOHANG) != pid_) {
-      REQUIRE(clock_type::now() < deadline);
-      std::this_thread::sleep_for(10ms);
-    }
-    exited_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-private:
-  pid_t pid_ = -1;
-  fs::path err_;
-  bool exited_ = false;
-};
-
 }  // namespace
 
 TEST_CASE("a 413 reaches a client that sends its whole oversized body without waiting") {
   temp_dir dir;
-  http_node node{dir.path(), "node", dir.path() / "edges.db",
-                 with_quiet_ports({"--http.body-limit=4096"})};
+  http_node node{dir.path(), "node", dir.path() / "edges.db", {"--http.body-limit=4096"}};
   // 8 MiB is more than the loopback socket buffers take in: the client is still sending when
   // the server has answered, and closing then would fail its send with EPIPE (Python's urllib
   // gives up there, without reading the answer).
@@ -309,27 +185,28 @@ TEST_CASE("a 413 reaches a client that sends its whole oversized body without wa
 TEST_CASE("at the file-descriptor limit the node backs off instead of spinning, then recovers") {
   temp_dir dir;
   rlimit files{160, 256};
-  limited_node node{dir.path(), files,
-                    with_quiet_ports({"--journal.path=" + (dir.path() / "fd.db").string(),
-                                      "--source.enabled=false", "--http.bind=127.0.0.1:0"})};
+  node_process node{dir.path(),
+                    "limited",
+                    {"--journal.path=" + (dir.path() / "fd.db").string(), "--source.enabled=false"},
+                    files};
   auto line = node.wait_for_log("HTTP server listening on", 20s);
   INFO(node.err());
   REQUIRE(line.has_value());
   auto port = port_from_log(*line);
   REQUIRE(node.wait_for_log(" started: journal ", 20s).has_value());
   // The node raised its soft limit to the hard one.
-  CHECK(node.files_limit() == std::pair<long, long>{256, 256});
-  auto limit = static_cast<size_t>(node.files_limit().first);
+  CHECK(open_files_limit(node.pid()) == std::pair<long, long>{256, 256});
+  auto limit = static_cast<size_t>(open_files_limit(node.pid()).first);
 
   // More connections than the node has descriptors: the rest wait in the listen backlog.
   std::vector<std::unique_ptr<raw_socket>> conns;
   for (size_t i = 0; i < limit + 64; ++i)
     conns.push_back(std::make_unique<raw_socket>(port));
-  REQUIRE(wait_until([&] { return node.open_files() >= limit; }, 10s));
-  auto cpu_before = node.cpu_seconds();
+  REQUIRE(wait_until([&] { return open_files(node.pid()) >= limit; }, 10s));
+  auto cpu_before = cpu_seconds(node.pid());
   auto start = clock_type::now();
   std::this_thread::sleep_for(1500ms);  // The window over which the CPU time is measured.
-  auto used = (node.cpu_seconds() - cpu_before)
+  auto used = (cpu_seconds(node.pid()) - cpu_before)
               / std::chrono::duration<double>(clock_type::now() - start).count();
   CAPTURE(used);
   CHECK(used < 0.25);  // Of one core; spinning on accept takes a whole one.
@@ -338,13 +215,16 @@ TEST_CASE("at the file-descriptor limit the node backs off instead of spinning, 
   conns.clear();
   CHECK(wait_until([&] { return http_client{port}.get("/healthz").status == 200; }, 10s));
   CHECK(node.wait_for_log("HTTP server accepts connections again", 5s).has_value());
-  CHECK(node.stop() == 0);
+  node.signal(SIGTERM);
+  CHECK(node.wait(30s) == 0);
 }
 
 TEST_CASE("http.max-connections: one more connection gets 503 and is closed; WebSockets count") {
   temp_dir dir;
-  http_node node{dir.path(), "node", dir.path() / "edges.db",
-                 with_quiet_ports({"--http.max-connections=3", "--http.retry-after=4"})};
+  http_node node{dir.path(),
+                 "node",
+                 dir.path() / "edges.db",
+                 {"--http.max-connections=3", "--http.retry-after=4"}};
   http_client c{node.port};
   std::vector<std::unique_ptr<raw_socket>> idle;
   for (int i = 0; i < 2; ++i)
@@ -370,8 +250,7 @@ TEST_CASE("http.max-connections: one more connection gets 503 and is closed; Web
 
 TEST_CASE("http.ws-max-clients: one more WebSocket upgrade gets 503") {
   temp_dir dir;
-  http_node node{dir.path(), "node", dir.path() / "edges.db",
-                 with_quiet_ports({"--http.ws-max-clients=2"})};
+  http_node node{dir.path(), "node", dir.path() / "edges.db", {"--http.ws-max-clients=2"}};
   http_client c{node.port};
   auto first = std::make_unique<ws_client>(node.port);
   REQUIRE(first->next(5s));
@@ -389,7 +268,7 @@ TEST_CASE("http.ws-max-clients: one more WebSocket upgrade gets 503") {
 
 TEST_CASE("/ws closes a client with 1009 when a frame is larger than a few KiB") {
   temp_dir dir;
-  http_node node{dir.path(), "node", dir.path() / "edges.db", quiet_ports};
+  http_node node{dir.path(), "node", dir.path() / "edges.db"};
   raw_socket s{node.port};
   REQUIRE(s.send_all(ws_upgrade) == 0);
   auto head = s.read_head();

@@ -8,20 +8,12 @@
 #include <thread>
 
 #include "tests/e2e/http_node.hpp"
+#include "tests/e2e/process_probes.hpp"
 
 using namespace ordernode::e2e;
 using json = nlohmann::json;
 
 namespace {
-
-// The node's peak resident memory in KiB (VmHWM of /proc/PID/status).
-int64_t peak_rss_kib(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmHWM:", 0) == 0)
-      return std::stoll(line.substr(6));
-  return -1;
-}
 
 int64_t count_orders(const fs::path& db, const std::string& where = "1") {
   SQLite::Database x{db.string(), SQLite::OPEN_READONLY, 5000};
@@ -83,13 +75,13 @@ TEST_CASE("a NUL byte, trailing bytes or deep nesting in a body is a 400 and cos
     CHECK(r.status == 400);
     CHECK(r.json()["error"] == "invalid_json");
   }
-  auto before = peak_rss_kib(node.process->pid());
+  auto before = status_kib(node.process->pid(), "VmHWM");
   REQUIRE(before > 0);
   auto r = c.post_json(std::string(size_t{10} << 20, '['));
   CHECK(r.status == 400);
   CHECK(r.json()["error"] == "invalid_json");
   CHECK(r.json()["message"].get<std::string>().find("deeper than 32") != std::string::npos);
-  auto after = peak_rss_kib(node.process->pid());
+  auto after = status_kib(node.process->pid(), "VmHWM");
   INFO("peak RSS before ", before, " KiB, after ", after, " KiB");
   // The body itself is 10 MiB and passes through a few buffers; parsing it took 536 MiB.
   CHECK(after - before < 100 * 1024);
@@ -207,7 +199,7 @@ TEST_CASE("reports render off the HTTP threads, one at a time, and /healthz stay
   REQUIRE_FALSE(health.empty());
   auto slowest = *std::max_element(health.begin(), health.end());
   INFO("slowest /healthz: ", slowest.count(), " ms over ", health.size(), " probes");
-  CHECK(slowest < 500ms);
+  CHECK(slowest < 1s);
   CHECK(node.stop() == 0);
 }
 

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,7 +69,9 @@ class node_process {
 public:
   // Listeners whose key `args` does not set get a free port (admin: off), so that two nodes of
   // a test never meet on a default port: a port in use stops a node with exit code 2.
-  node_process(const fs::path& dir, const std::string& name, std::vector<std::string> args)
+  // With `open_files`, the child sets its RLIMIT_NOFILE to it before exec.
+  node_process(const fs::path& dir, const std::string& name, std::vector<std::string> args,
+               std::optional<rlimit> open_files = std::nullopt)
       : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
     auto bin = env_or_fail("ORDERNODE_BIN");
     auto sets = [&](const std::string& key) {
@@ -94,7 +97,8 @@ public:
     if (pid_ == 0) {
       auto out = open(out_str.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       auto err = open(err_str.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (out < 0 || err < 0 || chdir(dir_str.c_str()) != 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+      if (out < 0 || err < 0 || chdir(dir_str.c_str()) != 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0
+          || (open_files && setrlimit(RLIMIT_NOFILE, &*open_files) != 0))
         _exit(127);
       execv(argv[0], argv.data());
       _exit(127);

@@ -261,8 +261,8 @@ TEST_CASE("an endpoint that cannot listen stops the node with exit code 2 before
     CHECK(r.err.find(" started: journal ") == std::string::npos);
     CHECK(r.err.find("recovered") == std::string::npos);
   }
-  for (std::string flag : {"--http.bind=127.0.0.1:70000", "--http.bind=:",
-                           "--http.bind=nohost:80x", "--metrics.bind=127.0.0.1:99999"}) {
+  for (std::string flag : {"--http.bind=127.0.0.1:70000", "--http.bind=:", "--http.bind=nohost:80x",
+                           "--metrics.bind=127.0.0.1:99999"}) {
     CAPTURE(flag);
     auto r = run_to_exit(dir.path(), {journal, flag});
     CHECK(r.exit_code == 2);

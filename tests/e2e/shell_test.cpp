@@ -7,27 +7,13 @@
 #include <sys/stat.h>
 
 #include "tests/e2e/node_process.hpp"
+#include "tests/e2e/process_probes.hpp"
 
 using namespace ordernode::e2e;
 
 namespace {
 
 const std::string token = "e2e-secret";
-
-// A TCP port nobody listens on right now.
-int free_port() {
-  auto fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 struct shell_run {
   int exit_code = -1;

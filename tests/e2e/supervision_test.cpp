@@ -3,7 +3,6 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-
 #include "tests/e2e/node_process.hpp"
 
 using namespace ordernode::e2e;
