@@ -216,21 +216,25 @@ caf::expected<std::unique_ptr<admin_endpoint>> admin_endpoint::start(caf::actor_
   auto listener = self.listener_;
   auto mm = sys.middleman().actor_handle();
   auto drop_peer = [&sys, listener, mm](const caf::node_id& node) {
-    sys.spawn([=](caf::event_based_actor* helper) -> caf::behavior {
-      helper->delayed_send(helper, std::chrono::milliseconds(100), drop_atom::value);
-      return {
-        [=](drop_atom) {
-          helper->request(mm, std::chrono::seconds(5), caf::get_atom::value, node)
-            .then(
-              [=](const caf::node_id&, const std::string& addr, uint16_t port) {
-                if (!addr.empty())
-                  listener->backend().post([=] { listener->close_peer(addr, port); });
-                helper->quit();
-              },
-              [=](const caf::error&) { helper->quit(); });
-        },
-      };
-    });
+    // The node goes as an argument: CAF 0.17 dereferences a null argument tuple when a
+    // spawned function takes none (UBSan).
+    sys.spawn(
+      [listener, mm](caf::event_based_actor* helper, caf::node_id node) -> caf::behavior {
+        helper->delayed_send(helper, std::chrono::milliseconds(100), drop_atom::value);
+        return {
+          [=](drop_atom) {
+            helper->request(mm, std::chrono::seconds(5), caf::get_atom::value, node)
+              .then(
+                [=](const caf::node_id&, const std::string& addr, uint16_t port) {
+                  if (!addr.empty())
+                    listener->backend().post([=] { listener->close_peer(addr, port); });
+                  helper->quit();
+                },
+                [=](const caf::error&) { helper->quit(); });
+          },
+        };
+      },
+      node);
   };
   self.front_ = spawn_admin_front(
     sys, {cfg.token, cfg.guard, self.commands_, self.supervisor_, std::move(drop_peer)});

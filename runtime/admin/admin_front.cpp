@@ -182,24 +182,28 @@ private:
       ticket = tickets_();
     running_.emplace(ticket, make_response_promise());
     auto self = caf::actor_cast<caf::actor>(this);
-    spawn([=, commands = cfg_.commands,
-           timeout = cfg_.command_timeout](caf::event_based_actor* helper) mutable {
-      auto answer = [=](admin_reply reply) {
-        helper->send(self, answer_atom::value, ticket, std::move(reply));
-      };
-      auto& target = commands.get();
-      if (!target) {
-        answer({admin_reply::failed, "the admin actor is not running; try again\n", {}});
-        return;
-      }
-      helper->request(target, timeout, admin_atom::value, line)
-        .then(
-          [=](admin_reply& reply) { answer(std::move(reply)); },
-          [=](caf::error& err) {
-            answer(
-              {admin_reply::failed, "the admin actor did not answer: " + describe(err) + "\n", {}});
-          });
-    });
+    // The command goes as an argument: CAF 0.17 dereferences a null argument tuple when a
+    // spawned function takes none (UBSan: reference binding to null pointer).
+    spawn(
+      [=, commands = cfg_.commands, timeout = cfg_.command_timeout](
+        caf::event_based_actor* helper, const std::string& line) mutable {
+        auto answer = [=](admin_reply reply) {
+          helper->send(self, answer_atom::value, ticket, std::move(reply));
+        };
+        auto& target = commands.get();
+        if (!target) {
+          answer({admin_reply::failed, "the admin actor is not running; try again\n", {}});
+          return;
+        }
+        helper->request(target, timeout, admin_atom::value, line)
+          .then([=](admin_reply& reply) { answer(std::move(reply)); },
+                [=](caf::error& err) {
+                  answer({admin_reply::failed,
+                          "the admin actor did not answer: " + describe(err) + "\n",
+                          {}});
+                });
+      },
+      line);
   }
 
   void wake() {

@@ -123,12 +123,16 @@ TEST_CASE("exit, error and link messages from a peer do not end the admin endpoi
   caf::anon_send(caf::actor_cast<caf::actor>(*hdl),
                  caf::down_msg{self->address(), caf::exit_reason::kill});
   auto front = caf::actor_cast<caf::actor>(*hdl);
-  auto linked = sys.spawn([front](caf::event_based_actor* x) -> caf::behavior {
-    x->link_to(front);
-    return {[=](int) {
-      x->quit(caf::make_error(caf::sec::runtime_error));
-    }};
-  });
+  // The handle goes as an argument: CAF 0.17 dereferences a null argument tuple when a
+  // spawned function takes none (UBSan).
+  auto linked = sys.spawn(
+    [](caf::event_based_actor* x, caf::actor front) -> caf::behavior {
+      x->link_to(front);
+      return {[=](int) {
+        x->quit(caf::make_error(caf::sec::runtime_error));
+      }};
+    },
+    front);
   self->monitor(linked);
   self->send(linked, 1);
   bool linked_down = false;

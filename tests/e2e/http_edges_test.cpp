@@ -182,7 +182,17 @@ TEST_CASE("a 413 reaches a client that sends its whole oversized body without wa
   CHECK(node.stop() == 0);
 }
 
-TEST_CASE("at the file-descriptor limit the node backs off instead of spinning, then recovers") {
+// At the descriptor limit the sanitizers' runtime cannot check memory (UBSan needs a pipe to
+// probe an object's vptr and reports every check as an invalid object): the sanitizer build
+// leaves this case to the normal one.
+#ifdef __SANITIZE_ADDRESS__
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+
+TEST_CASE("at the file-descriptor limit the node backs off instead of spinning, then recovers"
+          * doctest::skip(sanitized)) {
   temp_dir dir;
   rlimit files{160, 256};
   node_process node{dir.path(),

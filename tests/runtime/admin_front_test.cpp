@@ -23,14 +23,15 @@ admin_commands_actor::behavior_type fake_commands(admin_commands_actor::pointer 
   };
 }
 
-caf::behavior keeper(caf::event_based_actor*) {
+// Spawned functions take an argument: CAF 0.17 dereferences a null argument tuple otherwise.
+caf::behavior keeper(caf::event_based_actor*, int) {
   return {[](int) {
   }};
 }
 
 struct front_fixture : fixture {
   stage_ref<admin_commands_actor> commands;
-  caf::actor keeper_hdl = spawn(keeper);
+  caf::actor keeper_hdl = spawn(keeper, 0);
   admin_actor uut;
 
   explicit front_fixture(admin_guard_options guard = quick_guard()) {
@@ -85,10 +86,12 @@ TEST_CASE_FIXTURE(front_fixture, "exit, error and down messages do not end the f
   caf::anon_send(caf::actor_cast<caf::actor>(uut), caf::make_error(caf::sec::runtime_error));
   caf::anon_send(caf::actor_cast<caf::actor>(uut),
                  caf::down_msg{self->address(), caf::exit_reason::kill});
-  auto linked = sys.spawn([front = caf::actor_cast<caf::actor>(uut)](caf::event_based_actor* x) {
-    x->link_to(front);
-    x->quit(caf::make_error(caf::sec::runtime_error));
-  });
+  auto linked = sys.spawn(
+    [](caf::event_based_actor* x, caf::actor front) {
+      x->link_to(front);
+      x->quit(caf::make_error(caf::sec::runtime_error));
+    },
+    caf::actor_cast<caf::actor>(uut));
   (void)linked;
   CHECK(run("help").code == admin_reply::ok);
   bool down = false;
