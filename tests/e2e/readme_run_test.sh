@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Follows the README's run section as a new user does: tools/run-node.sh builds the node and
-# its tools and starts it; then the shell, the API and the report talk to it. Only the journal
-# (a temporary folder) and the ports (free ones) differ from the defaults.
+# its tools and starts it; then the shell, the API and the report talk to it. Only the files it
+# writes (into a temporary folder) and the ports (free ones) differ from the defaults.
 set -euo pipefail
 cd "${ORDERNODE_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
@@ -29,7 +29,8 @@ grep -q '^./build/ordernode-report ordernode.db report.html' README.md || fail "
 # tools/run-node.sh must build the tools the README uses next, not only the node.
 rm -f build/ordernode-shell build/ordernode-report
 admin_port=$(free_port)
-tools/run-node.sh --journal.path="$tmp/ordernode.db" --http.bind=127.0.0.1:0 \
+tools/run-node.sh --journal.path="$tmp/ordernode.db" --notifier.mock-file="$tmp/notifications.jsonl" \
+  --http.bind=127.0.0.1:0 \
   --metrics.bind=127.0.0.1:0 --admin.port="$admin_port" --source.print=false >"$tmp/node.log" 2>&1 &
 node_pid=$!
 for _ in $(seq 1 600); do
