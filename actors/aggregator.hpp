@@ -5,7 +5,7 @@
 
 #include <caf/actor.hpp>
 
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

@@ -5,7 +5,7 @@
 
 #include "actors/broker_publisher.hpp"
 #include "runtime/broker/broker_codec.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 
@@ -204,7 +204,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
         auto i = st.orders.find(note.order_id);
         if (i == st.orders.end())
           continue;
-        if (!note.refusal.empty()) {
+        if (!note.taken()) {
           self->delayed_send(self, resubmit_delay, retry_atom::value, note.order_id);
           continue;
         }

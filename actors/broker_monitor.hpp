@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "runtime/broker/broker_options.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

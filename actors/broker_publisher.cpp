@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/broker/broker_codec.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 

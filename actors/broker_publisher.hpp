@@ -8,7 +8,7 @@
 #include "runtime/broker/broker_options.hpp"
 #include "runtime/broker/reconnect_backoff.hpp"
 #include "runtime/metrics/node_metrics.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "runtime/metrics/node_metrics.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

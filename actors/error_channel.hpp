@@ -2,7 +2,7 @@
 #pragma once
 
 #include "actors/notifier.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

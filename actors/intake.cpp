@@ -1,10 +1,12 @@
 #include "actors/intake.hpp"
 
+#include <optional>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
-#include "runtime/priority.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/priority.hpp"
 
 namespace ordernode {
 
@@ -60,13 +62,14 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
     return forward_to && entries.dispatchers.count(x.region) > 0;
   };
   // Returns the refusal, if any; otherwise hands `x` to the journal.
-  auto admit = [=](order& x, intake_state::waiter w) -> caf::error {
+  auto admit = [=](order& x, intake_state::waiter w) -> std::optional<admission_note> {
     auto& st = self->state;
     if (st.in_flight >= st.max_in_flight)
-      return make_error(errc::overloaded,
-                        std::to_string(st.in_flight) + " orders in flight, try again later");
+      return admission_note::refused_for(x.id, refusal::overloaded,
+                            std::to_string(st.in_flight) + " orders in flight, try again later");
     if (st.waiting.count(x.id) > 0)
-      return make_error(errc::invalid_order, "order " + x.id + " is being submitted already");
+      return admission_note::refused_for(x.id, refusal::in_progress,
+                            "order " + x.id + " is being submitted already");
     ++st.in_flight;
     if (w.forwarded)
       self->send(forward_to, forward_atom::value, x);
@@ -75,27 +78,23 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
     w.item = std::move(x);
     auto id = w.item.id;
     st.waiting.emplace(std::move(id), std::move(w));
-    return caf::none;
+    return std::nullopt;
   };
   return {
     [=](submit_atom, order& x) -> caf::result<admission> {
       // The promise took over the request: a refusal must go through it.
       auto rp = self->make_response_promise<admission>();
-      if (auto err = admit(x, {{}, rp, {}, forwards(x)}))
-        rp.deliver(std::move(err));
+      if (auto note = admit(x, {{}, rp, {}, forwards(x)}))
+        rp.deliver(make_error(note->refused, std::move(note->detail)));
       return rp;
     },
     [=](submit_atom, order& x, admission_listener& listener) {
-      auto id = x.id;
-      if (auto err = admit(x, {{}, {}, listener, forwards(x)}))
-        self->send(listener, admitted_atom::value,
-                   std::vector<admission_note>{{id, admission::duplicate, describe(err)}});
+      if (auto note = admit(x, {{}, {}, listener, forwards(x)}))
+        self->send(listener, admitted_atom::value, std::vector<admission_note>{std::move(*note)});
     },
     [=](take_atom, order& x, admission_listener& listener) {
-      auto id = x.id;
-      if (auto err = admit(x, {{}, {}, listener, false}))
-        self->send(listener, admitted_atom::value,
-                   std::vector<admission_note>{{id, admission::duplicate, describe(err)}});
+      if (auto note = admit(x, {{}, {}, listener, false}))
+        self->send(listener, admitted_atom::value, std::vector<admission_note>{std::move(*note)});
     },
     [=](admitted_atom, std::vector<admission_note>& notes) {
       auto& st = self->state;
@@ -105,11 +104,12 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
         if (i == st.waiting.end())
           continue;
         auto& w = i->second;
-        if (!note.refusal.empty()) {
+        if (!note.taken()) {
           --st.in_flight;
-          spdlog::info("order {}: not accepted: {}", note.order_id, note.refusal);
+          spdlog::info("order {}: not accepted: {}: {}", note.order_id, to_string(note.refused),
+                       note.detail);
           if (w.promise.pending())
-            w.promise.deliver(make_error(errc::store_failure, note.refusal));
+            w.promise.deliver(make_error(note.refused, note.detail));
         } else if (note.outcome == admission::forwarded) {
           --st.in_flight;
           spdlog::info("order {}: recorded for the broker", note.order_id);

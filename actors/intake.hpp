@@ -7,7 +7,7 @@
 
 #include <caf/typed_response_promise.hpp>
 
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

@@ -9,8 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/broker/broker_codec.hpp"
-#include "runtime/errors.hpp"
-#include "runtime/notify/time_format.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/time_format.hpp"
 
 namespace ordernode {
 
@@ -51,6 +51,10 @@ void append_failures(journal_state& st) {
     spdlog::error("journal cannot append to the failures file");
 }
 
+admission_note refused_note(const std::string& id, const std::string& why) {
+  return admission_note::refused_for(id, refusal::journal_unavailable, why);
+}
+
 // An order is accepted only once a commit recorded it. The new and forwarded orders of a
 // failed commit are refused at once, so that whoever submitted them can say "not accepted"
 // (the API answers 503) instead of waiting while they might still be committed later; the
@@ -60,15 +64,14 @@ void refuse_admissions(journal_pointer self) {
   auto& batch = st.batch;
   if (batch.new_orders.empty() && st.forwarded.empty())
     return;
-  auto refusal = describe(make_error(errc::store_failure, st.refusal));
   for (size_t i = 0; i < batch.new_orders.size(); ++i) {
     auto& id = batch.new_orders[i].id;
-    spdlog::warn("order {}: not accepted: {}", id, refusal);
+    spdlog::warn("order {}: not accepted: {}", id, st.refusal);
     if (st.appends[i].pending())
       st.appends[i].deliver(make_error(errc::store_failure, st.refusal));
     else
       st.notes.emplace_back(std::move(st.admitters[i]),
-                            admission_note{id, admission::duplicate, refusal});
+                            refused_note(id, st.refusal));
   }
   batch.new_orders.clear();
   st.appends.clear();
@@ -76,9 +79,9 @@ void refuse_admissions(journal_pointer self) {
   if (!st.forwarded.empty()) {
     std::set<std::string> ids;
     for (auto& [sender, id] : st.forwarded) {
-      spdlog::warn("order {}: not accepted: {}", id, refusal);
+      spdlog::warn("order {}: not accepted: {}", id, st.refusal);
       ids.insert(id);
-      st.notes.emplace_back(std::move(sender), admission_note{id, admission::duplicate, refusal});
+      st.notes.emplace_back(std::move(sender), refused_note(id, st.refusal));
     }
     st.forwarded.clear();
     auto& xs = batch.outbox;
@@ -135,7 +138,7 @@ void commit(journal_pointer self) {
     if (st.appends[i].pending())
       st.appends[i].deliver(outcome);
     else
-      st.notes.emplace_back(std::move(st.admitters[i]), admission_note{x.id, outcome, {}});
+      st.notes.emplace_back(std::move(st.admitters[i]), admission_note::taken_as(x.id, outcome));
     if (seq > 0) {
       if (!st.change_listeners.empty())
         st.changes.push_back(
@@ -149,7 +152,7 @@ void commit(journal_pointer self) {
   }
   for (auto& [sender, id] : st.forwarded)
     st.notes.emplace_back(std::move(sender),
-                          admission_note{std::move(id), admission::forwarded, {}});
+                          admission_note::taken_as(std::move(id), admission::forwarded));
   st.forwarded.clear();
   send_notes(self);
   if (!st.finished.empty()) {
@@ -212,7 +215,7 @@ bool note_if_live(journal_pointer self, const order& x) {
   auto& st = self->state;
   if (st.live.count(x.id) == 0)
     return false;
-  st.notes.emplace_back(self->current_sender(), admission_note{x.id, admission::duplicate, {}});
+  st.notes.emplace_back(self->current_sender(), admission_note::taken_as(x.id, admission::duplicate));
   return true;
 }
 
@@ -222,10 +225,8 @@ bool refuse_while_failing(journal_pointer self, const order& x) {
   auto& st = self->state;
   if (st.retry_delay.count() == 0)
     return false;
-  auto refusal = describe(make_error(errc::store_failure, st.refusal));
-  spdlog::warn("order {}: not accepted: {}", x.id, refusal);
-  st.notes.emplace_back(self->current_sender(),
-                        admission_note{x.id, admission::duplicate, refusal});
+  spdlog::warn("order {}: not accepted: {}", x.id, st.refusal);
+  st.notes.emplace_back(self->current_sender(), refused_note(x.id, st.refusal));
   return true;
 }
 

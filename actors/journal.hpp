@@ -10,10 +10,18 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "runtime/metrics/node_metrics.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 #include "runtime/store/order_store.hpp"
 
 namespace ordernode {
+
+struct journal_options {
+  std::string path = "ordernode.db";
+  int32_t max_batch = 4096;
+  std::string synchronous = "normal";
+  int32_t wal_limit_mib = 64;  // The write-ahead log starts over once it passes this.
+  std::string failures_file;   // Also append each failed order here as a JSON line.
+};
 
 // Where the journal's outbox sends what: orders forwarded to the broker, and results.
 struct outbox_options {

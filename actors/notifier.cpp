@@ -7,9 +7,9 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/notify/mock_channel.hpp"
-#include "runtime/notify/time_format.hpp"
+#include "runtime/core/time_format.hpp"
 
 namespace ordernode {
 

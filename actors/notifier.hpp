@@ -18,7 +18,7 @@
 #include "runtime/notify/slack_channel.hpp"
 #include "runtime/notify/sms_channel.hpp"
 #include "runtime/notify/smtp_channel.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

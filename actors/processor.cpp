@@ -3,7 +3,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/priority.hpp"
+#include "runtime/core/priority.hpp"
 
 namespace ordernode {
 

@@ -6,9 +6,9 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
-#include "runtime/priority.hpp"
-#include "runtime/random.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/priority.hpp"
+#include "runtime/core/random.hpp"
 
 namespace ordernode {
 

@@ -7,12 +7,20 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "runtime/config.hpp"
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/metrics/node_metrics.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
+
+struct shipper_options : mock_shipping_options {
+  int32_t max_retries = 3;
+  caf::timespan retry_delay = std::chrono::seconds(2);
+  std::string backoff = "fixed";  // Or "exponential": the delay doubles per attempt.
+  caf::timespan max_retry_delay = std::chrono::minutes(1);
+  double jitter = 0;  // Each delay varies randomly by up to this share.
+  caf::timespan attempt_timeout = std::chrono::seconds(30);
+};
 
 struct shipper_state {
   std::unordered_set<std::string> holding;

@@ -7,8 +7,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
-#include "runtime/random.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/random.hpp"
 
 namespace ordernode {
 

@@ -1,12 +1,27 @@
 // The source: mock orders on a timer, as the spec's polled message source.
 #pragma once
 
+#include <string>
 #include <utility>
+#include <vector>
 
-#include "runtime/config.hpp"
-#include "runtime/stages.hpp"
+#include <caf/timespan.hpp>
+
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
+
+struct source_options {
+  bool enabled = true;
+  caf::timespan interval = std::chrono::seconds(1);
+  int32_t burst = 1;
+  double vip_share = 0.1;
+  double invalid_share = 0.05;
+  bool print = true;
+  std::vector<std::string> products{"keyboard", "mouse",  "monitor", "laptop",
+                                    "headset",  "webcam", "dock",    "cable"};
+  std::vector<std::string> customers{"alice", "bob", "carol", "dave", "erin", "frank"};
+};
 
 struct source_state {
   bool paused = false;

@@ -1,11 +1,12 @@
 #include "actors/supervisor.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 
@@ -150,6 +151,30 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self, supervisor_o
       self->send_exit(x->handle, make_error(errc::injected_crash, "injected into " + name));
     },
   };
+}
+
+std::optional<crash_injection> parse_crash_injection(const std::string& x) {
+  auto at = x.find('@');
+  if (at == 0 || at == std::string::npos)
+    return std::nullopt;
+  auto delay = x.substr(at + 1);
+  size_t digits = 0;
+  while (digits < delay.size() && std::isdigit(static_cast<unsigned char>(delay[digits])))
+    ++digits;
+  if (digits == 0 || digits > 9)
+    return std::nullopt;
+  auto count = std::stoll(delay.substr(0, digits));
+  auto unit = delay.substr(digits);
+  caf::timespan span;
+  if (unit == "ms")
+    span = std::chrono::milliseconds(count);
+  else if (unit == "s")
+    span = std::chrono::seconds(count);
+  else if (unit == "min")
+    span = std::chrono::minutes(count);
+  else
+    return std::nullopt;
+  return crash_injection{x.substr(0, at), span};
 }
 
 }  // namespace ordernode

@@ -10,11 +10,30 @@
 
 #include <caf/actor.hpp>
 
-#include "runtime/actor_registry.hpp"
-#include "runtime/config.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/actor_registry.hpp"
+#include <optional>
+
+#include <caf/timespan.hpp>
+
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
+
+struct supervisor_options {
+  int32_t max_restarts = 5;  // Within `restart_window`; one more stops the node.
+  caf::timespan restart_window = std::chrono::seconds(10);
+  caf::timespan backoff = std::chrono::milliseconds(100);  // Doubles per restart in the window.
+  caf::timespan max_backoff = std::chrono::seconds(5);
+  std::vector<std::string> inject_crash;  // "stage@delay": crash a stage once, for tests.
+};
+
+// One planned crash of a stage: "shipper@2s" crashes the shipper 2 s after the start.
+struct crash_injection {
+  std::string stage;
+  caf::timespan delay{0};
+};
+
+std::optional<crash_injection> parse_crash_injection(const std::string& x);
 
 // One supervised stage.
 struct child_spec {

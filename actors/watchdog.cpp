@@ -3,7 +3,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/metrics/node_metrics.hpp"
 
 namespace ordernode {

@@ -13,7 +13,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/notifier.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The layers first: an include against them fails in seconds, before any build.
+tools/check-layers
 tools/setup.sh test
 
 svc=$(mktemp -d)

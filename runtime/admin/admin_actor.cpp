@@ -4,8 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/admin/admin_format.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/report/report.hpp"
+#include "runtime/store/report_query.hpp"
 #include "runtime/store/journal_reader.hpp"
 
 namespace ordernode {

@@ -8,9 +8,9 @@
 
 #include <caf/actor_system.hpp>
 
-#include "runtime/actor_registry.hpp"
+#include "runtime/core/actor_registry.hpp"
 #include "runtime/admin/admin_protocol.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 

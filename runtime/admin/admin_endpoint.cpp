@@ -12,7 +12,7 @@
 #include <caf/io/network/scribe_impl.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/actor_registry.hpp"
-#include "runtime/messages.hpp"
+#include "runtime/core/actor_registry.hpp"
+#include "runtime/core/messages.hpp"
 #include "runtime/store/journal_reader.hpp"
 
 namespace ordernode {

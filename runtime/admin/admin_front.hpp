@@ -13,7 +13,7 @@
 
 #include "runtime/admin/admin_actor.hpp"
 #include "runtime/admin/admin_guard.hpp"
-#include "runtime/stage_ref.hpp"
+#include "runtime/core/stage_ref.hpp"
 
 namespace ordernode {
 

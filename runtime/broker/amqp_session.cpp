@@ -5,7 +5,7 @@
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 

@@ -5,7 +5,7 @@
 
 #include <caf/expected.hpp>
 
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
 

@@ -1,7 +1,7 @@
 #include <stdexcept>
 
 #include "runtime/external/processing_system.hpp"
-#include "runtime/random.hpp"
+#include "runtime/core/random.hpp"
 
 namespace ordernode {
 
@@ -9,7 +9,7 @@ namespace {
 
 class mock_processing : public processing_system {
 public:
-  explicit mock_processing(const processor_options& options) : options_(options) {}
+  explicit mock_processing(const mock_processing_options& options) : options_(options) {}
 
   caf::timespan latency(const order&) override {
     return options_.latency;
@@ -25,12 +25,12 @@ public:
   }
 
 private:
-  processor_options options_;
+  mock_processing_options options_;
 };
 
 }  // namespace
 
-std::shared_ptr<processing_system> make_mock_processing(const processor_options& options) {
+std::shared_ptr<processing_system> make_mock_processing(const mock_processing_options& options) {
   return std::make_shared<mock_processing>(options);
 }
 

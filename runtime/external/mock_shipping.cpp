@@ -2,9 +2,11 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "runtime/errors.hpp"
+#include <caf/sec.hpp>
+
+#include "runtime/core/errors.hpp"
 #include "runtime/external/shipping_system.hpp"
-#include "runtime/random.hpp"
+#include "runtime/core/random.hpp"
 
 namespace ordernode {
 
@@ -12,7 +14,7 @@ namespace {
 
 class mock_shipping : public shipping_system {
 public:
-  explicit mock_shipping(const shipper_options& options) : options_(options) {
+  explicit mock_shipping(const mock_shipping_options& options) : options_(options) {
     if (options_.ledger.empty())
       return;
     std::ifstream in{options_.ledger};
@@ -49,7 +51,7 @@ public:
   }
 
 private:
-  shipper_options options_;
+  mock_shipping_options options_;
   std::mutex mtx_;
   std::unordered_map<std::string, std::string> shipped_;
   std::ofstream ledger_;
@@ -57,7 +59,7 @@ private:
 
 }  // namespace
 
-std::shared_ptr<shipping_system> make_mock_shipping(const shipper_options& options) {
+std::shared_ptr<shipping_system> make_mock_shipping(const mock_shipping_options& options) {
   return std::make_shared<mock_shipping>(options);
 }
 

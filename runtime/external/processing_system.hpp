@@ -6,10 +6,16 @@
 
 #include <caf/timespan.hpp>
 
-#include "runtime/config.hpp"
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
+
+// The knobs of the mock (config keys processor.*).
+struct mock_processing_options {
+  caf::timespan latency = std::chrono::milliseconds(20);
+  double failure_rate = 0.02;
+  std::string fail_match;  // Products containing this always fail.
+};
 
 class processing_system {
 public:
@@ -23,6 +29,6 @@ public:
 };
 
 // A mock with configurable latency, random failures and failures by product name.
-std::shared_ptr<processing_system> make_mock_processing(const processor_options& options);
+std::shared_ptr<processing_system> make_mock_processing(const mock_processing_options& options);
 
 }  // namespace ordernode

@@ -8,10 +8,19 @@
 #include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
-#include "runtime/config.hpp"
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
+
+// The knobs of the mock (config keys shipper.*).
+struct mock_shipping_options {
+  caf::timespan latency = std::chrono::milliseconds(10);
+  double failure_rate = 0.05;
+  std::string fail_match;
+  int32_t fail_first = 0;
+  std::string hang_match;  // Products containing this never get an answer from the mock.
+  std::string ledger;      // The mock carrier's record of shipments, one line per order.
+};
 
 class shipping_system {
 public:
@@ -27,6 +36,6 @@ public:
 // A mock with configurable latency, random failures and deterministic faults: products
 // containing `fail_match` fail their first `fail_first` attempts, products containing
 // `hang_match` never get an answer.
-std::shared_ptr<shipping_system> make_mock_shipping(const shipper_options& options);
+std::shared_ptr<shipping_system> make_mock_shipping(const mock_shipping_options& options);
 
 }  // namespace ordernode

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/http/static_files.hpp"
-#include "runtime/random.hpp"
+#include "runtime/core/random.hpp"
 
 namespace ordernode {
 
@@ -126,6 +126,31 @@ api_response unavailable(const std::string& error, const std::string& message,
   return result;
 }
 
+// The answer to each refusal; every one but `conflict` may succeed on a retry.
+struct refusal_answer {
+  unsigned status;
+  const char* field;
+};
+
+refusal_answer answer_to(refusal x) {
+  switch (x) {
+    case refusal::conflict:
+      return {409, "Idempotency-Key"};
+    case refusal::none:
+      return {500, ""};
+    default:
+      return {503, ""};
+  }
+}
+
+api_response refused(refusal x, std::string message, int32_t retry_after) {
+  auto answer = answer_to(x);
+  auto result = error_response({answer.status, to_string(x), answer.field, std::move(message)});
+  if (answer.status == 503)
+    result.headers.emplace_back("Retry-After", std::to_string(retry_after));
+  return result;
+}
+
 api_response store_failure(const caf::error& err) {
   spdlog::error("HTTP API cannot read the journal: {}", describe(err));
   return error_response({503, "store_failure", "", "the journal cannot be read: " + describe(err)});
@@ -207,10 +232,10 @@ void api_handler::post_order(std::shared_ptr<api_exchange> x) {
   auto& req = x->request;
   if (draining_)
     return x->reply(
-      unavailable("shutting_down", "the node is shutting down", ctx_.options.retry_after));
+      refused(refusal::shutting_down, "the node is shutting down", ctx_.options.retry_after));
   if (!ready_)
-    return x->reply(unavailable("recovering", "the node is recovering its unfinished orders",
-                                ctx_.options.retry_after));
+    return x->reply(refused(refusal::recovering, "the node is recovering its unfinished orders",
+                            ctx_.options.retry_after));
   if (!is_json_type(req.content_type))
     return x->reply(error_response(
       {415, "unsupported_media_type", "Content-Type", "Content-Type must be application/json"}));
@@ -225,9 +250,7 @@ void api_handler::post_order(std::shared_ptr<api_exchange> x) {
     item.id = make_uuid();
   }
   item.created_at = now();
-  auto invalid = validate_order(item, ctx_.validation, ctx_.regions);
-  if (invalid && !invalid->record)
-    return x->reply(error_response(invalid->error));
+  auto invalid = validate_order(item, ctx_.rules, ctx_.regions);
   x->timed_out = [id = item.id, retry_after = ctx_.options.retry_after] {
     auto res = error_response(
       {504, "outcome_unknown", "",
@@ -250,16 +273,11 @@ void api_handler::post_order(std::shared_ptr<api_exchange> x) {
 }
 
 api_response api_handler::admission_response(const order& x, const admission_note& note,
-                                             const std::optional<validation_failure>& invalid) {
-  if (!note.refusal.empty()) {
-    spdlog::info("order {}: HTTP submission refused: {}", x.id, note.refusal);
-    if (note.refusal.rfind("overloaded", 0) == 0)
-      return unavailable("overloaded", note.refusal, ctx_.options.retry_after);
-    if (note.refusal.rfind("store_failure", 0) == 0)
-      return unavailable("journal_unavailable", note.refusal, ctx_.options.retry_after);
-    if (note.refusal.rfind("conflict: ", 0) == 0)
-      return error_response({409, "conflict", "Idempotency-Key", note.refusal.substr(10)});
-    return unavailable("refused", note.refusal, ctx_.options.retry_after);
+                                             const std::optional<api_error>& invalid) {
+  if (!note.taken()) {
+    spdlog::info("order {}: HTTP submission refused: {}: {}", x.id, to_string(note.refused),
+                 note.detail);
+    return refused(note.refused, note.detail, ctx_.options.retry_after);
   }
   auto replayed = note.outcome == admission::duplicate;
   if (replayed) {
@@ -278,8 +296,8 @@ api_response api_handler::admission_response(const order& x, const admission_not
   }
   api_response res;
   if (invalid) {
-    res.status = invalid->error.status;
-    auto doc = json::parse(to_json(invalid->error));
+    res.status = invalid->status;
+    auto doc = json::parse(to_json(*invalid));
     doc["id"] = x.id;
     doc["statusUrl"] = "/api/orders/" + x.id;
     doc["replayed"] = replayed;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,7 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "runtime/config.hpp"
+#include "runtime/core/order_rules.hpp"
 #include "runtime/http/gateway.hpp"
 #include "runtime/http/http_options.hpp"
 #include "runtime/http/json_codec.hpp"
@@ -54,8 +55,8 @@ struct api_exchange {
 struct api_context {
   http_options options;
   http_hooks hooks;
-  validation_options validation;
-  std::map<std::string, dispatcher_actor> regions;
+  order_rules rules;
+  std::set<std::string> regions;
   std::string journal_path;
   std::shared_ptr<const static_files> pages;    // The web page; none: every file is a 404.
   std::function<nlohmann::json()> extra_stats;  // Merged into GET /api/stats.
@@ -86,7 +87,7 @@ public:
 private:
   void post_order(std::shared_ptr<api_exchange> x);
   api_response admission_response(const order& x, const admission_note& note,
-                                  const std::optional<validation_failure>& invalid);
+                                  const std::optional<api_error>& invalid);
   api_response get_order(const std::string& id);
   api_response list_orders(const request_target& target);
   api_response readyz();

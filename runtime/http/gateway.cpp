@@ -7,7 +7,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/http/json_codec.hpp"
 
 namespace ordernode {
@@ -36,7 +36,7 @@ struct flow_gateway::shared {
       // Only the first submission of an id took it in; a later one with the same body that
       // joined it while it was on its way is a replay of it.
       auto replay = note;
-      if (replay.refusal.empty() && replay.outcome == admission::accepted)
+      if (replay.taken() && replay.outcome == admission::accepted)
         replay.outcome = admission::duplicate;
       auto& waiters = i->second.waiters;
       for (size_t k = 0; k < waiters.size(); ++k)
@@ -118,8 +118,8 @@ void flow_gateway::submit(order x, admission_callback done) {
     }
   }
   if (conflict) {
-    conflict(admission_note{x.id, admission::duplicate,
-                            "conflict: Idempotency-Key was used for a different order " + x.id});
+    conflict(admission_note::refused_for(x.id, refusal::conflict,
+                            "Idempotency-Key was used for a different order " + x.id));
     return;
   }
   auto listener = caf::actor_cast<admission_listener>(actor_);

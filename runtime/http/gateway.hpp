@@ -10,7 +10,7 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode {
 
@@ -33,7 +33,7 @@ public:
   // Submits `x` to the intake, with the gateway as the batched admission listener, unless an
   // order with the same id is on its way already: then `done` joins its waiters when `x` is
   // the same order, and gets the outcome `duplicate` once the first is in (or the first one's
-  // refusal or forwarding); for a different order it gets the refusal "conflict: ..." at once.
+  // refusal or forwarding); for a different order it gets the refusal `conflict` at once.
   // `done` runs once, on a thread of the actor system or, for a conflict, on the caller's.
   void submit(order x, admission_callback done);
 

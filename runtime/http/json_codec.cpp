@@ -8,8 +8,7 @@
 #include <boost/uuid/uuid_io.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/validator.hpp"
-#include "runtime/notify/time_format.hpp"
+#include "runtime/core/time_format.hpp"
 
 namespace ordernode {
 
@@ -29,21 +28,6 @@ std::optional<api_error> read_string(const json& doc, const char* key, std::stri
     return bad_request("wrong_type", key, std::string{"field "} + key + " must be a string");
   out = i->get<std::string>();
   return std::nullopt;
-}
-
-bool is_blank(const std::string& x) {
-  return std::all_of(x.begin(), x.end(), [](unsigned char c) { return std::isspace(c) != 0; });
-}
-
-// The field a reason of check_order is about.
-std::string field_of(const std::string& reason) {
-  if (reason.rfind("product name", 0) == 0)
-    return "productName";
-  if (reason.rfind("quantity", 0) == 0)
-    return "quantity";
-  if (reason.rfind("unknown region", 0) == 0)
-    return "region";
-  return "id";
 }
 
 // Never throws: text read back from the journal may hold invalid UTF-8.
@@ -136,17 +120,10 @@ std::optional<api_error> parse_order(std::string_view body, order& out) {
   return std::nullopt;
 }
 
-std::optional<validation_failure> validate_order(
-  const order& x, const validation_options& rules,
-  const std::map<std::string, dispatcher_actor>& regions) {
-  if (auto reason = check_order(x, rules, regions))
-    return validation_failure{{422, "validation", field_of(*reason), *reason}, true};
-  if (x.quantity < 1)
-    return validation_failure{
-      {422, "validation", "quantity", "quantity " + std::to_string(x.quantity) + " is below 1"},
-      false};
-  if (is_blank(x.customer))
-    return validation_failure{{422, "validation", "customer", "customer is empty"}, false};
+std::optional<api_error> validate_order(const order& x, const order_rules& rules,
+                                        const std::set<std::string>& regions) {
+  if (auto violation = check_order(x, rules, regions))
+    return api_error{422, "validation", field_name(violation->field), violation->message};
   return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,13 +10,12 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "runtime/messages.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/messages.hpp"
+#include "runtime/core/order_rules.hpp"
+#include "runtime/core/stages.hpp"
 #include "runtime/store/journal_reader.hpp"
 
 namespace ordernode {
-
-struct validation_options;
 
 // An answer other than success: the status and the JSON body {error, field, message}.
 struct api_error {
@@ -40,19 +40,10 @@ constexpr size_t max_json_depth = 32;
 // types are 400 errors.
 std::optional<api_error> parse_order(std::string_view body, order& out);
 
-// A well-formed order that fails validation (422). `record` tells whether the flow's own
-// validator rejects it too: such an order goes into the journal (and ends `rejected` there);
-// one that fails only the API's stricter rules (quantity of at least 1, a customer name) does
-// not.
-struct validation_failure {
-  api_error error;
-  bool record = false;
-};
-
-// Checks `x` with the flow's rules (check_order) and the API's; nothing when it is valid.
-std::optional<validation_failure> validate_order(
-  const order& x, const validation_options& rules,
-  const std::map<std::string, dispatcher_actor>& regions);
+// The 422 for a well-formed order that breaks one of the rules (check_order), naming the field;
+// nothing when it is valid. Such an order still goes into the journal and ends `rejected`.
+std::optional<api_error> validate_order(const order& x, const order_rules& rules,
+                                        const std::set<std::string>& regions);
 
 // Checks an Idempotency-Key header value: 1 to 255 visible ASCII characters.
 std::optional<api_error> check_idempotency_key(std::string_view key);

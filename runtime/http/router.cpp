@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "runtime/order_state.hpp"
+#include "runtime/core/order_state.hpp"
 
 namespace ordernode {
 

@@ -24,12 +24,11 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
-#include "runtime/flow.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/http/api_handler.hpp"
 #include "runtime/http/static_files.hpp"
 #include "runtime/http/websocket.hpp"
-#include "runtime/version.hpp"
+#include "runtime/core/version.hpp"
 
 namespace ordernode {
 
@@ -69,31 +68,27 @@ struct http_lane {
 
 class http_server::impl {
 public:
-  impl(caf::actor_system& sys, const flow& f, const node_config& cfg, http_hooks hooks)
-      : options_(cfg.http),
-        lanes_(make_lanes(cfg.http)),
+  impl(caf::actor_system& sys, http_port port, const http_options& options, http_hooks hooks)
+      : options_(options),
+        lanes_(make_lanes(options)),
         acceptor_(lanes_.front()->ioc),
         hub_(std::make_shared<ws_hub>([this](bool on) { gateway_->watch_changes(on); })),
         gateway_(std::make_unique<flow_gateway>(
-          sys, f.intake, f.aggregator, f.journal,
+          sys, port.intake, port.aggregator, port.journal,
           [hub = hub_](std::vector<order_change> xs) { hub->publish(std::move(xs)); })) {
     api_context ctx;
-    ctx.options = cfg.http;
+    ctx.options = options;
     ctx.hooks = std::move(hooks);
-    ctx.validation = cfg.validation;
-    for (auto& [name, ref] : f.dispatchers)
-      ctx.regions.emplace(name, ref.current());
-    ctx.journal_path = cfg.journal.path;
-    if (auto pages = static_files::load(static_dir(cfg.http)))
+    ctx.rules = port.rules;
+    ctx.regions = std::move(port.regions);
+    ctx.journal_path = std::move(port.journal_path);
+    ctx.journal_failing = std::move(port.journal_failing);
+    if (auto pages = static_files::load(static_dir(options)))
       ctx.pages = std::make_shared<const static_files>(std::move(*pages));
-    else if (!cfg.http.static_dir.empty())
+    else if (!options.static_dir.empty())
       pages_error_ = std::move(pages.error());
     else
       spdlog::warn("HTTP server without its page: {}", describe(pages.error()));
-    if (auto metrics = f.metrics)
-      ctx.journal_failing = [metrics] {
-        return metrics->journal_failing();
-      };
     ctx.extra_stats = [hub = hub_] {
       return nlohmann::json{
         {"websocket", {{"clients", hub->clients()}, {"skipped", hub->skipped()}}}};
@@ -535,19 +530,19 @@ uint64_t raise_open_files_limit() {
 }
 
 caf::expected<std::unique_ptr<http_server>> http_server::start(caf::actor_system& sys,
-                                                               const flow& f,
-                                                               const node_config& cfg,
+                                                               http_port port,
+                                                               const http_options& options,
                                                                http_hooks hooks) {
   raise_open_files_limit();
-  auto x = std::make_unique<impl>(sys, f, cfg, std::move(hooks));
+  auto x = std::make_unique<impl>(sys, std::move(port), options, std::move(hooks));
   if (x->pages_error_)
     return std::move(x->pages_error_);
   if (auto err = x->listen())
     return err;
   x->run();
   spdlog::info("HTTP server listening on {}:{} ({} threads, page from {})",
-               x->acceptor_.local_endpoint().address().to_string(), x->port_, cfg.http.threads,
-               static_dir(cfg.http));
+               x->acceptor_.local_endpoint().address().to_string(), x->port_, options.threads,
+               static_dir(options));
   return std::unique_ptr<http_server>{new http_server(std::move(x))};
 }
 

@@ -10,11 +10,9 @@
 #include <caf/timespan.hpp>
 
 #include "runtime/http/http_options.hpp"
+#include "runtime/http/http_port.hpp"
 
 namespace ordernode {
-
-struct flow;
-class node_config;
 
 // Raises the soft limit of open files (RLIMIT_NOFILE) to the hard one, so that connections are
 // bounded by http.max-connections rather than by a low default; returns the soft limit now in
@@ -23,10 +21,10 @@ uint64_t raise_open_files_limit();
 
 class http_server {
 public:
-  // Listens on cfg.http.bind and starts the threads. The server answers /readyz with 503
+  // Listens on options.bind and starts the threads. The server answers /readyz with 503
   // until set_ready(true).
-  static caf::expected<std::unique_ptr<http_server>> start(caf::actor_system& sys, const flow& f,
-                                                           const node_config& cfg,
+  static caf::expected<std::unique_ptr<http_server>> start(caf::actor_system& sys, http_port port,
+                                                           const http_options& options,
                                                            http_hooks hooks = {});
 
   ~http_server();

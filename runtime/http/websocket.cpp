@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/http/json_codec.hpp"
-#include "runtime/version.hpp"
+#include "runtime/core/version.hpp"
 
 namespace ordernode {
 

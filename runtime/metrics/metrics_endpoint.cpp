@@ -6,7 +6,7 @@
 
 #include <prometheus/exposer.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 

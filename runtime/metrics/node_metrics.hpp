@@ -12,8 +12,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "runtime/actor_registry.hpp"
-#include "runtime/messages.hpp"
+#include "runtime/core/actor_registry.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "runtime/notify/time_format.hpp"
+#include "runtime/core/time_format.hpp"
 
 namespace ordernode {
 

@@ -11,7 +11,7 @@
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
 

@@ -9,7 +9,7 @@
 #include <caf/sec.hpp>
 #include <nlohmann/json.hpp>
 
-#include "runtime/notify/time_format.hpp"
+#include "runtime/core/time_format.hpp"
 
 namespace ordernode {
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/report/svg_chart.hpp"
 
 namespace ordernode {
@@ -81,18 +81,11 @@ std::string format_time(timestamp at) {
   return buf;
 }
 
-caf::expected<std::string> render_report(const std::string& journal_path) {
-  auto data = load_report_data(journal_path);
-  if (!data)
-    return std::move(data.error());
-  return render_html(*data);
-}
-
-std::function<caf::expected<std::string>()> make_report_hook(std::string journal_path,
+std::function<caf::expected<std::string>()> make_report_hook(report_loader load,
                                                              caf::timespan timeout) {
-  return [path = std::move(journal_path), timeout]() -> caf::expected<std::string> {
+  return [load = std::move(load), timeout]() -> caf::expected<std::string> {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto data = load_report_data(path, deadline);
+    auto data = load(deadline);
     if (data)
       return render_html(*data);
     if (std::chrono::steady_clock::now() >= deadline)

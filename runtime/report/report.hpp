@@ -1,26 +1,27 @@
 // The journal report: one self-contained HTML page (inline SVG, no script) or a text summary.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
 #include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
-#include "runtime/report/report_data.hpp"
+#include "runtime/core/report_data.hpp"
 
 namespace ordernode {
 
-// Reads the journal at `journal_path` (read-only) and renders the HTML report. Blocks on
-// SQLite: call it off CAF's scheduler threads.
-caf::expected<std::string> render_report(const std::string& journal_path);
-
 std::string render_html(const report_data& x);
 
-// For the HTTP server's `GET /api/report`: renders the report of `journal_path` on each call,
-// or a short HTML page naming the error; the error itself when the report took longer than
+// Reads the report's numbers, giving up at the deadline (load_report_data of the store).
+using report_loader =
+  std::function<caf::expected<report_data>(std::chrono::steady_clock::time_point deadline)>;
+
+// For the HTTP server's `GET /api/report`: loads and renders the report on each call, or a
+// short HTML page naming the error; the error itself when the report took longer than
 // `timeout`. Blocks: call it off CAF's scheduler threads and off the HTTP threads.
-std::function<caf::expected<std::string>()> make_report_hook(std::string journal_path,
+std::function<caf::expected<std::string>()> make_report_hook(report_loader load,
                                                              caf::timespan timeout);
 
 // A few lines for a terminal: totals by state, retries, latency percentiles.

@@ -9,7 +9,7 @@
 
 #include <caf/expected.hpp>
 
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
 

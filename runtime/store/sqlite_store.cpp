@@ -11,7 +11,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 

@@ -117,13 +117,13 @@ TEST_CASE_FIXTURE(intake_fixture, "a submission naming a listener is answered wi
   REQUIRE(notes.size() == 1);
   CHECK(notes[0].order_id == "n1");
   CHECK(notes[0].outcome == admission::accepted);
-  CHECK(notes[0].refusal.empty());
+  CHECK(notes[0].taken());
   REQUIRE(expect_one<order>("validator").id == "n1");
   self->send(uut, submit_atom::value, make_order("n2"), listener);
   notes = std::get<1>(expect<admitted_atom, std::vector<admission_note>>("admissions"));
   REQUIRE(notes.size() == 1);
   CHECK(notes[0].order_id == "n2");
-  CHECK(notes[0].refusal.rfind("overloaded", 0) == 0);
+  CHECK(notes[0].refused == refusal::overloaded);
   expect_quiet("validator", 50ms);
   CHECK(in_flight(uut) == 1);
 }

@@ -411,7 +411,7 @@ TEST_CASE_FIXTURE(journal_fixture,
     });
     REQUIRE(note);
     CHECK(note->order_id == "order-c");
-    CHECK(note->refusal.find("store_failure") == 0);
+    CHECK(note->refused == refusal::journal_unavailable);
     other.exec("ROLLBACK");
   }
   // Once the lock is gone, the retry commits the change of the accepted order; the refused

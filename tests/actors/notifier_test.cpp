@@ -14,7 +14,7 @@
 #include <caf/all.hpp>
 
 #include "actors/notifier.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 using namespace ordernode;
 using namespace std::chrono_literals;

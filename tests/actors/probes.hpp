@@ -17,9 +17,9 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
-#include "runtime/config.hpp"
-#include "runtime/errors.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/stages.hpp"
 
 namespace ordernode::test {
 
@@ -66,7 +66,7 @@ inline journal_actor::behavior_type journal_probe(
       auto outcome =
         self->state.known.insert(x.id).second ? admission::accepted : admission::duplicate;
       self->send(caf::actor_cast<admission_listener>(self->current_sender()), admitted_atom::value,
-                 std::vector<admission_note>{{x.id, outcome, {}}});
+                 std::vector<admission_note>{admission_note::taken_as(x.id, outcome)});
     },
     [=](order_event& x) { forward(self, sink, "journal", std::move(x)); },
     [=](error_report& x) { forward(self, sink, "journal", std::move(x)); },
@@ -102,7 +102,7 @@ inline outbox_actor::behavior_type outbox_probe(outbox_actor::pointer self, caf:
     [=](forward_atom, order& x) {
       forward(self, sink, "outbox", forward_atom::value, x);
       self->send(caf::actor_cast<admission_listener>(self->current_sender()), admitted_atom::value,
-                 std::vector<admission_note>{{x.id, admission::forwarded, {}}});
+                 std::vector<admission_note>{admission_note::taken_as(x.id, admission::forwarded)});
     },
     [=](outbox_atom, int64_t, int32_t) { return outbox_page{}; },
     [=](published_atom, std::vector<int64_t>& seqs) {
@@ -178,14 +178,14 @@ inline intake_actor::behavior_type intake_probe(intake_actor::pointer self, caf:
     [=](submit_atom, order& x, admission_listener& listener) {
       forward(self, sink, "intake", submit_atom::value, x);
       auto note = overloaded
-                    ? admission_note{x.id, admission::duplicate, "overloaded: probe is full"}
-                    : admission_note{x.id, admission::accepted, {}};
+                    ? admission_note::refused_for(x.id, refusal::overloaded, "probe is full")
+                    : admission_note::taken_as(x.id, admission::accepted);
       self->send(listener, admitted_atom::value, std::vector<admission_note>{std::move(note)});
     },
     [=](take_atom, order& x, admission_listener& listener) {
       forward(self, sink, "intake", take_atom::value, x);
       self->send(listener, admitted_atom::value,
-                 std::vector<admission_note>{{x.id, admission::accepted, {}}});
+                 std::vector<admission_note>{admission_note::taken_as(x.id, admission::accepted)});
     },
     [=](recover_atom) { return uint64_t{0}; },
     [=](in_flight_atom) { return uint64_t{0}; },

@@ -23,7 +23,10 @@ std::optional<std::string> problem(const order& x) {
   std::map<std::string, dispatcher_actor> known;
   for (auto& name : regions)
     known.emplace(name, dispatcher_actor{});
-  return check_order(x, validation_options{}, known);
+  auto violation = check_order(x, order_rules{}, known);
+  if (!violation)
+    return std::nullopt;
+  return violation->message;
 }
 
 struct source_fixture : fixture {

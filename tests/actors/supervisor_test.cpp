@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "actors/supervisor.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "tests/actors/probes.hpp"
 
 using namespace ordernode;

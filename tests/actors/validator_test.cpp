@@ -33,7 +33,7 @@ struct validator_fixture : fixture {
     expect_quiet("errors", 50ms);
   }
 
-  validation_options rules;
+  order_rules rules;
   validator_actor uut;
 };
 
@@ -116,9 +116,25 @@ TEST_CASE_FIXTURE(validator_fixture, "a VIP invalid order is reported urgent") {
 }
 
 TEST_CASE("check_order applies the configured minimum quantity") {
-  validation_options rules;
+  order_rules rules;
   rules.min_quantity = 5;
   std::map<std::string, dispatcher_actor> regions{{"eu", dispatcher_actor{}}};
-  CHECK(check_order(make_order("a", "mouse", 4), rules, regions) == "quantity 4 is below 5");
+  auto low = check_order(make_order("a", "mouse", 4), rules, regions);
+  REQUIRE(low);
+  CHECK(low->field == order_field::quantity);
+  CHECK(low->message == "quantity 4 is below 5");
   CHECK_FALSE(check_order(make_order("a", "mouse", 5), rules, regions).has_value());
+}
+
+TEST_CASE("check_order: quantity 0 is valid by default, a customer only when required") {
+  order_rules rules;
+  std::map<std::string, dispatcher_actor> regions{{"eu", dispatcher_actor{}}};
+  auto x = make_order("a", "mouse", 0);
+  x.customer = " ";
+  CHECK_FALSE(check_order(x, rules, regions));
+  rules.require_customer = true;
+  auto missing = check_order(x, rules, regions);
+  REQUIRE(missing);
+  CHECK(missing->field == order_field::customer);
+  CHECK(field_name(missing->field) == "customer");
 }

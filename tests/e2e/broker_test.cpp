@@ -7,9 +7,9 @@
 
 #include "runtime/broker/amqp_session.hpp"
 #include "runtime/broker/broker_codec.hpp"
-#include "runtime/errors.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/random.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/messages.hpp"
+#include "runtime/core/random.hpp"
 #include "tests/e2e/node_process.hpp"
 
 using namespace ordernode;

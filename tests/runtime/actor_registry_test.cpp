@@ -3,7 +3,7 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/actor_registry.hpp"
+#include "runtime/core/actor_registry.hpp"
 
 using namespace ordernode;
 

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "runtime/admin/admin_token.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace ordernode;

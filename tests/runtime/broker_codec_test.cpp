@@ -2,13 +2,13 @@
 #include <doctest/doctest.h>
 
 #include "runtime/broker/broker_codec.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 using namespace ordernode;
 
 namespace {
 
-std::string refusal(const std::string& body) {
+std::string codec_refusal(const std::string& body) {
   auto x = decode_order(body);
   REQUIRE_FALSE(x);
   return describe(x.error());
@@ -34,10 +34,10 @@ TEST_CASE("an order survives encode and decode") {
 }
 
 TEST_CASE("a body that is no order is refused with the field it gets wrong") {
-  CHECK(refusal("").find("malformed JSON") != std::string::npos);
-  CHECK(refusal("[1, 2]").find("not a JSON object") != std::string::npos);
-  CHECK(refusal(R"({"id": 42})").find("'id' must be a string") != std::string::npos);
-  CHECK(refusal(R"({"id": ""})").find("'id' is empty") != std::string::npos);
+  CHECK(codec_refusal("").find("malformed JSON") != std::string::npos);
+  CHECK(codec_refusal("[1, 2]").find("not a JSON object") != std::string::npos);
+  CHECK(codec_refusal(R"({"id": 42})").find("'id' must be a string") != std::string::npos);
+  CHECK(codec_refusal(R"({"id": ""})").find("'id' is empty") != std::string::npos);
   auto with = [](const std::string& field, const std::string& value) {
     auto doc = std::string{valid};
     auto at = doc.find("\"" + field + "\":");
@@ -46,17 +46,17 @@ TEST_CASE("a body that is no order is refused with the field it gets wrong") {
     auto end = doc.find_first_of(",}", begin);
     return doc.substr(0, begin) + value + doc.substr(end);
   };
-  CHECK(refusal(with("quantity", "\"2\"")).find("'quantity' must be an integer")
+  CHECK(codec_refusal(with("quantity", "\"2\"")).find("'quantity' must be an integer")
         != std::string::npos);
-  CHECK(refusal(with("quantity", "2.5")).find("'quantity' must be an integer")
+  CHECK(codec_refusal(with("quantity", "2.5")).find("'quantity' must be an integer")
         != std::string::npos);
-  CHECK(refusal(with("quantity", "4294967296")).find("'quantity' is out of range")
+  CHECK(codec_refusal(with("quantity", "4294967296")).find("'quantity' is out of range")
         != std::string::npos);
-  CHECK(refusal(with("vip", "1")).find("'vip' must be true or false") != std::string::npos);
-  CHECK(refusal(with("region", "null")).find("'region' must be a string") != std::string::npos);
-  CHECK(refusal(std::string{valid}.replace(1, 4, R"("idx")")).find("'idx' is unknown")
+  CHECK(codec_refusal(with("vip", "1")).find("'vip' must be true or false") != std::string::npos);
+  CHECK(codec_refusal(with("region", "null")).find("'region' must be a string") != std::string::npos);
+  CHECK(codec_refusal(std::string{valid}.replace(1, 4, R"("idx")")).find("'idx' is unknown")
         != std::string::npos);
-  CHECK(refusal(R"({"id":"a","productName":"k","quantity":1,"region":"eu","customer":"c"})")
+  CHECK(codec_refusal(R"({"id":"a","productName":"k","quantity":1,"region":"eu","customer":"c"})")
           .find("'vip' is missing")
         != std::string::npos);
 }

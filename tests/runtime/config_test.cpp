@@ -6,8 +6,8 @@
 #include <chrono>
 #include <string>
 
-#include "runtime/config.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/core/errors.hpp"
 #include "tests/runtime/test_support.hpp"
 
 using namespace ordernode;

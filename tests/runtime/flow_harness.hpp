@@ -12,11 +12,11 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
-#include "runtime/config.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
-#include "runtime/flow.hpp"
+#include "runtime/node/flow.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tests/runtime/test_support.hpp"
 

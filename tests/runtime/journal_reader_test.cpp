@@ -1,7 +1,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/store/journal_reader.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tests/runtime/test_support.hpp"

@@ -7,7 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "runtime/logging.hpp"
+#include "runtime/node/logging.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace ordernode;

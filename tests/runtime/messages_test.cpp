@@ -10,10 +10,10 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 
-#include "runtime/config.hpp"
-#include "runtime/errors.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/messages.hpp"
+#include "runtime/core/stages.hpp"
 
 using namespace ordernode;
 

@@ -11,7 +11,7 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/metrics/metrics_endpoint.hpp"
 #include "runtime/metrics/node_metrics.hpp"
 #include "tests/http_get.hpp"

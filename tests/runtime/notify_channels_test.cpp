@@ -25,14 +25,14 @@
 #include <caf/sec.hpp>
 #include <nlohmann/json.hpp>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/notify/channel.hpp"
 #include "runtime/notify/curl_transfer.hpp"
 #include "runtime/notify/mock_channel.hpp"
 #include "runtime/notify/slack_channel.hpp"
 #include "runtime/notify/sms_channel.hpp"
 #include "runtime/notify/smtp_channel.hpp"
-#include "runtime/notify/time_format.hpp"
+#include "runtime/core/time_format.hpp"
 
 using namespace ordernode;
 using namespace std::chrono_literals;

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/order_state.hpp"
+#include "runtime/core/order_state.hpp"
 
 using namespace ordernode;
 

@@ -1,9 +1,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/report/report.hpp"
 #include "runtime/report/svg_chart.hpp"
+#include "runtime/store/report_query.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tests/runtime/test_support.hpp"
 
@@ -16,6 +17,17 @@ namespace {
 constexpr timestamp t0 = 1'700'000'000'000'000'000;  // 2023-11-14 22:13:20 UTC
 constexpr timestamp ms = 1'000'000;
 constexpr timestamp sec = 1'000 * ms;
+
+report_loader loader(const std::string& path) {
+  return [path](auto deadline) { return load_report_data(path, deadline); };
+}
+
+caf::expected<std::string> render_report(const std::string& path) {
+  auto data = load_report_data(path);
+  if (!data)
+    return std::move(data.error());
+  return render_html(*data);
+}
 
 // Six orders with known outcomes, shipping attempts and timings (received at t0 + i seconds):
 //   0 eu keyboard 2 VIP  completed after 100 ms, 1 shipping attempt
@@ -248,11 +260,11 @@ TEST_CASE("long and empty labels stay readable") {
 }
 
 TEST_CASE_FIXTURE(known_journal, "the HTTP hook renders the report, or a page naming the error") {
-  auto hook = make_report_hook(path, std::chrono::seconds(10));
+  auto hook = make_report_hook(loader(path), std::chrono::seconds(10));
   auto html = hook();
   REQUIRE(html);
   CHECK(contains(*html, "<tr><th>orders</th><td class=\"n\">6</td></tr>"));
-  auto missing = make_report_hook(dir.file("missing.db"), std::chrono::seconds(10))();
+  auto missing = make_report_hook(loader(dir.file("missing.db")), std::chrono::seconds(10))();
   REQUIRE(missing);
   CHECK(missing->rfind("<!DOCTYPE html>", 0) == 0);
   CHECK(contains(*missing, "missing.db"));
@@ -262,7 +274,7 @@ TEST_CASE_FIXTURE(known_journal, "a report past its deadline is interrupted with
   auto late = load_report_data(path, std::chrono::steady_clock::now());
   REQUIRE_FALSE(late);
   CHECK(contains(describe(late.error()), "deadline"));
-  auto hook = make_report_hook(path, caf::timespan{0});
+  auto hook = make_report_hook(loader(path), caf::timespan{0});
   CHECK_FALSE(hook());
   CHECK(load_report_data(path, std::chrono::steady_clock::now() + std::chrono::seconds(10)));
 }

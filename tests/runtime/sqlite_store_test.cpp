@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tests/runtime/test_support.hpp"
 

@@ -16,8 +16,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "runtime/messages.hpp"
-#include "runtime/random.hpp"
+#include "runtime/core/messages.hpp"
+#include "runtime/core/random.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace ordernode::test {

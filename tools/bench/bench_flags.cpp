@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode::bench {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/config.hpp"
+#include "runtime/node/config.hpp"
 
 namespace ordernode::bench {
 

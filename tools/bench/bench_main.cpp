@@ -10,10 +10,10 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/config.hpp"
-#include "runtime/errors.hpp"
-#include "runtime/flow.hpp"
-#include "runtime/random.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/node/flow.hpp"
+#include "runtime/core/random.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tools/bench/baselines.hpp"
 #include "tools/bench/bench_flags.hpp"

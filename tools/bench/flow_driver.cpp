@@ -8,7 +8,7 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/random.hpp"
+#include "runtime/core/random.hpp"
 #include "tools/bench/baselines.hpp"
 
 namespace ordernode::bench {
@@ -93,7 +93,7 @@ caf::behavior driver(caf::stateful_actor<driver_state>* self, intake_actor intak
         auto i = st.pending.find(note.order_id);
         if (i == st.pending.end())
           continue;
-        if (note.refusal.empty()) {
+        if (note.taken()) {
           st.accepted.emplace(note.order_id, t);
           st.pending.erase(i);
         } else {

@@ -6,7 +6,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 #include "tools/bench/latency_histogram.hpp"
 
 namespace ordernode::bench {

@@ -7,8 +7,8 @@
 #include <tuple>
 #include <vector>
 
-#include "runtime/errors.hpp"
-#include "runtime/random.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/random.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tools/bench/database_files_guard.hpp"
 

@@ -4,8 +4,9 @@
 #include <iostream>
 #include <string>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/report/report.hpp"
+#include "runtime/store/report_query.hpp"
 
 using namespace ordernode;
 

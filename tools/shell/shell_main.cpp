@@ -13,7 +13,7 @@
 
 #include "runtime/admin/admin_actor.hpp"
 #include "runtime/admin/admin_protocol.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 #include "tools/shell/shell_options.hpp"
 
 using namespace ordernode;

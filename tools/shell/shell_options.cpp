@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "runtime/admin/admin_token.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 

@@ -9,20 +9,21 @@
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/actor_registry.hpp"
+#include "runtime/core/actor_registry.hpp"
 #include "runtime/admin/admin_endpoint.hpp"
 #include "runtime/admin/admin_token.hpp"
-#include "runtime/config.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
-#include "runtime/flow.hpp"
+#include "runtime/node/flow.hpp"
 #include "runtime/http/server.hpp"
-#include "runtime/logging.hpp"
+#include "runtime/node/logging.hpp"
 #include "runtime/metrics/metrics_endpoint.hpp"
 #include "runtime/report/report.hpp"
+#include "runtime/store/report_query.hpp"
 #include "runtime/store/sqlite_store.hpp"
-#include "runtime/version.hpp"
+#include "runtime/core/version.hpp"
 
 using namespace ordernode;
 
@@ -62,6 +63,23 @@ void drain(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
     .receive(
       [](bool) {},
       [](caf::error& err) { spdlog::error("final journal flush failed: {}", describe(err)); });
+}
+
+// What the HTTP server reaches of the flow.
+http_port http_port_of(const flow& f, const node_config& cfg) {
+  http_port result;
+  result.intake = f.intake;
+  result.aggregator = f.aggregator;
+  result.journal = f.journal;
+  result.journal_path = cfg.journal.path;
+  for (auto& [name, ref] : f.dispatchers)
+    result.regions.insert(name);
+  result.rules = cfg.validation;
+  if (auto metrics = f.metrics)
+    result.journal_failing = [metrics] {
+      return metrics->journal_failing();
+    };
+  return result;
 }
 
 // The admin endpoint on admin.bind:admin.port, with admin.token or the generated token of
@@ -182,11 +200,13 @@ int main(int argc, char** argv) {
     std::unique_ptr<http_server> http;
     if (exit_code == 0 && cfg.http.enabled) {
       http_hooks hooks;
-      hooks.report = make_report_hook(cfg.journal.path, cfg.http.request_timeout);
+      hooks.report = make_report_hook(
+        [path = cfg.journal.path](auto deadline) { return load_report_data(path, deadline); },
+        cfg.http.request_timeout);
       hooks.metrics = [metrics] {
         return render_metrics(*metrics);
       };
-      if (auto started = http_server::start(sys, f, cfg, std::move(hooks)))
+      if (auto started = http_server::start(sys, http_port_of(f, cfg), cfg.http, std::move(hooks)))
         http = std::move(*started);
       else
         cannot_start(started.error());

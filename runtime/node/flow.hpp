@@ -13,13 +13,13 @@
 #include "actors/broker_publisher.hpp"
 #include "actors/notifier.hpp"
 #include "actors/supervisor.hpp"
-#include "runtime/actor_registry.hpp"
+#include "runtime/core/actor_registry.hpp"
 #include "actors/watchdog.hpp"
-#include "runtime/config.hpp"
+#include "runtime/node/config.hpp"
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/metrics/node_metrics.hpp"
-#include "runtime/stages.hpp"
+#include "runtime/core/stages.hpp"
 #include "runtime/store/order_store.hpp"
 
 namespace ordernode {

@@ -11,7 +11,7 @@
 
 #include <caf/actor.hpp>
 
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
 

@@ -1,4 +1,4 @@
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 #include <chrono>
 

@@ -1,4 +1,4 @@
-#include "runtime/random.hpp"
+#include "runtime/core/random.hpp"
 
 #include <cstdio>
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
 

@@ -10,9 +10,9 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "runtime/messages.hpp"
-#include "runtime/stage_ref.hpp"
-#include "runtime/store/order_store.hpp"
+#include "runtime/core/messages.hpp"
+#include "runtime/core/stage_ref.hpp"
+#include "runtime/core/outbox.hpp"
 
 namespace ordernode {
 

@@ -1,4 +1,4 @@
-#include "runtime/report/report_data.hpp"
+#include "runtime/store/report_query.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 
@@ -79,23 +79,6 @@ void load_throughput(SQLite::Database& db, report_data& x) {
 }
 
 }  // namespace
-
-latency_summary summarize_latencies(std::vector<int64_t>& durations) {
-  latency_summary result;
-  result.count = durations.size();
-  if (durations.empty())
-    return result;
-  std::sort(durations.begin(), durations.end());
-  auto rank = [&](double p) {
-    auto n = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(durations.size())));
-    return durations[std::max<size_t>(n, 1) - 1];
-  };
-  result.p50 = rank(50);
-  result.p90 = rank(90);
-  result.p99 = rank(99);
-  result.max = durations.back();
-  return result;
-}
 
 caf::expected<report_data> load_report_data(const std::string& path,
                                             std::chrono::steady_clock::time_point deadline) {

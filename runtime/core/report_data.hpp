@@ -1,16 +1,12 @@
-// The numbers of the journal report, read from the journal in one place (all of its SQL).
+// The numbers of the journal report, as the store reads them (store/report_query.hpp).
 #pragma once
-
-#include <chrono>
 
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <caf/expected.hpp>
-
-#include "runtime/messages.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
 
@@ -76,10 +72,5 @@ struct report_data {
 // The nearest-rank percentiles of `durations` (sorted in place).
 latency_summary summarize_latencies(std::vector<int64_t>& durations);
 
-// Reads every number of the report from the journal at `path`, read-only; a read still running
-// at `deadline` is interrupted and the result is an error saying so.
-caf::expected<report_data> load_report_data(
-  const std::string& path,
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 }  // namespace ordernode

@@ -1,4 +1,4 @@
-#include "runtime/actor_registry.hpp"
+#include "runtime/core/actor_registry.hpp"
 
 namespace ordernode {
 

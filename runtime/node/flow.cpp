@@ -1,4 +1,4 @@
-#include "runtime/flow.hpp"
+#include "runtime/node/flow.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -13,7 +13,7 @@
 #include "actors/source.hpp"
 #include "actors/validator.hpp"
 #include "actors/watchdog.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 

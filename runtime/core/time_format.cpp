@@ -1,4 +1,4 @@
-#include "runtime/notify/time_format.hpp"
+#include "runtime/core/time_format.hpp"
 
 #include <cstdio>
 #include <ctime>

@@ -1,4 +1,4 @@
-#include "runtime/config.hpp"
+#include "runtime/node/config.hpp"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -14,8 +14,8 @@
 #include <caf/settings.hpp>
 
 #include "runtime/admin/admin_protocol.hpp"
-#include "runtime/errors.hpp"
-#include "runtime/messages.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/messages.hpp"
 
 namespace ordernode {
 
@@ -135,7 +135,8 @@ node_config::node_config() {
   opt_group{custom_options_, "validation"}
     .add(validation.min_quantity, "min-quantity", "smallest valid quantity")
     .add(validation.max_quantity, "max-quantity", "largest valid quantity")
-    .add(validation.max_name_length, "max-name-length", "longest valid product name");
+    .add(validation.max_name_length, "max-name-length", "longest valid product name")
+    .add(validation.require_customer, "require-customer", "reject orders without a customer");
   opt_group{custom_options_, "routing"}.add(
     regions, "regions", "regions, each with an optional worker count: [\"eu=4\", \"us\"]");
   opt_group{custom_options_, "processor"}
@@ -483,30 +484,6 @@ caf::error node_config::check_values() const {
     return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \""
                               + node.log_level + "\"");
   return caf::none;
-}
-
-std::optional<crash_injection> parse_crash_injection(const std::string& x) {
-  auto at = x.find('@');
-  if (at == 0 || at == std::string::npos)
-    return std::nullopt;
-  auto delay = x.substr(at + 1);
-  size_t digits = 0;
-  while (digits < delay.size() && std::isdigit(static_cast<unsigned char>(delay[digits])))
-    ++digits;
-  if (digits == 0 || digits > 9)
-    return std::nullopt;
-  auto count = std::stoll(delay.substr(0, digits));
-  auto unit = delay.substr(digits);
-  caf::timespan span;
-  if (unit == "ms")
-    span = std::chrono::milliseconds(count);
-  else if (unit == "s")
-    span = std::chrono::seconds(count);
-  else if (unit == "min")
-    span = std::chrono::minutes(count);
-  else
-    return std::nullopt;
-  return crash_injection{x.substr(0, at), span};
 }
 
 std::vector<region_route> node_config::routes() const {

@@ -1,4 +1,4 @@
-#include "runtime/logging.hpp"
+#include "runtime/node/logging.hpp"
 
 #include <chrono>
 #include <memory>
@@ -9,7 +9,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace ordernode {
 

@@ -8,7 +8,8 @@
 
 #include <caf/meta/type_name.hpp>
 
-#include "runtime/order_state.hpp"
+#include "runtime/core/order_state.hpp"
+#include "runtime/core/refusal.hpp"
 
 namespace ordernode {
 
@@ -157,12 +158,25 @@ std::string to_string(admission x);
 struct admission_note {
   std::string order_id;
   admission outcome = admission::accepted;
-  std::string refusal;  // Set instead of `outcome` when the order was not taken.
+  refusal refused = refusal::none;  // Set instead of `outcome` when the order was not taken.
+  std::string detail;               // Why, for the log and the client.
+
+  static admission_note taken_as(std::string id, admission outcome) {
+    return {std::move(id), outcome, refusal::none, {}};
+  }
+
+  static admission_note refused_for(std::string id, refusal why, std::string detail) {
+    return {std::move(id), admission::duplicate, why, std::move(detail)};
+  }
+
+  bool taken() const {
+    return refused == refusal::none;
+  }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, admission_note& x) {
-  return f(caf::meta::type_name("admission_note"), x.order_id, x.outcome, x.refusal);
+  return f(caf::meta::type_name("admission_note"), x.order_id, x.outcome, x.refused, x.detail);
 }
 
 }  // namespace ordernode

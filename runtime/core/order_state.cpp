@@ -1,4 +1,4 @@
-#include "runtime/order_state.hpp"
+#include "runtime/core/order_state.hpp"
 
 #include <array>
 

@@ -1,4 +1,4 @@
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
@@ -40,6 +40,20 @@ caf::error make_error(errc x) {
 
 caf::error make_error(errc x, std::string context) {
   return caf::error{static_cast<uint8_t>(x), category, caf::make_message(std::move(context))};
+}
+
+caf::error make_error(refusal x, std::string detail) {
+  switch (x) {
+    case refusal::overloaded:
+      return make_error(errc::overloaded, std::move(detail));
+    case refusal::journal_unavailable:
+      return make_error(errc::store_failure, std::move(detail));
+    case refusal::shutting_down:
+    case refusal::recovering:
+      return make_error(errc::shutting_down, std::move(detail));
+    default:
+      return make_error(errc::invalid_order, std::move(detail));
+  }
 }
 
 std::string render_error(uint8_t code, caf::atom_value, const caf::message& context) {

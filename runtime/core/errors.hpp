@@ -6,6 +6,8 @@
 
 #include <caf/error.hpp>
 
+#include "runtime/core/refusal.hpp"
+
 namespace ordernode {
 
 enum class errc : uint8_t {
@@ -24,6 +26,9 @@ std::string to_string(errc x);
 caf::error make_error(errc x);
 
 caf::error make_error(errc x, std::string context);
+
+// The error a submitter that waits for a response gets for a refused order.
+caf::error make_error(refusal x, std::string detail);
 
 // Renders errors of the "ordernode" category, for actor_system_config::add_error_category.
 std::string render_error(uint8_t code, caf::atom_value category, const caf::message& context);

@@ -1,0 +1,86 @@
+// The node's configuration: CAF's own actor_system_config plus the ordernode options.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/journal.hpp"
+#include "actors/notifier.hpp"
+#include "actors/processor.hpp"
+#include "actors/shipper.hpp"
+#include "actors/source.hpp"
+#include "actors/supervisor.hpp"
+#include "actors/watchdog.hpp"
+#include "runtime/broker/broker_options.hpp"
+#include "runtime/core/order_rules.hpp"
+#include "runtime/http/http_options.hpp"
+
+namespace ordernode {
+
+struct region_route {
+  std::string name;
+  int32_t workers = 0;
+};
+
+struct node_options {
+  int32_t max_in_flight = 10000;
+  int32_t max_recoveries = 5;
+  caf::timespan shutdown_deadline = std::chrono::seconds(10);
+  caf::timespan report_interval = std::chrono::seconds(10);
+  std::string log_level = "info";
+  std::string log_file;
+};
+
+struct admin_options {
+  int32_t port = 4242;  // 0 turns the admin endpoint off.
+  std::string bind = "127.0.0.1";
+  std::string token;            // Empty: the one in `token_file`, generated at the first start.
+  std::string token_file;       // Empty: ordernode-admin.token in the journal's folder.
+  int32_t max_message = 65536;  // Bytes of one message from a peer; a larger one closes it.
+};
+
+struct metrics_options {
+  std::string bind = "127.0.0.1:9464";  // host:port of /metrics; empty: no listener.
+};
+
+class node_config : public caf::actor_system_config {
+public:
+  node_config();
+
+  // Parses the command line and the config file, then checks every value; the error names
+  // the offending key.
+  caf::error load(int argc, char** argv);
+
+  source_options source;
+  order_rules validation;
+  std::vector<std::string> regions{"eu", "us", "ap"};
+  processor_options processor;
+  shipper_options shipper;
+  journal_options journal;
+  notifier_options notifier;
+  supervisor_options supervisor;
+  node_options node;
+  admin_options admin;
+  http_options http;
+  metrics_options metrics;
+  watchdog_options watchdog;
+  broker_options broker;
+
+  // The configured regions with their worker counts resolved.
+  std::vector<region_route> routes() const;
+
+  bool version_requested = false;
+  bool replay_dead_letters = false;
+
+private:
+  caf::error check_file_keys() const;
+  caf::error check_values() const;
+};
+
+}  // namespace ordernode

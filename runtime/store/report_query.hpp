@@ -1,0 +1,19 @@
+// The journal report's read model: every number of the report in one read-only pass.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "runtime/core/report_data.hpp"
+
+namespace ordernode {
+
+// Reads every number of the report from the journal at `path`, read-only; a read still running
+// at `deadline` is interrupted and the result is an error saying so.
+caf::expected<report_data> load_report_data(
+  const std::string& path,
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+
+}  // namespace ordernode
