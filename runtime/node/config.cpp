@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <iostream>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -119,6 +121,8 @@ node_config::node_config() {
   add_admin_types(*this);
   add_message_type<order_change>("ordernode::order_change");
   add_message_type<std::vector<order_change>>("std::vector<ordernode::order_change>");
+  add_message_type<refusal>("ordernode::refusal");
+  own_options_ = custom_options_.size();
   opt_group{custom_options_, "global"}
     .add(version_requested, "version", "print the version and exit")
     .add(replay_dead_letters, "replay-dead-letters",
@@ -260,6 +264,45 @@ node_config::node_config() {
   opt_group{custom_options_, "log"}
     .add(node.log_level, "level", "trace, debug, info, warn, error or off")
     .add(node.log_file, "file", "also append the log to this file");
+  for (auto i = custom_options_.begin() + static_cast<ptrdiff_t>(own_options_);
+       i != custom_options_.end(); ++i) {
+    auto value = i->get();
+    std::ostringstream text;
+    if (value && caf::holds_alternative<double>(*value))
+      text << caf::get<double>(*value);
+    else if (value)
+      text << caf::to_string(*value);
+    defaults_.push_back(text.str());
+  }
+}
+
+std::string node_config::options_help() const {
+  std::string result =
+    "Usage: ordernode [--config-file=FILE] [--GROUP.KEY=VALUE ...]\n"
+    "A config file takes the same keys: KEY = VALUE under a [GROUP] line. CAF's own options\n"
+    "(scheduler, middleman, ...) are listed by --long-help.\n";
+  std::string group;
+  size_t k = 0;
+  for (auto i = custom_options_.begin() + static_cast<ptrdiff_t>(own_options_);
+       i != custom_options_.end(); ++i, ++k) {
+    auto category = std::string{i->category().data(), i->category().size()};
+    if (category != group) {
+      group = category;
+      result += "\n[" + group + "]\n";
+    }
+    auto name = std::string{i->full_name().data(), i->full_name().size()};
+    if (group == "global")
+      name = std::string{i->long_name().data(), i->long_name().size()};
+    std::string line = "  --" + name;
+    if (!i->is_flag() || defaults_[k] != "false")
+      line += "=" + defaults_[k];
+    if (line.size() + 2 > 44)
+      line += "\n" + std::string(44, ' ');
+    else
+      line.resize(44, ' ');
+    result += line + std::string{i->description().data(), i->description().size()} + "\n";
+  }
+  return result;
 }
 
 namespace {
@@ -299,9 +342,18 @@ caf::error node_config::load(int argc, char** argv) {
     if (auto err = check_config_file(path))
       return err;
   }
-  // CAF takes booleans on the command line as bare flags only; also accept --key=true|false.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "-?") {
+      std::cout << options_help();
+      cli_helptext_printed = true;
+      return caf::none;
+    }
+  }
+  // CAF takes booleans on the command line as bare flags only and refuses an empty value;
+  // also accept --key=true|false and --key= (an empty string).
   caf::actor_system_config::string_list args;
-  std::vector<std::pair<const caf::config_option*, bool>> flags;
+  std::vector<std::pair<const caf::config_option*, caf::config_value>> direct;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto eq = arg.find('=');
@@ -309,7 +361,11 @@ caf::error node_config::load(int argc, char** argv) {
       auto value = arg.substr(eq + 1);
       auto* opt = custom_options_.qualified_name_lookup(arg.substr(2, eq - 2));
       if (opt != nullptr && opt->is_flag() && (value == "true" || value == "false")) {
-        flags.emplace_back(opt, value == "true");
+        direct.emplace_back(opt, caf::config_value{value == "true"});
+        continue;
+      }
+      if (opt != nullptr && value.empty() && opt->type_name() == "string") {
+        direct.emplace_back(opt, caf::config_value{std::string{}});
         continue;
       }
     }
@@ -321,8 +377,8 @@ caf::error node_config::load(int argc, char** argv) {
       what = "config file " + config_file_path + ": " + what;
     return make_error(errc::bad_config, what);
   }
-  for (auto& [opt, value] : flags)
-    opt->store(caf::config_value{value});
+  for (auto& [opt, value] : direct)
+    opt->store(value);
   if (cli_helptext_printed || version_requested)
     return caf::none;
   if (auto err = check_file_keys())

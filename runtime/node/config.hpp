@@ -78,7 +78,13 @@ public:
   bool version_requested = false;
   bool replay_dead_letters = false;
 
+  // ordernode's own options by group, with their defaults: the text of `--help`.
+  std::string options_help() const;
+
 private:
+  size_t own_options_ = 0;             // Index of the first option after CAF's own.
+  std::vector<std::string> defaults_;  // The default of each own option, rendered.
+
   caf::error check_file_keys() const;
   caf::error check_values() const;
 };

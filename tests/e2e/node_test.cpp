@@ -27,6 +27,13 @@ TEST_CASE("--help and --long-help list the options and exit 0") {
   CHECK(r.exit_code == 0);
   CHECK((r.out + r.err).find("--config-file") != std::string::npos);
   CHECK((r.out + r.err).find("--version") != std::string::npos);
+  // ordernode's own options, by group, with their defaults.
+  for (auto line : {"[journal]", "--journal.path=\"ordernode.db\"", "--source.interval=1s",
+                    "--shipper.max-retries=3", "--validation.min-quantity=0", "--http.enabled=true",
+                    "--broker.enabled  ", "--source.vip-share=0.1 "}) {
+    CAPTURE(line);
+    CHECK(r.out.find(line) != std::string::npos);
+  }
   r = run_to_exit(dir.path(), {"--long-help"});
   CHECK(r.exit_code == 0);
   CHECK((r.out + r.err).find("--journal.path") != std::string::npos);
