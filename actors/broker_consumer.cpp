@@ -116,7 +116,7 @@ broker_consumer_actor::behavior_type broker_consumer(consumer_pointer self, brok
       }
       st.acks.dropped(x.tag);
       if (auto& hdl = errors.get())
-        self->send(hdl, error_report{"", "broker", "malformed_message",
+        self->send(hdl, error_report{"", stage_id::broker, error_type::malformed_message,
                                      "message " + x.message_id + " from queue "
                                        + options.queue_prefix + x.routing_key + ": " + cause,
                                      now()});

@@ -18,10 +18,10 @@ broker_monitor_actor::behavior_type broker_monitor(
   error_channel_ref errors, size_t max_tracked) {
   auto deadline = std::chrono::duration_cast<std::chrono::nanoseconds>(options.result_deadline);
   auto threshold = std::chrono::duration_cast<std::chrono::nanoseconds>(options.delay_threshold);
-  auto report = [=](std::string type, std::string cause) {
+  auto report = [=](error_type type, std::string cause) {
     spdlog::warn("broker monitor: {}", cause);
     if (auto& hdl = errors.get())
-      self->send(hdl, error_report{"", "broker", std::move(type), std::move(cause), now()});
+      self->send(hdl, error_report{"", stage_id::broker, type, std::move(cause), now()});
   };
   auto check = [=] {
     auto& st = self->state;
@@ -34,7 +34,7 @@ broker_monitor_actor::behavior_type broker_monitor(
         continue;
       st.waiting.erase(i);
       ++st.lost;
-      report("result_missing", fmt::format("order {}: no result {:.1f} s after its publish", id,
+      report(error_type::result_missing, fmt::format("order {}: no result {:.1f} s after its publish", id,
                                            seconds(now() - at)));
     }
   };
@@ -62,7 +62,7 @@ broker_monitor_actor::behavior_type broker_monitor(
       st.waiting.erase(i);
       if (took > threshold.count()) {
         ++st.delayed;
-        report("result_delayed",
+        report(error_type::result_delayed,
                fmt::format("order {}: {} on {} {:.1f} s after its publish", x.order_id,
                            state_name(x.state), x.node, seconds(took)));
       }

@@ -17,7 +17,7 @@ void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) 
   if (x.recoveries > entries.max_recoveries) {
     send_for(
       self, vip, entries.errors.get(),
-      error_report{x.item.id, "recovery", "dead_letter",
+      error_report{x.item.id, stage_id::intake, error_type::dead_letter,
                    "recovered " + std::to_string(x.recoveries - 1) + " times without finishing",
                    now()});
     return;
@@ -33,7 +33,7 @@ void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) 
         return;
       }
       send_for(self, vip, entries.errors.get(),
-               error_report{x.item.id, "intake", "recovery",
+               error_report{x.item.id, stage_id::intake, error_type::recovery,
                             "region '" + x.item.region + "' is no longer configured", now()});
       return;
     default:

@@ -142,7 +142,7 @@ void commit(journal_pointer self) {
     if (seq > 0) {
       if (!st.change_listeners.empty())
         st.changes.push_back(
-          order_change{order_event{x.id, order_state::received, "intake", "", x.created_at},
+          order_change{order_event{x.id, order_state::received, stage_id::intake, "", x.created_at},
                        x.product_name, x.region, x.customer, x.quantity, x.vip});
       st.metrics->accepted(x);
       auto id = x.id;
@@ -241,7 +241,7 @@ void record(journal_pointer self, order_event& e) {
   auto& x = i->second;
   if (!is_legal(x.state, e.state)) {
     spdlog::warn("order {}: journal refuses illegal move {} -> {} from {}", e.order_id,
-                 to_string(x.state), to_string(e.state), e.stage);
+                 to_string(x.state), to_string(e.state), to_string(e.stage));
     return;
   }
   x.state = e.state;

@@ -21,7 +21,7 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
       auto started = now();
       spdlog::info("Processing started for order {}", x.id);
       send_for(self, x.vip, journal,
-               order_event{x.id, order_state::processing, "processor", "", started});
+               order_event{x.id, order_state::processing, stage_id::processor, "", started});
       auto delay = system->latency(x);
       if (delay.count() > 0)
         self->delayed_send(self, delay, finish_atom::value, std::move(x), started);
@@ -38,12 +38,12 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
         stage.seconds->Observe((at - started) / 1e9);
         stage.out->Increment();
         send_for(self, vip, journal,
-                 order_event{id, order_state::processed, "processor", message, at});
+                 order_event{id, order_state::processed, stage_id::processor, message, at});
         send_for(self, vip, shipper.get(), ship_atom::value, std::move(x));
       } catch (const std::exception& ex) {
         stage.error();
         send_for(self, vip, errors.get(),
-                 error_report{id, "processor", "processing", ex.what(), now()});
+                 error_report{id, stage_id::processor, error_type::processing, ex.what(), now()});
       }
       send_for(self, vip, owner, done_atom::value, std::move(id));
     },

@@ -44,7 +44,7 @@ void release(shipper_pointer self, const std::string& id, std::string cause = {}
 }
 
 error_report shipping_failure(const std::string& id, const std::string& cause) {
-  return error_report{id, "shipper", "shipping", cause, now()};
+  return error_report{id, stage_id::shipper, error_type::shipping, cause, now()};
 }
 
 }  // namespace
@@ -58,7 +58,7 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
   auto attempt = [=](order& x, int32_t n) {
     auto detail = n == 1 ? std::string{} : "attempt " + std::to_string(n);
     send_for(self, x.vip, journal,
-             order_event{x.id, order_state::shipping, "shipper", detail, now()});
+             order_event{x.id, order_state::shipping, stage_id::shipper, detail, now()});
     auto delay = system->latency(x);
     if (delay >= options.attempt_timeout)
       self->delayed_send(self, options.attempt_timeout, timeout_atom::value, std::move(x), n);
@@ -110,7 +110,7 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
         stage.out->Increment();
         send_for(
           self, x.vip, journal,
-          order_event{x.id, order_state::completed, "shipper", "tracking " + *result, now()});
+          order_event{x.id, order_state::completed, stage_id::shipper, "tracking " + *result, now()});
         return;
       }
       fail(x, n, describe(result.error()));

@@ -40,7 +40,7 @@ void escalate(supervisor_pointer self, const std::string& why) {
   st.gave_up = true;
   spdlog::critical("supervisor gives up: {}; the node shuts down", why);
   if (auto& errors = st.errors.get())
-    self->send(errors, error_report{"", "supervisor", "escalation", why, now()});
+    self->send(errors, error_report{"", stage_id::supervisor, error_type::escalation, why, now()});
   if (st.give_up)
     st.give_up(why);
 }
@@ -95,7 +95,7 @@ void on_down(supervisor_pointer self, caf::down_msg& msg) {
   self->delayed_send(self, delay, restart_atom::value, x->spec.name);
   if (auto& errors = st.errors.get(); errors && x->spec.kind != "error_channel")
     self->send(errors,
-               error_report{"", "supervisor", "crash", x->spec.name + " died: " + reason, now()});
+               error_report{"", stage_id::supervisor, error_type::crash, x->spec.name + " died: " + reason, now()});
 }
 
 }  // namespace
@@ -136,7 +136,7 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self, supervisor_o
       spdlog::warn("supervisor: {} restarted ({} restarts within the window)", name,
                    x->restarts.size());
       if (auto& errors = st.errors.get())
-        self->send(errors, error_report{"", "supervisor", "restart",
+        self->send(errors, error_report{"", stage_id::supervisor, error_type::restart,
                                         name + " restarted after a crash", now()});
       if (!x->spec.custody.empty())
         self->send(st.intake.get(), redrive_atom::value, x->spec.custody, x->spec.region);

@@ -19,13 +19,13 @@ validator_actor::behavior_type validator(validator_actor::pointer self, order_ru
         spdlog::info("Invalid order {}: {}", x.id, violation->message);
         stage.error();
         send_for(self, x.vip, errors.get(),
-                 error_report{x.id, "validator", "validation", violation->message, now()});
+                 error_report{x.id, stage_id::validator, error_type::validation, violation->message, now()});
         return;
       }
       spdlog::info("Valid order {} ({} x{}, region {}{})", x.id, x.product_name, x.quantity,
                    x.region, x.vip ? ", VIP" : "");
       send_for(self, x.vip, journal,
-               order_event{x.id, order_state::validated, "validator", "", now()});
+               order_event{x.id, order_state::validated, stage_id::validator, "", now()});
       auto& dispatcher = regions.at(x.region).get();
       auto vip = x.vip;
       stage.out->Increment();

@@ -10,7 +10,8 @@ namespace ordernode {
 
 namespace {
 
-const char* alert_names[3] = {"throughput_drop", "error_rate", "broker_lag"};
+const error_type alert_types[3] = {error_type::throughput_drop, error_type::error_rate,
+                                   error_type::broker_lag};
 
 double seconds_of(timestamp x) {
   return static_cast<double>(x) / 1e9;
@@ -64,7 +65,8 @@ void watchdog_rules::set(std::vector<alert_change>& changes, size_t index, bool 
   if (firing_[index] == firing)
     return;
   firing_[index] = firing;
-  changes.push_back({alert_names[index], firing, std::move(detail)});
+  changes.push_back(
+    {to_string(alert_types[index]), firing, std::move(detail), alert_types[index]});
 }
 
 std::vector<alert_change> watchdog_rules::add(const watchdog_sample& x) {
@@ -116,7 +118,7 @@ std::vector<std::string> watchdog_rules::firing() const {
   std::vector<std::string> result;
   for (size_t i = 0; i < 3; ++i)
     if (firing_[i])
-      result.push_back(alert_names[i]);
+      result.push_back(to_string(alert_types[i]));
   return result;
 }
 
@@ -138,7 +140,7 @@ watchdog_actor::behavior_type watchdog(watchdog_actor::stateful_pointer<watchdog
       if (auto& hdl = notifier.get())
         self->send(
           hdl,
-          error_report{"", "watchdog", change.firing ? change.name : "resolved",
+          error_report{"", stage_id::watchdog, change.firing ? change.type : error_type::resolved,
                        change.firing ? change.detail : change.name + ": " + change.detail, now()});
     }
     return self->state.rules->firing();

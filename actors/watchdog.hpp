@@ -57,6 +57,7 @@ struct alert_change {
   std::string name;  // "throughput_drop", "error_rate" or "broker_lag".
   bool firing = false;
   std::string detail;
+  error_type type = error_type::throughput_drop;  // The same as `name`.
 };
 
 // The alert conditions over a history of samples; no actor, no clock.

@@ -10,6 +10,7 @@
 
 #include "runtime/core/order_state.hpp"
 #include "runtime/core/refusal.hpp"
+#include "runtime/core/stage_id.hpp"
 
 namespace ordernode {
 
@@ -39,7 +40,7 @@ typename Inspector::result_type inspect(Inspector& f, order& x) {
 struct order_event {
   std::string order_id;
   order_state state = order_state::received;
-  std::string stage;
+  stage_id stage = stage_id::intake;
   std::string detail;
   timestamp at = 0;
 };
@@ -52,8 +53,8 @@ typename Inspector::result_type inspect(Inspector& f, order_event& x) {
 // An error of any stage, routed to the error channel.
 struct error_report {
   std::string order_id;  // Empty for errors that concern no single order.
-  std::string stage;
-  std::string type;
+  stage_id stage = stage_id::intake;
+  error_type type = error_type::processing;
   std::string cause;
   timestamp at = 0;
 };

@@ -26,7 +26,7 @@ std::map<std::string, uint64_t> counts_of(const notification& x) {
     return x.counts;
   std::map<std::string, uint64_t> result;
   for (auto& e : x.errors)
-    ++result[e.type];
+    ++result[to_string(e.type)];
   return result;
 }
 
@@ -42,7 +42,7 @@ std::vector<std::pair<std::string, uint64_t>> ranked(const notification& x) {
 }  // namespace
 
 void notification::add(error_report x, size_t max_listed) {
-  ++counts[x.type];
+  ++counts[to_string(x.type)];
   if (errors.size() < max_listed)
     errors.push_back(std::move(x));
 }
@@ -63,8 +63,8 @@ std::string notification::subject() const {
   if (n == 1 && errors.size() == 1) {
     auto& e = errors.front();
     if (e.order_id.empty())
-      return one_line("[ordernode] " + e.type + " error in " + e.stage);
-    return one_line("[ordernode] " + e.type + " error, order " + e.order_id + " (" + e.stage + ")");
+      return one_line("[ordernode] " + to_string(e.type) + " error in " + to_string(e.stage));
+    return one_line("[ordernode] " + to_string(e.type) + " error, order " + e.order_id + " (" + to_string(e.stage) + ")");
   }
   constexpr size_t max_types = 4;
   auto types = ranked(*this);
@@ -85,9 +85,9 @@ std::string notification::body() const {
   if (n == 1 && errors.size() == 1) {
     auto& e = errors.front();
     result += "Order: " + order_of(e) + "\n";
-    result += "Type:  " + e.type + "\n";
+    result += "Type:  " + to_string(e.type) + "\n";
     result += "Time:  " + iso8601(e.at) + "\n";
-    result += "Stage: " + e.stage + "\n";
+    result += "Stage: " + to_string(e.stage) + "\n";
     result += "Cause: " + e.cause + "\n";
     return result;
   }
@@ -101,8 +101,8 @@ std::string notification::body() const {
   result += errors.size() < n ? "The first " + std::to_string(errors.size()) + ":\n"
                               : std::string{"All of them:\n"};
   for (auto& e : errors)
-    result += "- order " + order_of(e) + ", " + e.type + " error at " + iso8601(e.at) + " in "
-              + e.stage + ": " + e.cause + "\n";
+    result += "- order " + order_of(e) + ", " + to_string(e.type) + " error at " + iso8601(e.at) + " in "
+              + to_string(e.stage) + ": " + e.cause + "\n";
   if (errors.size() < n)
     result += "... and " + std::to_string(n - errors.size()) + " more, not listed.\n";
   return result;

@@ -30,8 +30,8 @@ caf::error mock_channel::send(const notification& x) {
   }
   if (x.errors.size() == 1 && x.total() == 1) {
     auto& e = x.errors.front();
-    spdlog::info("notification: {} error, order {}, at {} in {}: {}", e.type, e.order_id,
-                 iso8601(e.at), e.stage, e.cause);
+    spdlog::info("notification: {} error, order {}, at {} in {}: {}", to_string(e.type), e.order_id,
+                 iso8601(e.at), to_string(e.stage), e.cause);
   } else {
     spdlog::info("notification: {}", x.subject());
   }
@@ -48,9 +48,9 @@ std::string mock_channel::json_line(const notification& x) {
   auto& errors = doc["errors"] = nlohmann::json::array();
   for (auto& e : x.errors)
     errors.push_back({{"order_id", e.order_id},
-                      {"type", e.type},
+                      {"type", to_string(e.type)},
                       {"time", iso8601(e.at)},
-                      {"stage", e.stage},
+                      {"stage", to_string(e.stage)},
                       {"cause", e.cause}});
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

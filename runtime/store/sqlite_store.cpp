@@ -194,7 +194,7 @@ public:
         if (change.event.state == order_state::failed) {
           auto& q = *insert_failure_;
           q.bind(1, static_cast<int64_t>(change.seq));
-          q.bind(2, change.event.stage);
+          q.bind(2, to_string(change.event.stage));
           q.bind(3, change.event.detail);
           q.bind(4, static_cast<int64_t>(change.event.at));
           q.exec();
@@ -213,8 +213,8 @@ public:
       for (auto& x : batch.errors) {
         auto& q = *insert_error_;
         q.bind(1, x.order_id);
-        q.bind(2, x.stage);
-        q.bind(3, x.type);
+        q.bind(2, to_string(x.stage));
+        q.bind(3, to_string(x.type));
         q.bind(4, x.cause);
         q.bind(5, static_cast<int64_t>(x.at));
         q.exec();
@@ -419,7 +419,7 @@ private:
     auto& e = change.event;
     q.bind(offset + 1, static_cast<int64_t>(change.seq));
     q.bind(offset + 2, state_name(e.state));
-    q.bind(offset + 3, e.stage);
+    q.bind(offset + 3, to_string(e.stage));
     q.bind(offset + 4, e.detail);
     q.bind(offset + 5, static_cast<int64_t>(e.at));
   }

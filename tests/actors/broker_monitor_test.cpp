@@ -51,8 +51,8 @@ TEST_CASE_FIXTURE(monitor_fixture, "a result that never comes back is reported l
   for (int i = 0; i < 2; ++i) {
     auto x = expect_one<error_report>("errors");
     CHECK(x.order_id.empty());  // A warning, not an error of the order itself.
-    CHECK(x.stage == "broker");
-    CHECK(x.type == "result_missing");
+    CHECK(x.stage == stage_id::broker);
+    CHECK(x.type == error_type::result_missing);
     causes.insert(x.cause.substr(0, x.cause.find(':')));
   }
   CHECK(causes == std::set<std::string>{"order late", "order gone"});
@@ -69,7 +69,7 @@ TEST_CASE_FIXTURE(monitor_fixture, "a result later than the threshold is reporte
   self->send(uut, result_atom::value, result_of("quick", t + second / 10));
   self->send(uut, result_atom::value, result_of("slow", t + second));
   auto x = expect_one<error_report>("errors");
-  CHECK(x.type == "result_delayed");
+  CHECK(x.type == error_type::result_delayed);
   CHECK(x.cause.find("order slow: completed on node-b 1.0") != std::string::npos);
   CHECK(counts(uut) == std::pair<uint64_t, uint64_t>{0, 1});
   // Results that came back in time are never reported lost.

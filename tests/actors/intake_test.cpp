@@ -150,7 +150,7 @@ TEST_CASE_FIXTURE(intake_fixture, "recover routes every stored order by its stat
   REQUIRE(std::get<1>(expect<ship_atom, order>("shipper")).id == "s");
   auto report = expect_one<error_report>("errors");
   CHECK(report.order_id == "m");
-  CHECK(report.stage == "intake");
+  CHECK(report.stage == stage_id::intake);
   CHECK(report.cause == "region 'mars' is no longer configured");
   expect_quiet("validator", 50ms);
   expect_quiet("dispatcher-eu", 1ms);

@@ -74,7 +74,7 @@ struct journal_fixture : fixture {
 
   void move(const journal_actor& uut, const std::string& id, std::vector<order_state> states) {
     for (auto state : states)
-      self->send(uut, order_event{id, state, "test", "to " + to_string(state), now()});
+      self->send(uut, order_event{id, state, stage_id::test, "to " + to_string(state), now()});
   }
 
   temp_dir dir;
@@ -239,8 +239,8 @@ TEST_CASE_FIXTURE(journal_fixture, "every committed change goes to change listen
 
 TEST_CASE_FIXTURE(journal_fixture, "error reports are recorded") {
   auto uut = start();
-  self->send(uut, error_report{"e1", "validator", "validation", "product name is empty", 5});
-  self->send(uut, error_report{"", "journal", "storage", "disk full", 6});
+  self->send(uut, error_report{"e1", stage_id::validator, error_type::validation, "product name is empty", 5});
+  self->send(uut, error_report{"", stage_id::journal, error_type::storage, "disk full", 6});
   flush(uut);
   CHECK(count_in_db("SELECT COUNT(*) FROM errors") == 2);
   CHECK(count_in_db("SELECT COUNT(*) FROM errors WHERE order_id = 'e1' AND stage = 'validator' "

@@ -91,8 +91,8 @@ uint64_t total_of(const std::vector<notification>& xs) {
   return result;
 }
 
-error_report report(int i, std::string type = "shipping") {
-  return {"order-" + std::to_string(i), "shipper", std::move(type), "cause " + std::to_string(i),
+error_report report(int i, error_type type = error_type::shipping) {
+  return {"order-" + std::to_string(i), stage_id::shipper, type, "cause " + std::to_string(i),
           now()};
 }
 
@@ -196,7 +196,7 @@ TEST_CASE_FIXTURE(fixture, "a storm of 1000 errors arrives as a few digests") {
   auto ch = std::make_shared<fake_channel>("fake");
   auto uut = start(fast_options(), {ch});
   for (int i = 0; i < 1000; ++i)
-    self->send(uut, report(i, i % 10 == 0 ? "validation" : "shipping"));
+    self->send(uut, report(i, i % 10 == 0 ? error_type::validation : error_type::shipping));
   REQUIRE(ch->wait_for([](auto& xs) { return total_of(xs) >= 1000; }, 5s));
   auto got = ch->received();
   CHECK(got.size() < 10);

@@ -48,7 +48,7 @@ TEST_CASE_FIXTURE(processor_fixture, "an order is recorded processing, processed
   auto processing = expect_one<order_event>("journal");
   CHECK(processing.order_id == x.id);
   CHECK(processing.state == order_state::processing);
-  CHECK(processing.stage == "processor");
+  CHECK(processing.stage == stage_id::processor);
   auto processed = expect_one<order_event>("journal");
   CHECK(processed.order_id == x.id);
   CHECK(processed.state == order_state::processed);
@@ -67,8 +67,8 @@ TEST_CASE_FIXTURE(processor_fixture, "a failing processing system reports the er
   self->send(uut, process_atom::value, make_order("order-2", "bomb", 1));
   auto report = expect_one<error_report>("errors");
   CHECK(report.order_id == "order-2");
-  CHECK(report.stage == "processor");
-  CHECK(report.type == "processing");
+  CHECK(report.stage == stage_id::processor);
+  CHECK(report.type == error_type::processing);
   CHECK(report.cause == "refusing to process a bomb");
   CHECK(std::get<1>(expect<done_atom, std::string>("dispatcher")) == "order-2");
   auto processing = expect_one<order_event>("journal");

@@ -68,12 +68,12 @@ TEST_CASE_FIXTURE(shipper_fixture, "a successful shipment records shipping then 
   auto shipping = expect_one<order_event>("journal");
   CHECK(shipping.order_id == "order-1");
   CHECK(shipping.state == order_state::shipping);
-  CHECK(shipping.stage == "shipper");
+  CHECK(shipping.stage == stage_id::shipper);
   CHECK(shipping.detail.empty());
   auto completed = expect_one<order_event>("journal");
   CHECK(completed.order_id == "order-1");
   CHECK(completed.state == order_state::completed);
-  CHECK(completed.stage == "shipper");
+  CHECK(completed.stage == stage_id::shipper);
   CHECK(completed.detail == "tracking TRK-order-1");
   expect_quiet("errors", 100ms);
   expect_quiet("journal", 1ms);
@@ -110,8 +110,8 @@ TEST_CASE_FIXTURE(shipper_fixture, "a shipment failing beyond max-retries goes t
   }
   auto report = expect_one<error_report>("errors");
   CHECK(report.order_id == "order-3");
-  CHECK(report.stage == "shipper");
-  CHECK(report.type == "shipping");
+  CHECK(report.stage == stage_id::shipper);
+  CHECK(report.type == error_type::shipping);
   CHECK(report.cause.find("failed after 4 attempts") == 0);
   CHECK(report.cause.find("carrier down") != std::string::npos);
   expect_quiet("journal", 100ms);

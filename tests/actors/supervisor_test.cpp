@@ -90,12 +90,12 @@ TEST_CASE_FIXTURE(supervisor_fixture, "a crashed stage is restarted and its orde
   REQUIRE(first);
   self->send(uut, crash_atom::value, std::string{"validator"});
   auto crash = next_report();
-  CHECK(crash.stage == "supervisor");
-  CHECK(crash.type == "crash");
+  CHECK(crash.stage == stage_id::supervisor);
+  CHECK(crash.type == error_type::crash);
   CHECK(crash.cause.find("validator died") != std::string::npos);
   CHECK(crash.cause.find("injected_crash") != std::string::npos);
   auto restart = next_report();
-  CHECK(restart.type == "restart");
+  CHECK(restart.type == error_type::restart);
   auto [atom, states, region] =
     expect<redrive_atom, std::vector<order_state>, std::string>("intake");
   CHECK(states == std::vector<order_state>{order_state::received});
@@ -113,8 +113,8 @@ TEST_CASE_FIXTURE(supervisor_fixture, "an uncaught exception is a crash like any
   start(fast());
   auto first = validator.get();
   self->send_exit(first, caf::exit_reason::unhandled_exception);
-  CHECK(next_report().type == "crash");
-  CHECK(next_report().type == "restart");
+  CHECK(next_report().type == error_type::crash);
+  CHECK(next_report().type == error_type::restart);
   CHECK(validator.get() != first);
   CHECK(restarts_of("validator") == 1);
 }
@@ -123,12 +123,12 @@ TEST_CASE_FIXTURE(supervisor_fixture, "too many restarts in the window stop the 
   start(fast(2));
   for (int i = 0; i < 2; ++i) {
     self->send(uut, crash_atom::value, std::string{"validator"});
-    CHECK(next_report().type == "crash");
-    CHECK(next_report().type == "restart");
+    CHECK(next_report().type == error_type::crash);
+    CHECK(next_report().type == error_type::restart);
   }
   self->send(uut, crash_atom::value, std::string{"validator"});
   auto report = next_report();
-  CHECK(report.type == "escalation");
+  CHECK(report.type == error_type::escalation);
   CHECK(report.cause.find("after 2 restarts") != std::string::npos);
   REQUIRE(gave_up->get().size() == 1);
   CHECK(gave_up->get()[0].find("validator died") != std::string::npos);
@@ -146,8 +146,8 @@ TEST_CASE_FIXTURE(supervisor_fixture, "the backoff doubles with each restart in 
   for (int i = 0; i < 3; ++i) {
     auto before = std::chrono::steady_clock::now();
     self->send(uut, crash_atom::value, std::string{"validator"});
-    CHECK(next_report().type == "crash");
-    CHECK(next_report().type == "restart");
+    CHECK(next_report().type == error_type::crash);
+    CHECK(next_report().type == error_type::restart);
     waits.push_back(std::chrono::steady_clock::now() - before);
   }
   CHECK(waits[0] >= 100ms);
@@ -167,7 +167,7 @@ TEST_CASE_FIXTURE(supervisor_fixture, "the death of a stage without a restart re
   auto journal = spawn(journal_probe, sink(), journal_script{});
   start(fast(), {{"journal", "journal", {}, {}, "", caf::actor_cast<caf::actor>(journal)}});
   self->send_exit(journal, caf::exit_reason::unhandled_exception);
-  CHECK(next_report().type == "escalation");
+  CHECK(next_report().type == error_type::escalation);
   REQUIRE(gave_up->get().size() == 1);
   CHECK(gave_up->get()[0].find("journal died") != std::string::npos);
 }
@@ -178,9 +178,9 @@ TEST_CASE_FIXTURE(supervisor_fixture, "configured crash injections fire once aft
   start(options);
   expect_quiet("errors", 100ms);
   auto crash = next_report();
-  CHECK(crash.type == "crash");
+  CHECK(crash.type == error_type::crash);
   CHECK(crash.cause.find("injected") != std::string::npos);
-  CHECK(next_report().type == "restart");
+  CHECK(next_report().type == error_type::restart);
   expect_quiet("errors", 300ms);
   CHECK(restarts_of("validator") == 1);
 }

@@ -45,7 +45,7 @@ TEST_CASE_FIXTURE(validator_fixture, "a valid order is recorded as validated and
   auto e = expect_one<order_event>("journal");
   CHECK(e.order_id == x.id);
   CHECK(e.state == order_state::validated);
-  CHECK(e.stage == "validator");
+  CHECK(e.stage == stage_id::validator);
   CHECK(e.at > 0);
   auto y = std::get<1>(expect<process_atom, order>("dispatcher-eu"));
   CHECK(y.id == x.id);
@@ -100,8 +100,8 @@ TEST_CASE_FIXTURE(validator_fixture, "invalid orders go to the error channel wit
     CAPTURE(c.item.id);
     auto r = expect_one<error_report>("errors");
     CHECK(r.order_id == c.item.id);
-    CHECK(r.stage == "validator");
-    CHECK(r.type == "validation");
+    CHECK(r.stage == stage_id::validator);
+    CHECK(r.type == error_type::validation);
     CHECK(r.cause == c.cause);
     CHECK(r.at > 0);
   }

@@ -183,21 +183,21 @@ TEST_CASE_FIXTURE(fixture, "the watchdog actor sends alerts and resolutions to t
         == std::vector<std::string>{"broker_lag"});
   auto r = expect_one<error_report>("notifier");
   CHECK(r.order_id.empty());
-  CHECK(r.stage == "watchdog");
-  CHECK(r.type == "broker_lag");
+  CHECK(r.stage == stage_id::watchdog);
+  CHECK(r.type == error_type::broker_lag);
   CHECK(r.cause.find("45.0 s") != std::string::npos);
   CHECK(r.at > 0);
   samples->set({21 * second, 200, 150, 45});
   CHECK(ask<std::vector<std::string>>(uut, check_atom::value)
         == std::vector<std::string>{"error_rate", "broker_lag"});
   r = expect_one<error_report>("notifier");
-  CHECK(r.type == "error_rate");
+  CHECK(r.type == error_type::error_rate);
   CHECK(r.cause.find("150 of 200 orders") != std::string::npos);
   samples->set({31 * second, 300, 150, 0});
   CHECK(ask<std::vector<std::string>>(uut, check_atom::value)
         == std::vector<std::string>{"error_rate"});
   r = expect_one<error_report>("notifier");
-  CHECK(r.type == "resolved");
+  CHECK(r.type == error_type::resolved);
   CHECK(r.cause.rfind("broker_lag: ", 0) == 0);
   expect_quiet("notifier", 50ms);
   auto text = render_metrics(*metrics);
@@ -217,6 +217,6 @@ TEST_CASE_FIXTURE(fixture, "the watchdog reads the node's metrics on its timer")
     watchdog, options, [metrics] { return sample_of(*metrics); }, spawn(notifier_probe, sink()),
     metrics);
   auto r = expect_one<error_report>("notifier");
-  CHECK(r.type == "broker_lag");
+  CHECK(r.type == error_type::broker_lag);
   CHECK(r.cause.find("31.0 s") != std::string::npos);
 }

@@ -46,8 +46,8 @@ struct admin_fixture : fixture {
     REQUIRE(seqs);
     batch.clear();
     batch.changes.push_back(
-      {(*seqs)[0], {known.id, order_state::failed, "processor", "boom", now()}});
-    batch.errors.push_back({known.id, "processor", "processing", "boom", now()});
+      {(*seqs)[0], {known.id, order_state::failed, stage_id::processor, "boom", now()}});
+    batch.errors.push_back({known.id, stage_id::processor, error_type::processing, "boom", now()});
     REQUIRE((*store)->commit(batch));
     totals t;
     t.all = {4, 40, 1, 2};

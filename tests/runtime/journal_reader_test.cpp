@@ -38,10 +38,10 @@ struct fixture {
     REQUIRE(seqs);
     batch.clear();
     batch.changes.push_back(
-      {(*seqs)[0], {orders[0].id, order_state::validated, "validator", "", now()}});
+      {(*seqs)[0], {orders[0].id, order_state::validated, stage_id::validator, "", now()}});
     batch.changes.push_back(
-      {(*seqs)[1], {orders[1].id, order_state::rejected, "validator", "bad quantity", now()}});
-    batch.errors.push_back({orders[1].id, "validator", "invalid_order", "bad quantity", now()});
+      {(*seqs)[1], {orders[1].id, order_state::rejected, stage_id::validator, "bad quantity", now()}});
+    batch.errors.push_back({orders[1].id, stage_id::validator, error_type::validation, "bad quantity", now()});
     REQUIRE(store->commit(batch));
   }
 };
@@ -94,7 +94,7 @@ TEST_CASE_FIXTURE(fixture, "errors come newest first and states are counted") {
   REQUIRE(errs);
   REQUIRE(errs->size() == 1);
   CHECK(errs->at(0).order_id == orders[1].id);
-  CHECK(errs->at(0).type == "invalid_order");
+  CHECK(errs->at(0).type == "validation");
   auto counts = r->count_by_state();
   REQUIRE(counts);
   std::map<std::string, uint64_t> by_state(counts->begin(), counts->end());

@@ -126,17 +126,17 @@ TEST_CASE_FIXTURE(fixture, "order survives binary serialization") {
 
 TEST_CASE_FIXTURE(fixture, "order_event survives binary serialization") {
   for (auto state : {order_state::received, order_state::shipping, order_state::dead_letter}) {
-    order_event x{"id-1", state, "shipper", "attempt 2", 17};
+    order_event x{"id-1", state, stage_id::shipper, "attempt 2", 17};
     CHECK(same(round_trip(x), x));
     CHECK(same(message_round_trip(x), x));
   }
 }
 
 TEST_CASE_FIXTURE(fixture, "error_report survives binary serialization") {
-  error_report x{"id-2", "processor", "processing", "processing system failed", -5};
+  error_report x{"id-2", stage_id::processor, error_type::processing, "processing system failed", -5};
   CHECK(same(round_trip(x), x));
   CHECK(same(message_round_trip(x), x));
-  error_report no_order{"", "journal", "store", "disk I/O error", 99};
+  error_report no_order{"", stage_id::journal, error_type::storage, "disk I/O error", 99};
   CHECK(same(round_trip(no_order), no_order));
 }
 

@@ -53,34 +53,34 @@ struct known_journal {
     auto seqs = store.commit(batch);
     REQUIRE(seqs);
     batch.clear();
-    auto change = [&](size_t i, order_state state, const std::string& stage, timestamp after,
+    auto change = [&](size_t i, order_state state, stage_id stage, timestamp after,
                       const std::string& detail = "") {
       batch.changes.push_back(
         {(*seqs)[i],
          {orders[i].id, state, stage, detail, t0 + static_cast<int64_t>(i) * sec + after}});
     };
     auto ship = [&](size_t i, int attempts, timestamp done) {
-      change(i, order_state::validated, "validator", 1 * ms);
-      change(i, order_state::processing, "processor", 2 * ms);
-      change(i, order_state::processed, "processor", 3 * ms);
+      change(i, order_state::validated, stage_id::validator, 1 * ms);
+      change(i, order_state::processing, stage_id::processor, 2 * ms);
+      change(i, order_state::processed, stage_id::processor, 3 * ms);
       for (int n = 1; n <= attempts; ++n)
-        change(i, order_state::shipping, "shipper", (3 + n) * ms,
+        change(i, order_state::shipping, stage_id::shipper, (3 + n) * ms,
                n == 1 ? "" : "attempt " + std::to_string(n));
-      change(i, order_state::completed, "shipper", done, "tracking T");
+      change(i, order_state::completed, stage_id::shipper, done, "tracking T");
     };
     ship(0, 1, 100 * ms);
     ship(1, 3, 400 * ms);
     ship(2, 2, 200 * ms);
-    change(3, order_state::validated, "validator", 1 * ms);
-    change(3, order_state::processing, "processor", 2 * ms);
-    change(3, order_state::failed, "processor", 50 * ms, "processing: simulated");
+    change(3, order_state::validated, stage_id::validator, 1 * ms);
+    change(3, order_state::processing, stage_id::processor, 2 * ms);
+    change(3, order_state::failed, stage_id::processor, 50 * ms, "processing: simulated");
     batch.errors.push_back(
-      {orders[3].id, "processor", "processing", "simulated", t0 + 3 * sec + 50 * ms});
-    change(4, order_state::rejected, "validator", 10 * ms, "validation: name");
+      {orders[3].id, stage_id::processor, error_type::processing, "simulated", t0 + 3 * sec + 50 * ms});
+    change(4, order_state::rejected, stage_id::validator, 10 * ms, "validation: name");
     batch.errors.push_back(
-      {orders[4].id, "validator", "validation", "bad name", t0 + 4 * sec + 10 * ms});
-    change(5, order_state::validated, "validator", 1 * ms);
-    change(5, order_state::processing, "processor", 2 * ms);
+      {orders[4].id, stage_id::validator, error_type::validation, "bad name", t0 + 4 * sec + 10 * ms});
+    change(5, order_state::validated, stage_id::validator, 1 * ms);
+    change(5, order_state::processing, stage_id::processor, 2 * ms);
     REQUIRE(store.commit(batch));
     // The store stamps `received` with the commit time; move it to the known times.
     SQLite::Database db{path, SQLite::OPEN_READWRITE};

@@ -42,7 +42,7 @@ struct fixture {
 };
 
 state_change change(int64_t seq, const order& x, order_state state, std::string detail = "") {
-  return state_change{seq, order_event{x.id, state, "test", std::move(detail), now()}};
+  return state_change{seq, order_event{x.id, state, stage_id::test, std::move(detail), now()}};
 }
 
 std::vector<int64_t> commit_ok(order_store& store, const journal_batch& batch) {
@@ -187,8 +187,8 @@ TEST_CASE_FIXTURE(fixture, "state changes update the order and append events") {
 TEST_CASE_FIXTURE(fixture, "error reports go to the errors table") {
   auto store = open();
   journal_batch batch;
-  batch.errors = {error_report{"id-1", "validator", "validation", "product name is empty", 10},
-                  error_report{"", "journal", "store", "disk I/O error", 11}};
+  batch.errors = {error_report{"id-1", stage_id::validator, error_type::validation, "product name is empty", 10},
+                  error_report{"", stage_id::journal, error_type::storage, "disk I/O error", 11}};
   commit_ok(*store, batch);
   auto db = read();
   CHECK(query_int(db, "SELECT COUNT(*) FROM errors") == 2);
@@ -283,7 +283,7 @@ TEST_CASE_FIXTURE(fixture, "reopening the file keeps everything") {
     auto store = open();
     journal_batch batch;
     batch.new_orders = {a, b};
-    batch.errors = {error_report{a.id, "processor", "processing", "boom", 1}};
+    batch.errors = {error_report{a.id, stage_id::processor, error_type::processing, "boom", 1}};
     auto seqs = commit_ok(*store, batch);
     seq_a = seqs[0];
     journal_batch changes;
@@ -465,7 +465,7 @@ TEST_CASE_FIXTURE(fixture, "a locked database fails the commit, and the same bat
   auto b = make_order("dock", 5, "us");
   journal_batch batch;
   batch.new_orders = {a, b};
-  batch.errors = {error_report{a.id, "test", "test", "locked", 1}};
+  batch.errors = {error_report{a.id, stage_id::test, error_type::storage, "locked", 1}};
   auto started = std::chrono::steady_clock::now();
   auto failed = store->commit(batch);
   auto waited = std::chrono::steady_clock::now() - started;

@@ -37,12 +37,12 @@ double journal_store_rate(const std::string& path, std::size_t n, std::size_t pe
   if (n == 0)
     return 0;
   using os = order_state;
-  static const std::array<std::tuple<order_state, const char*>, 5> later{
-    {{os::validated, "validator"},
-     {os::processing, "processor"},
-     {os::processed, "processor"},
-     {os::shipping, "shipper"},
-     {os::completed, "shipper"}}};
+  static const std::array<std::tuple<order_state, stage_id>, 5> later{
+    {{os::validated, stage_id::validator},
+     {os::processing, stage_id::processor},
+     {os::processed, stage_id::processor},
+     {os::shipping, stage_id::shipper},
+     {os::completed, stage_id::shipper}}};
   double seconds = 0;
   {
     database_files_guard guard{path};

@@ -199,7 +199,7 @@ TEST_CASE("errors, records, listings and changes encode as the API documents") {
   CHECK(full["next"] == "7");
   auto last = json::parse(listing_json({r}, 2));
   CHECK(last["next"].is_null());
-  order_change c{order_event{"id-1", order_state::shipping, "shipper", "", 5'000'000},
+  order_change c{order_event{"id-1", order_state::shipping, stage_id::shipper, "", 5'000'000},
                  "kb",
                  "eu",
                  "al",
