@@ -32,6 +32,14 @@ public:
   }
 
   caf::expected<std::string> ship(const order& x, int32_t attempt) override {
+    // Like a real carrier with idempotency keys: a second request for a shipped order ships
+    // nothing and answers with the first shipment, so a retry after a crash cannot turn a
+    // shipped order into a failed one.
+    if (ledger_.is_open()) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (auto i = shipped_.find(x.id); i != shipped_.end())
+        return i->second;
+    }
     if (!options_.fail_match.empty() && attempt <= options_.fail_first
         && x.product_name.find(options_.fail_match) != std::string::npos)
       return caf::make_error(caf::sec::runtime_error,
@@ -41,7 +49,6 @@ public:
     auto tracking = "TRK-" + x.id.substr(0, 8);
     if (!ledger_.is_open())
       return tracking;
-    // Like a real carrier with idempotency keys: a second request for an order ships nothing.
     std::lock_guard<std::mutex> guard{mtx_};
     if (auto i = shipped_.find(x.id); i != shipped_.end())
       return i->second;
