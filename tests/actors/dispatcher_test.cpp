@@ -4,7 +4,7 @@
 #include <mutex>
 
 #include "actors/dispatcher.hpp"
-#include "probes.hpp"
+#include "tests/actors/deterministic.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;
@@ -27,7 +27,9 @@ struct worker_log {
   }
 };
 
-struct dispatcher_fixture : fixture {
+// On the deterministic scheduler (deterministic.hpp): the dispatcher has no timers, and a
+// probe that is "quiet" got nothing more once every message in the system was delivered.
+struct dispatcher_fixture : deterministic_fixture {
   dispatcher_actor start(int32_t workers, int32_t credits) {
     auto factory = [log = log, sink = sink()](caf::actor_system& sys, dispatcher_actor, size_t) {
       std::lock_guard<std::mutex> guard{log->mtx};
@@ -62,14 +64,14 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "credits bound what each worker holds") {
   REQUIRE(next_at("processor-0") == "o2");
   REQUIRE(next_at("processor-1") == "o1");
   REQUIRE(next_at("processor-1") == "o3");
-  expect_quiet("processor-0", 100ms);
-  expect_quiet("processor-1", 1ms);
+  expect_quiet("processor-0");
+  expect_quiet("processor-1");
   CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 10);
   SUBCASE("done frees one credit of the worker that held the order") {
     self->send(uut, done_atom::value, std::string{"o2"});
     REQUIRE(next_at("processor-0") == "o4");
-    expect_quiet("processor-0", 50ms);
-    expect_quiet("processor-1", 1ms);
+    expect_quiet("processor-0");
+    expect_quiet("processor-1");
     CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 9);
     self->send(uut, done_atom::value, std::string{"o1"});
     REQUIRE(next_at("processor-1") == "o5");
@@ -80,8 +82,8 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "credits bound what each worker holds") {
     self->send(uut, done_atom::value, std::string{"o3"});
     self->send(uut, done_atom::value, std::string{"no-such-order"});
     self->send(uut, done_atom::value, std::string{"o9"});
-    expect_quiet("processor-0", 100ms);
-    expect_quiet("processor-1", 1ms);
+    expect_quiet("processor-0");
+    expect_quiet("processor-1");
     CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 9);
   }
 }
@@ -95,7 +97,7 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "VIP orders overtake a backlog of normal o
                make_order("v" + std::to_string(i), "laptop", 1, "eu", true));
   REQUIRE(next_at("processor-0") == "n0");
   CHECK_FALSE(last_urgent);
-  expect_quiet("processor-0", 50ms);
+  expect_quiet("processor-0");
   CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 53);
   std::vector<std::string> expected{"v0", "v1", "v2", "n1", "n2"};
   auto previous = std::string{"n0"};
@@ -120,13 +122,13 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "orders of a dead worker go to its replace
   REQUIRE(next_at("processor-2") == "o0");
   REQUIRE(next_at("processor-2") == "o2");
   CHECK(log->size() == 3);
-  expect_quiet("processor-2", 100ms);
-  expect_quiet("processor-1", 1ms);
+  expect_quiet("processor-2");
+  expect_quiet("processor-1");
   CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 5);
   self->send(uut, done_atom::value, std::string{"o0"});
   REQUIRE(next_at("processor-2") == "o4");
   self->send(uut, done_atom::value, std::string{"o1"});
-  expect_quiet("processor-1", 100ms);
+  expect_quiet("processor-1");
   CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 3);
   SUBCASE("a second death is handled the same way") {
     caf::anon_send_exit(log->at(2), caf::exit_reason::unhandled_exception);
@@ -142,7 +144,7 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "held VIP orders of a dead worker stay ahe
   self->send(uut, process_atom::value, make_order("n0"));
   self->send(uut, process_atom::value, make_order("v1", "laptop", 1, "eu", true));
   REQUIRE(next_at("processor-0") == "v0");
-  expect_quiet("processor-0", 50ms);
+  expect_quiet("processor-0");
   caf::anon_send_exit(log->at(0), caf::exit_reason::user_shutdown);
   REQUIRE(next_at("processor-1") == "v0");
   self->send(uut, done_atom::value, std::string{"v0"});
@@ -171,6 +173,6 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "an order queued or held already is not ta
   self->send(uut, done_atom::value, std::string{"d0"});
   REQUIRE(next_at("processor-0") == "d1");
   self->send(uut, done_atom::value, std::string{"d1"});
-  expect_quiet("processor-0", 100ms);
+  expect_quiet("processor-0");
   CHECK(ask<uint64_t>(uut, in_flight_atom::value) == 0);
 }

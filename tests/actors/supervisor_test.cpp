@@ -6,7 +6,7 @@
 
 #include "actors/supervisor.hpp"
 #include "runtime/core/errors.hpp"
-#include "tests/actors/probes.hpp"
+#include "tests/actors/deterministic.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;
@@ -25,7 +25,9 @@ struct escalations {
   }
 };
 
-struct supervisor_fixture : fixture {
+// On the deterministic scheduler (deterministic.hpp): backoffs and crash injections are delayed
+// messages on the simulated clock, so each case checks when restarts happen.
+struct supervisor_fixture : deterministic_fixture {
   std::shared_ptr<actor_registry> registry = std::make_shared<actor_registry>();
   std::shared_ptr<escalations> gave_up = std::make_shared<escalations>();
   validator_ref validator;
@@ -73,6 +75,16 @@ struct supervisor_fixture : fixture {
     return expect_one<error_report>("errors");
   }
 
+  // Moves the clock to just before `t` (since the start), checking that neither the error
+  // channel nor the intake got anything on the way, then to `t`.
+  void nothing_before(caf::timespan t) {
+    REQUIRE(elapsed() < t);
+    advance(t - elapsed() - 1ns);
+    expect_quiet("errors");
+    expect_quiet("intake");
+    advance(1ns);
+  }
+
   uint64_t restarts_of(const std::string& name) {
     for (auto& x : registry->snapshot())
       if (x.name == name)
@@ -90,14 +102,19 @@ TEST_CASE_FIXTURE(supervisor_fixture, "a crashed stage is restarted and its orde
   REQUIRE(first);
   self->send(uut, crash_atom::value, std::string{"validator"});
   auto crash = next_report();
+  CHECK(last_time == 0ms);
   CHECK(crash.stage == stage_id::supervisor);
   CHECK(crash.type == error_type::crash);
   CHECK(crash.cause.find("validator died") != std::string::npos);
   CHECK(crash.cause.find("injected_crash") != std::string::npos);
+  // The restart, and the re-sending of its orders, wait for the backoff.
+  nothing_before(10ms);
   auto restart = next_report();
   CHECK(restart.type == error_type::restart);
+  CHECK(last_time == 10ms);
   auto [atom, states, region] =
     expect<redrive_atom, std::vector<order_state>, std::string>("intake");
+  CHECK(last_time == 10ms);
   CHECK(states == std::vector<order_state>{order_state::received});
   CHECK(region.empty());
   // Senders holding the reference reach the new incarnation.
@@ -114,7 +131,10 @@ TEST_CASE_FIXTURE(supervisor_fixture, "an uncaught exception is a crash like any
   auto first = validator.get();
   self->send_exit(first, caf::exit_reason::unhandled_exception);
   CHECK(next_report().type == error_type::crash);
+  CHECK(last_time == 0ms);
+  nothing_before(10ms);
   CHECK(next_report().type == error_type::restart);
+  CHECK(last_time == 10ms);
   CHECK(validator.get() != first);
   CHECK(restarts_of("validator") == 1);
 }
@@ -124,15 +144,19 @@ TEST_CASE_FIXTURE(supervisor_fixture, "too many restarts in the window stop the 
   for (int i = 0; i < 2; ++i) {
     self->send(uut, crash_atom::value, std::string{"validator"});
     CHECK(next_report().type == error_type::crash);
+    CHECK(run_next_timeout());  // The backoff.
     CHECK(next_report().type == error_type::restart);
   }
+  auto crashed_at = elapsed();
   self->send(uut, crash_atom::value, std::string{"validator"});
   auto report = next_report();
   CHECK(report.type == error_type::escalation);
+  CHECK(last_time == crashed_at);  // At once, without a backoff.
   CHECK(report.cause.find("after 2 restarts") != std::string::npos);
   REQUIRE(gave_up->get().size() == 1);
   CHECK(gave_up->get()[0].find("validator died") != std::string::npos);
-  expect_quiet("errors", 200ms);
+  run_all();
+  expect_quiet("errors");
   CHECK(restarts_of("validator") == 2);
   CHECK_FALSE(registry->find("validator"));
 }
@@ -142,23 +166,28 @@ TEST_CASE_FIXTURE(supervisor_fixture, "the backoff doubles with each restart in 
   options.backoff = 100ms;
   options.max_backoff = 1s;
   start(options);
+  // Five restarts within the window (max-restarts is 5): 100, 200, 400, 800 ms, then 1600 ms
+  // capped at max-backoff.
   std::vector<caf::timespan> waits;
-  for (int i = 0; i < 3; ++i) {
-    auto before = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
     self->send(uut, crash_atom::value, std::string{"validator"});
     CHECK(next_report().type == error_type::crash);
+    auto crashed_at = last_time;
+    CHECK(crashed_at == elapsed());
+    REQUIRE(run_next_timeout());  // Fires the delayed restart, whenever it is due.
     CHECK(next_report().type == error_type::restart);
-    waits.push_back(std::chrono::steady_clock::now() - before);
+    waits.push_back(last_time - crashed_at);
   }
-  CHECK(waits[0] >= 100ms);
-  CHECK(waits[1] >= 200ms);
-  CHECK(waits[2] >= 400ms);
+  CHECK(waits == std::vector<caf::timespan>{100ms, 200ms, 400ms, 800ms, 1s});
+  CHECK(restarts_of("validator") == 5);
+  CHECK(gave_up->get().empty());
 }
 
 TEST_CASE_FIXTURE(supervisor_fixture, "a stage that stops on shutdown is not restarted") {
   start(fast());
   self->send_exit(validator.get(), caf::exit_reason::user_shutdown);
-  expect_quiet("errors", 200ms);
+  run_all();
+  expect_quiet("errors");
   CHECK(restarts_of("validator") == 0);
   CHECK(gave_up->get().empty());
 }
@@ -176,11 +205,15 @@ TEST_CASE_FIXTURE(supervisor_fixture, "configured crash injections fire once aft
   auto options = fast();
   options.inject_crash = {"validator@400ms"};
   start(options);
-  expect_quiet("errors", 100ms);
+  nothing_before(400ms);
   auto crash = next_report();
+  CHECK(last_time == 400ms);
   CHECK(crash.type == error_type::crash);
   CHECK(crash.cause.find("injected") != std::string::npos);
+  nothing_before(410ms);  // The backoff.
   CHECK(next_report().type == error_type::restart);
-  expect_quiet("errors", 300ms);
+  CHECK(last_time == 410ms);
+  run_all();
+  expect_quiet("errors");
   CHECK(restarts_of("validator") == 1);
 }
