@@ -430,4 +430,15 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
   };
 }
 
+option_table option_table_of(journal_options& x) {
+  static constexpr std::array<const char*, 2> syncs{"normal", "full"};
+  option_table result{"journal"};
+  result.add(x.path, "path", "SQLite file of the order journal", text_rule::not_empty)
+    .add(x.max_batch, "max-batch", "most rows in one commit", 1, 1000000)
+    .add(x.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)", syncs)
+    .add(x.wal_limit_mib, "wal-limit", "MiB of write-ahead log before it starts over", 1, 65536)
+    .add(x.failures_file, "failures-file", "also append each failed order to this JSON-lines file");
+  return result;
+}
+
 }  // namespace ordernode

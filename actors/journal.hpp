@@ -10,20 +10,28 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "runtime/metrics/node_metrics.hpp"
+#include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
 #include "runtime/store/order_store.hpp"
 
 namespace ordernode {
 
+// When a commit reaches the disk: `full` syncs every commit, `normal` at checkpoints of the
+// write-ahead log (a power loss may take the last commits, a crash of the node does not).
+enum class journal_sync : uint8_t { normal, full };
+
 struct journal_options {
   std::string path = "ordernode.db";
   int32_t max_batch = 4096;
-  std::string synchronous = "normal";
+  journal_sync synchronous = journal_sync::normal;
   int32_t wal_limit_mib = 64;  // The write-ahead log starts over once it passes this.
   std::string failures_file;   // Also append each failed order here as a JSON line.
 };
 
 // Where the journal's outbox sends what: orders forwarded to the broker, and results.
+// The config keys journal.*.
+option_table option_table_of(journal_options& x);
+
 struct outbox_options {
   std::string exchange = "orders";
   std::string results_exchange;  // Empty: finished orders are not published.

@@ -15,10 +15,6 @@ namespace ordernode {
 
 namespace {
 
-caf::error bad(const std::string& key, const std::string& why) {
-  return make_error(errc::bad_config, "notifier." + key + ": " + why);
-}
-
 bool has_line_break(const std::string& x) {
   return x.find_first_of("\r\n") != std::string::npos;
 }
@@ -101,53 +97,90 @@ void deliver_front(worker_pointer self, const notifier_options& options) {
 
 }  // namespace
 
+option_table option_table_of(notifier_options& x) {
+  option_table result{"notifier"};
+  result.add(x.channels, "channels", "notification channels: mock, smtp, slack, sms")
+    .add(x.grouping_delay, "grouping-delay", "wait before the first notification of a storm",
+         span_rule::not_negative)
+    .add(x.digest_window, "digest-window", "errors within a window become one digest",
+         span_rule::positive)
+    .add(x.max_listed, "max-listed", "errors a digest lists", 1, 10000)
+    .add(x.max_retries, "max-retries", "retries of a failed delivery", 0, 100)
+    .add(x.retry_delay, "retry-delay", "first retry delay, doubling", span_rule::positive)
+    .add(x.max_retry_delay, "max-retry-delay", "longest retry delay", span_rule::positive)
+    .add(x.queue_limit, "queue-limit", "notifications a channel holds while down", 1, 1000000)
+    .add(x.timeouts.connect, "connect-timeout", "connect timeout per delivery", span_rule::positive)
+    .add(x.timeouts.total, "timeout", "total timeout per delivery", span_rule::positive)
+    .add(x.mock_file, "mock-file", "JSON-lines file of the mock channel")
+    .add(x.smtp.url, "smtp-url", "smtp://host:port of the mail server")
+    .add(x.smtp.from, "smtp-from", "sender address")
+    .add(x.smtp.to, "smtp-to", "recipient addresses")
+    .add(x.slack.url, "slack-url", "Slack incoming-webhook URL")
+    .add(x.sms.url, "sms-url", "SMS gateway URL")
+    .add(x.sms.to, "sms-to", "phone number the SMS gateway texts");
+  auto on = [&x](const char* channel) {
+    return std::find(x.channels.begin(), x.channels.end(), channel) != x.channels.end();
+  };
+  result
+    .rule("channels",
+          [&x] {
+            static const std::set<std::string> known{"mock", "smtp", "slack", "sms"};
+            std::set<std::string> seen;
+            for (auto& name : x.channels) {
+              if (known.count(name) == 0)
+                return "unknown channel \"" + name + "\" (known: mock, smtp, slack, sms)";
+              if (!seen.insert(name).second)
+                return "channel \"" + name + "\" appears twice";
+            }
+            return std::string{};
+          })
+    .rule("max-retry-delay",
+          [&x] {
+            return x.max_retry_delay < x.retry_delay ? "must not be below notifier.retry-delay"
+                                                     : std::string{};
+          })
+    .rule("smtp-url",
+          [&x, on] {
+            return on("smtp") && x.smtp.url.empty() ? "must be set when the smtp channel is on"
+                                                    : std::string{};
+          })
+    .rule("smtp-from",
+          [&x, on] {
+            return on("smtp") && (x.smtp.from.empty() || has_line_break(x.smtp.from))
+                     ? "must be one address when the smtp channel is on"
+                     : std::string{};
+          })
+    .rule("smtp-to",
+          [&x, on] {
+            if (!on("smtp"))
+              return std::string{};
+            if (x.smtp.to.empty())
+              return std::string{"must name at least one address when the smtp channel is on"};
+            for (auto& addr : x.smtp.to)
+              if (addr.empty() || has_line_break(addr))
+                return std::string{"an address must be one non-empty line"};
+            return std::string{};
+          })
+    .rule("slack-url",
+          [&x, on] {
+            return on("slack") && x.slack.url.empty() ? "must be set when the slack channel is on"
+                                                      : std::string{};
+          })
+    .rule("sms-url",
+          [&x, on] {
+            return on("sms") && x.sms.url.empty() ? "must be set when the sms channel is on"
+                                                  : std::string{};
+          })
+    .rule("sms-to", [&x, on] {
+      return on("sms") && x.sms.to.empty() ? "must be set when the sms channel is on"
+                                           : std::string{};
+    });
+  return result;
+}
+
 caf::error check_notifier_options(const notifier_options& x) {
-  static const std::set<std::string> known{"mock", "smtp", "slack", "sms"};
-  std::set<std::string> seen;
-  for (auto& name : x.channels) {
-    if (known.count(name) == 0)
-      return bad("channels", "unknown channel \"" + name + "\" (known: mock, smtp, slack, sms)");
-    if (!seen.insert(name).second)
-      return bad("channels", "channel \"" + name + "\" appears twice");
-  }
-  if (x.grouping_delay.count() < 0)
-    return bad("grouping-delay", "must not be negative");
-  if (x.digest_window.count() <= 0)
-    return bad("digest-window", "must be a positive duration");
-  if (x.max_listed < 1 || x.max_listed > 10000)
-    return bad("max-listed", "must be 1 to 10000, got " + std::to_string(x.max_listed));
-  if (x.max_retries < 0 || x.max_retries > 100)
-    return bad("max-retries", "must be 0 to 100, got " + std::to_string(x.max_retries));
-  if (x.retry_delay.count() <= 0)
-    return bad("retry-delay", "must be a positive duration");
-  if (x.max_retry_delay < x.retry_delay)
-    return bad("max-retry-delay", "must not be below notifier.retry-delay");
-  if (x.queue_limit < 1)
-    return bad("queue-limit", "must be at least 1");
-  if (x.timeouts.connect.count() <= 0)
-    return bad("connect-timeout", "must be a positive duration");
-  if (x.timeouts.total.count() <= 0)
-    return bad("timeout", "must be a positive duration");
-  if (seen.count("smtp") > 0) {
-    if (x.smtp.url.empty())
-      return bad("smtp-url", "must be set when the smtp channel is on");
-    if (x.smtp.from.empty() || has_line_break(x.smtp.from))
-      return bad("smtp-from", "must be one address when the smtp channel is on");
-    if (x.smtp.to.empty())
-      return bad("smtp-to", "must name at least one address when the smtp channel is on");
-    for (auto& addr : x.smtp.to)
-      if (addr.empty() || has_line_break(addr))
-        return bad("smtp-to", "an address must be one non-empty line");
-  }
-  if (seen.count("slack") > 0 && x.slack.url.empty())
-    return bad("slack-url", "must be set when the slack channel is on");
-  if (seen.count("sms") > 0) {
-    if (x.sms.url.empty())
-      return bad("sms-url", "must be set when the sms channel is on");
-    if (x.sms.to.empty())
-      return bad("sms-to", "must be set when the sms channel is on");
-  }
-  return caf::none;
+  auto copy = x;
+  return option_table_of(copy).apply();
 }
 
 caf::expected<std::vector<std::shared_ptr<notification_channel>>> make_channels(

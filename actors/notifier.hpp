@@ -18,6 +18,7 @@
 #include "runtime/notify/slack_channel.hpp"
 #include "runtime/notify/sms_channel.hpp"
 #include "runtime/notify/smtp_channel.hpp"
+#include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
 
 namespace ordernode {
@@ -96,6 +97,9 @@ struct notifier_state {
 
   static inline const char* name = "notifier";
 };
+
+// The config keys notifier.*.
+option_table option_table_of(notifier_options& x);
 
 // Checks `x`; the error names the offending `notifier.*` key.
 caf::error check_notifier_options(const notifier_options& x);

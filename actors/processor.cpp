@@ -50,4 +50,14 @@ processor_actor::behavior_type processor(processor_actor::pointer self, dispatch
   };
 }
 
+option_table option_table_of(processor_options& x) {
+  option_table result{"processor"};
+  result.add(x.workers, "workers", "processors per region (0: number of cores)", 0, 1024)
+    .add(x.max_in_flight, "max-in-flight", "orders one processor holds at once", 1, 100000)
+    .add(x.latency, "latency", "latency of the mock processing system", span_rule::not_negative)
+    .add(x.failure_rate, "failure-rate", "share of failing orders, 0 to 1", 0, 1)
+    .add(x.fail_match, "fail-match", "products containing this always fail");
+  return result;
+}
+
 }  // namespace ordernode

@@ -6,6 +6,7 @@
 
 #include "runtime/external/processing_system.hpp"
 #include "runtime/metrics/node_metrics.hpp"
+#include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
 
 namespace ordernode {
@@ -14,6 +15,9 @@ struct processor_options : mock_processing_options {
   int32_t workers = 0;  // Per region; 0 means the number of cores.
   int32_t max_in_flight = 8;
 };
+
+// The config keys processor.*, the mock's included.
+option_table option_table_of(processor_options& x);
 
 // Records `processing`, waits the system's latency with a delayed message (never a sleep),
 // then records `processed` and ships the order, or reports the failure to the error channel.

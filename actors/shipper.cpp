@@ -14,7 +14,7 @@ namespace ordernode {
 
 caf::timespan retry_delay(const shipper_options& options, int32_t attempt) {
   auto delay = static_cast<double>(options.retry_delay.count());
-  if (options.backoff == "exponential")
+  if (options.backoff == retry_backoff::exponential)
     delay = std::min(delay * std::pow(2.0, attempt - 1),
                      static_cast<double>(options.max_retry_delay.count()));
   if (options.jitter > 0)
@@ -121,6 +121,26 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
       fail(x, n, "no answer within " + std::to_string(ms.count()) + " ms");
     },
   };
+}
+
+option_table option_table_of(shipper_options& x) {
+  static constexpr std::array<const char*, 2> backoffs{"fixed", "exponential"};
+  option_table result{"shipper"};
+  result.add(x.latency, "latency", "latency of the mock shipping system", span_rule::not_negative)
+    .add(x.failure_rate, "failure-rate", "share of failing attempts, 0 to 1", 0, 1)
+    .add(x.max_retries, "max-retries", "retries after a failed attempt", 0, 100)
+    .add(x.retry_delay, "retry-delay", "time between two attempts", span_rule::not_negative)
+    .add(x.backoff, "backoff", "\"fixed\" or \"exponential\" (doubling) retry delays", backoffs)
+    .add(x.max_retry_delay, "max-retry-delay", "longest exponential retry delay",
+         span_rule::positive)
+    .add(x.jitter, "jitter", "random share by which a retry delay varies, 0 to 1", 0, 1)
+    .add(x.fail_match, "fail-match", "products containing this fail their first attempts")
+    .add(x.fail_first, "fail-first", "failing attempts of fail-match products", 0, 1000000)
+    .add(x.attempt_timeout, "attempt-timeout", "an attempt without an answer fails after this",
+         span_rule::positive)
+    .add(x.hang_match, "hang-match", "products containing this never get an answer")
+    .add(x.ledger, "ledger", "file where the mock carrier records each shipment once");
+  return result;
 }
 
 }  // namespace ordernode

@@ -9,14 +9,18 @@
 
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/metrics/node_metrics.hpp"
+#include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
 
 namespace ordernode {
 
+// How the wait between two attempts grows.
+enum class retry_backoff : uint8_t { fixed, exponential };
+
 struct shipper_options : mock_shipping_options {
   int32_t max_retries = 3;
   caf::timespan retry_delay = std::chrono::seconds(2);
-  std::string backoff = "fixed";  // Or "exponential": the delay doubles per attempt.
+  retry_backoff backoff = retry_backoff::fixed;  // Exponential: the delay doubles per attempt.
   caf::timespan max_retry_delay = std::chrono::minutes(1);
   double jitter = 0;  // Each delay varies randomly by up to this share.
   caf::timespan attempt_timeout = std::chrono::seconds(30);
@@ -32,6 +36,9 @@ struct shipper_state {
 };
 
 using shipper_pointer = shipper_actor::stateful_pointer<shipper_state>;
+
+// The config keys shipper.*, the mock's included.
+option_table option_table_of(shipper_options& x);
 
 // The wait before attempt `attempt + 1`: the configured delay, doubled per attempt under
 // exponential backoff (capped), varied randomly by the jitter share.

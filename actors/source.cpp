@@ -114,4 +114,17 @@ source_actor::behavior_type source(source_pointer self, source_options options,
   };
 }
 
+option_table option_table_of(source_options& x) {
+  option_table result{"source"};
+  result.add(x.enabled, "enabled", "generate mock orders")
+    .add(x.interval, "interval", "time between two bursts of mock orders", span_rule::positive)
+    .add(x.burst, "burst", "mock orders per interval", 1, 100000)
+    .add(x.vip_share, "vip-share", "share of VIP orders, 0 to 1", 0, 1)
+    .add(x.invalid_share, "invalid-share", "share of invalid orders, 0 to 1", 0, 1)
+    .add(x.print, "print", "print each generated order to stdout")
+    .add(x.products, "products", "product names to draw from", text_rule::not_empty)
+    .add(x.customers, "customers", "customer names to draw from", text_rule::not_empty);
+  return result;
+}
+
 }  // namespace ordernode

@@ -7,6 +7,7 @@
 
 #include <caf/timespan.hpp>
 
+#include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
 
 namespace ordernode {
@@ -36,6 +37,9 @@ struct source_state {
 };
 
 using source_pointer = source_actor::stateful_pointer<source_state>;
+
+// The config keys source.*.
+option_table option_table_of(source_options& x);
 
 // A random order; a share of `options.invalid_share` is invalid on purpose (empty or blank
 // name, negative quantity, unknown region) so the error path runs.

@@ -177,4 +177,24 @@ std::optional<crash_injection> parse_crash_injection(const std::string& x) {
   return crash_injection{x.substr(0, at), span};
 }
 
+option_table option_table_of(supervisor_options& x) {
+  option_table result{"supervisor"};
+  result
+    .add(x.max_restarts, "max-restarts", "restarts within the window before the node stops", 0,
+         1000000)
+    .add(x.restart_window, "restart-window", "window in which restarts are counted",
+         span_rule::positive)
+    .add(x.backoff, "backoff", "delay before a restart, doubling within the window",
+         span_rule::not_negative)
+    .add(x.max_backoff, "max-backoff", "longest delay before a restart", span_rule::not_negative)
+    .add(x.inject_crash, "inject-crash", "crash stages once for tests: [\"shipper@2s\"]")
+    .rule("inject-crash", [&x] {
+      for (auto& entry : x.inject_crash)
+        if (!parse_crash_injection(entry))
+          return "expected \"stage@delay\" like \"shipper@2s\", got \"" + entry + "\"";
+      return std::string{};
+    });
+  return result;
+}
+
 }  // namespace ordernode

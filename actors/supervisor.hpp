@@ -15,6 +15,7 @@
 
 #include <caf/timespan.hpp>
 
+#include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
 
 namespace ordernode {
@@ -34,6 +35,9 @@ struct crash_injection {
 };
 
 std::optional<crash_injection> parse_crash_injection(const std::string& x);
+
+// The config keys supervisor.*.
+option_table option_table_of(supervisor_options& x);
 
 // One supervised stage.
 struct child_spec {

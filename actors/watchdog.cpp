@@ -21,28 +21,36 @@ double seconds_of(caf::timespan x) {
   return std::chrono::duration<double>(x).count();
 }
 
-caf::error bad(const std::string& key, const std::string& why) {
-  return make_error(errc::bad_config, "watchdog." + key + ": " + why);
-}
-
 }  // namespace
 
+option_table option_table_of(watchdog_options& x) {
+  option_table result{"watchdog"};
+  result.add(x.enabled, "enabled", "raise alerts through the notifier from the node's numbers")
+    .add(x.interval, "interval", "time between two checks", span_rule::positive)
+    .add(x.window, "window", "time over which rates are measured", span_rule::positive)
+    .add(x.throughput_drop, "throughput-drop",
+         "alert when throughput falls below this share of the window before, 0 to 1", 0, 1)
+    .add(x.min_throughput, "min-throughput",
+         "orders/s the window before needs for a throughput drop to count", 0, 1e9)
+    .add(x.error_ratio, "error-ratio", "alert when more of the finished orders fail, 0 to 1", 0, 1)
+    .add(x.min_orders, "min-orders", "finished orders a window needs for the error rate", 1,
+         1000000000)
+    .add(x.broker_lag, "broker-lag", "alert when the oldest broker message is this old",
+         span_rule::positive)
+    .rule("window",
+          [&x] {
+            return x.window < x.interval ? "must not be shorter than watchdog.interval"
+                                         : std::string{};
+          })
+    .rule("throughput-drop", [&x] {
+      return x.throughput_drop <= 0 ? "must be above 0 and at most 1" : std::string{};
+    });
+  return result;
+}
+
 caf::error check_watchdog_options(const watchdog_options& x) {
-  if (x.interval.count() <= 0)
-    return bad("interval", "must be a positive duration");
-  if (x.window < x.interval)
-    return bad("window", "must not be shorter than watchdog.interval");
-  if (x.throughput_drop <= 0 || x.throughput_drop > 1)
-    return bad("throughput-drop", "must be above 0 and at most 1");
-  if (x.min_throughput < 0)
-    return bad("min-throughput", "must not be negative");
-  if (x.error_ratio < 0 || x.error_ratio > 1)
-    return bad("error-ratio", "must be between 0 and 1");
-  if (x.min_orders < 1)
-    return bad("min-orders", "must be at least 1");
-  if (x.broker_lag.count() <= 0)
-    return bad("broker-lag", "must be a positive duration");
-  return caf::none;
+  auto copy = x;
+  return option_table_of(copy).apply();
 }
 
 watchdog_sample sample_of(const node_metrics& metrics) {

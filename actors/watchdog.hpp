@@ -13,6 +13,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/notifier.hpp"
+#include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
 
 namespace ordernode {
@@ -37,6 +38,9 @@ struct watchdog_options {
   // Broker lag: the oldest unconfirmed or unconsumed message is at least this old.
   caf::timespan broker_lag = std::chrono::seconds(30);
 };
+
+// The config keys watchdog.*.
+option_table option_table_of(watchdog_options& x);
 
 // Checks `x`; the error names the offending `watchdog.*` key.
 caf::error check_watchdog_options(const watchdog_options& x);

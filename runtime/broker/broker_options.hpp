@@ -7,6 +7,8 @@
 
 #include <caf/timespan.hpp>
 
+#include "runtime/core/option_table.hpp"
+
 namespace ordernode {
 
 struct broker_options {
@@ -35,5 +37,8 @@ struct broker_options {
   // A result that comes back later than this after its publish is reported as delayed.
   caf::timespan delay_threshold = std::chrono::seconds(10);
 };
+
+// The config keys broker.*.
+option_table option_table_of(broker_options& x);
 
 }  // namespace ordernode

@@ -46,4 +46,17 @@ std::optional<rule_violation> check_order(
   return std::nullopt;
 }
 
+option_table option_table_of(order_rules& x) {
+  option_table result{"validation"};
+  result.add(x.min_quantity, "min-quantity", "smallest valid quantity", 0, 1000000000)
+    .add(x.max_quantity, "max-quantity", "largest valid quantity", 0, 1000000000)
+    .add(x.max_name_length, "max-name-length", "longest valid product name, in bytes", 1, 65536)
+    .add(x.require_customer, "require-customer", "reject orders without a customer")
+    .rule("max-quantity", [&x] {
+      return x.max_quantity < x.min_quantity ? "must not be below validation.min-quantity"
+                                             : std::string{};
+    });
+  return result;
+}
+
 }  // namespace ordernode

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "runtime/core/messages.hpp"
+#include "runtime/core/option_table.hpp"
 
 namespace ordernode {
 
@@ -16,6 +17,9 @@ struct order_rules {
   int32_t max_name_length = 200;
   bool require_customer = false;
 };
+
+// The config keys validation.*.
+option_table option_table_of(order_rules& x);
 
 // The field of an order a rule is about.
 enum class order_field : uint8_t { id, product_name, quantity, region, customer, vip };

@@ -8,6 +8,8 @@
 #include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
+#include "runtime/core/option_table.hpp"
+
 namespace ordernode {
 
 struct http_options {
@@ -30,5 +32,11 @@ struct http_hooks {
   std::function<std::string()> metrics;                // Prometheus text exposition format.
   std::function<caf::expected<std::string>()> report;  // HTML; blocks, so it runs off the I/O.
 };
+
+// The config keys http.*.
+option_table option_table_of(http_options& x);
+
+// Why `value` is no "IP:PORT" or "[IPv6]:PORT" with a port from 0 to 65535; empty when it is.
+std::string bind_problem(const std::string& value);
 
 }  // namespace ordernode

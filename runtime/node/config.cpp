@@ -1,6 +1,5 @@
 #include "runtime/node/config.hpp"
 
-#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <caf/config_option_set.hpp>
@@ -23,76 +22,10 @@ namespace ordernode {
 
 namespace {
 
+constexpr std::array<const char*, 6> log_levels{"trace", "debug", "info", "warn", "error", "off"};
+
 caf::error bad(const std::string& key, const std::string& why) {
   return make_error(errc::bad_config, key + ": " + why);
-}
-
-caf::error check_range(const std::string& key, double value, double lo, double hi) {
-  if (value < lo || value > hi)
-    return bad(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi)
-                      + ", got " + std::to_string(value));
-  return caf::none;
-}
-
-caf::error check_positive(const std::string& key, caf::timespan value) {
-  if (value.count() <= 0)
-    return bad(key, "must be a positive duration");
-  return caf::none;
-}
-
-caf::error check_not_negative(const std::string& key, caf::timespan value) {
-  if (value.count() < 0)
-    return bad(key, "must not be negative");
-  return caf::none;
-}
-
-// "IP:PORT" or "[IPv6]:PORT" with a port from 0 to 65535.
-caf::error check_bind(const std::string& key, const std::string& value) {
-  auto fail = [&](const std::string& why) {
-    return bad(key, why + ", got \"" + value + "\"");
-  };
-  auto colon = value.rfind(':');
-  if (colon == std::string::npos)
-    return fail("must be IP:PORT");
-  auto host = value.substr(0, colon);
-  auto port = value.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos
-      || std::stoi(port) > 65535)
-    return fail("needs a port from 0 to 65535");
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  in6_addr buf;
-  if (inet_pton(AF_INET, host.c_str(), &buf) != 1 && inet_pton(AF_INET6, host.c_str(), &buf) != 1)
-    return fail("needs an IP address such as 127.0.0.1 or [::1] before the port");
-  return caf::none;
-}
-
-caf::error check_broker_options(const broker_options& x) {
-  if (x.url.rfind("amqp://", 0) != 0)
-    return bad("broker.url", "must start with amqp://, got \"" + x.url + "\"");
-  if (x.exchange.empty())
-    return bad("broker.exchange", "must not be empty");
-  if (x.results_exchange.empty() || x.results_exchange == x.exchange)
-    return bad("broker.results-exchange", "must be set and differ from broker.exchange");
-  if (x.queue_prefix.empty())
-    return bad("broker.queue-prefix", "must not be empty");
-  if (x.node_id.empty())
-    return bad("broker.node-id", "must not be empty");
-  if (x.prefetch < 1 || x.prefetch > 65535)
-    return check_range("broker.prefetch", x.prefetch, 1, 65535);
-  if (x.batch < 1 || x.batch > 100000)
-    return check_range("broker.batch", x.batch, 1, 100000);
-  for (auto& [key, value] : {std::pair{"broker.poll-interval", x.poll_interval},
-                             {"broker.reconnect-delay", x.reconnect_delay},
-                             {"broker.max-reconnect-delay", x.max_reconnect_delay},
-                             {"broker.confirm-timeout", x.confirm_timeout},
-                             {"broker.result-deadline", x.result_deadline},
-                             {"broker.delay-threshold", x.delay_threshold}})
-    if (auto err = check_positive(key, value))
-      return err;
-  if (x.reconnect_delay > x.max_reconnect_delay)
-    return bad("broker.reconnect-delay", "must not exceed broker.max-reconnect-delay");
-  return caf::none;
 }
 
 }  // namespace
@@ -123,147 +56,9 @@ node_config::node_config() {
   add_message_type<std::vector<order_change>>("std::vector<ordernode::order_change>");
   add_message_type<refusal>("ordernode::refusal");
   own_options_ = custom_options_.size();
-  opt_group{custom_options_, "global"}
-    .add(version_requested, "version", "print the version and exit")
-    .add(replay_dead_letters, "replay-dead-letters",
-         "move dead-lettered orders back into the flow at start");
-  opt_group{custom_options_, "source"}
-    .add(source.enabled, "enabled", "generate mock orders")
-    .add(source.interval, "interval", "time between two bursts of mock orders")
-    .add(source.burst, "burst", "mock orders per interval")
-    .add(source.vip_share, "vip-share", "share of VIP orders, 0 to 1")
-    .add(source.invalid_share, "invalid-share", "share of invalid orders, 0 to 1")
-    .add(source.print, "print", "print each generated order to stdout")
-    .add(source.products, "products", "product names to draw from")
-    .add(source.customers, "customers", "customer names to draw from");
-  opt_group{custom_options_, "validation"}
-    .add(validation.min_quantity, "min-quantity", "smallest valid quantity")
-    .add(validation.max_quantity, "max-quantity", "largest valid quantity")
-    .add(validation.max_name_length, "max-name-length", "longest valid product name")
-    .add(validation.require_customer, "require-customer", "reject orders without a customer");
-  opt_group{custom_options_, "routing"}.add(
-    regions, "regions", "regions, each with an optional worker count: [\"eu=4\", \"us\"]");
-  opt_group{custom_options_, "processor"}
-    .add(processor.workers, "workers", "processors per region (0: number of cores)")
-    .add(processor.max_in_flight, "max-in-flight", "orders one processor holds at once")
-    .add(processor.latency, "latency", "latency of the mock processing system")
-    .add(processor.failure_rate, "failure-rate", "share of failing orders, 0 to 1")
-    .add(processor.fail_match, "fail-match", "products containing this always fail");
-  opt_group{custom_options_, "shipper"}
-    .add(shipper.latency, "latency", "latency of the mock shipping system")
-    .add(shipper.failure_rate, "failure-rate", "share of failing attempts, 0 to 1")
-    .add(shipper.max_retries, "max-retries", "retries after a failed attempt")
-    .add(shipper.retry_delay, "retry-delay", "time between two attempts")
-    .add(shipper.backoff, "backoff", "\"fixed\" or \"exponential\" (doubling) retry delays")
-    .add(shipper.max_retry_delay, "max-retry-delay", "longest exponential retry delay")
-    .add(shipper.jitter, "jitter", "random share by which a retry delay varies, 0 to 1")
-    .add(shipper.fail_match, "fail-match", "products containing this fail their first attempts")
-    .add(shipper.fail_first, "fail-first", "failing attempts of fail-match products")
-    .add(shipper.attempt_timeout, "attempt-timeout",
-         "an attempt without an answer fails after this")
-    .add(shipper.hang_match, "hang-match", "products containing this never get an answer")
-    .add(shipper.ledger, "ledger", "file where the mock carrier records each shipment once");
-  opt_group{custom_options_, "journal"}
-    .add(journal.path, "path", "SQLite file of the order journal")
-    .add(journal.max_batch, "max-batch", "most rows in one commit")
-    .add(journal.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)")
-    .add(journal.wal_limit_mib, "wal-limit", "MiB of write-ahead log before it starts over")
-    .add(journal.failures_file, "failures-file",
-         "also append each failed order to this JSON-lines file");
-  opt_group{custom_options_, "supervisor"}
-    .add(supervisor.max_restarts, "max-restarts",
-         "restarts within the window before the node stops")
-    .add(supervisor.restart_window, "restart-window", "window in which restarts are counted")
-    .add(supervisor.backoff, "backoff", "delay before a restart, doubling within the window")
-    .add(supervisor.max_backoff, "max-backoff", "longest delay before a restart")
-    .add(supervisor.inject_crash, "inject-crash", "crash stages once for tests: [\"shipper@2s\"]");
-  opt_group{custom_options_, "notifier"}
-    .add(notifier.channels, "channels", "notification channels: mock, smtp, slack, sms")
-    .add(notifier.grouping_delay, "grouping-delay", "wait before the first notification of a storm")
-    .add(notifier.digest_window, "digest-window", "errors within a window become one digest")
-    .add(notifier.max_listed, "max-listed", "errors a digest lists")
-    .add(notifier.max_retries, "max-retries", "retries of a failed delivery")
-    .add(notifier.retry_delay, "retry-delay", "first retry delay, doubling")
-    .add(notifier.max_retry_delay, "max-retry-delay", "longest retry delay")
-    .add(notifier.queue_limit, "queue-limit", "notifications a channel holds while down")
-    .add(notifier.timeouts.connect, "connect-timeout", "connect timeout per delivery")
-    .add(notifier.timeouts.total, "timeout", "total timeout per delivery")
-    .add(notifier.mock_file, "mock-file", "JSON-lines file of the mock channel")
-    .add(notifier.smtp.url, "smtp-url", "smtp://host:port of the mail server")
-    .add(notifier.smtp.from, "smtp-from", "sender address")
-    .add(notifier.smtp.to, "smtp-to", "recipient addresses")
-    .add(notifier.slack.url, "slack-url", "Slack incoming-webhook URL")
-    .add(notifier.sms.url, "sms-url", "SMS gateway URL")
-    .add(notifier.sms.to, "sms-to", "phone number the SMS gateway texts");
-  opt_group{custom_options_, "aggregator"}.add(node.report_interval, "report-interval",
-                                               "time between two totals log lines");
-  opt_group{custom_options_, "node"}
-    .add(node.max_in_flight, "max-in-flight", "accepted orders not yet finished, at most")
-    .add(node.max_recoveries, "max-recoveries",
-         "restarts an unfinished order may see before it is dead-lettered")
-    .add(node.shutdown_deadline, "shutdown-deadline", "time to finish in-flight orders on exit");
-  opt_group{custom_options_, "admin"}
-    .add(admin.port, "port", "TCP port of the admin endpoint for ordernode-shell (0: off)")
-    .add(admin.bind, "bind", "address the admin endpoint listens on")
-    .add(admin.token, "token",
-         "token every admin command must carry (empty: generated into admin.token-file)")
-    .add(admin.token_file, "token-file",
-         "file of the generated token, mode 0600 (empty: ordernode-admin.token by the journal)")
-    .add(admin.max_message, "max-message",
-         "bytes of one message from an admin peer; a larger one closes its connection");
-  opt_group{custom_options_, "http"}
-    .add(http.enabled, "enabled", "serve the HTTP API, the /ws feed and the web page")
-    .add(http.bind, "bind", "host:port the HTTP server listens on (port 0: any free port)")
-    .add(http.threads, "threads", "threads of the HTTP server")
-    .add(http.body_limit, "body-limit", "largest request body in bytes")
-    .add(http.request_timeout, "request-timeout", "a request without an answer gets 503 after this")
-    .add(http.idle_timeout, "idle-timeout", "an idle keep-alive connection closes after this")
-    .add(http.retry_after, "retry-after", "seconds in the Retry-After header of a 503")
-    .add(http.list_limit, "list-limit", "most orders in one page of GET /api/orders")
-    .add(http.ws_queue_limit, "ws-queue-limit",
-         "bytes a slow WebSocket client may lag behind before it skips ahead")
-    .add(http.static_dir, "static-dir", "folder of the web page (empty: the one that ships)")
-    .add(http.max_connections, "max-connections",
-         "most open connections, WebSockets included; one more gets 503 and is closed")
-    .add(http.ws_max_clients, "ws-max-clients", "most /ws clients; one more upgrade gets 503");
-  opt_group{custom_options_, "metrics"}.add(
-    metrics.bind, "bind", "host:port serving Prometheus /metrics (port 0: any; empty: off)");
-  opt_group{custom_options_, "watchdog"}
-    .add(watchdog.enabled, "enabled", "raise alerts through the notifier from the node's numbers")
-    .add(watchdog.interval, "interval", "time between two checks")
-    .add(watchdog.window, "window", "time over which rates are measured")
-    .add(watchdog.throughput_drop, "throughput-drop",
-         "alert when throughput falls below this share of the window before, 0 to 1")
-    .add(watchdog.min_throughput, "min-throughput",
-         "orders/s the window before needs for a throughput drop to count")
-    .add(watchdog.error_ratio, "error-ratio", "alert when more of the finished orders fail, 0 to 1")
-    .add(watchdog.min_orders, "min-orders", "finished orders a window needs for the error rate")
-    .add(watchdog.broker_lag, "broker-lag", "alert when the oldest broker message is this old");
-  opt_group{custom_options_, "broker"}
-    .add(broker.enabled, "enabled", "connect to RabbitMQ (off: the node runs without a broker)")
-    .add(broker.url, "url", "amqp://user:password@host:port of the broker")
-    .add(broker.publish, "publish",
-         "send accepted orders through the broker instead of straight into the local flow")
-    .add(broker.consume, "consume", "consume the queues of this node's regions")
-    .add(broker.results, "results", "publish each finished order to the results exchange")
-    .add(broker.exchange, "exchange", "topic exchange of orders, routed by region")
-    .add(broker.results_exchange, "results-exchange", "topic exchange of results")
-    .add(broker.queue_prefix, "queue-prefix", "queue of region R: this prefix followed by R")
-    .add(broker.node_id, "node-id", "names this node's results queue; unique per node")
-    .add(broker.prefetch, "prefetch", "unacknowledged deliveries per queue, at most")
-    .add(broker.batch, "batch", "outbox messages published per round of confirms")
-    .add(broker.poll_interval, "poll-interval", "time between two looks into an empty outbox")
-    .add(broker.reconnect_delay, "reconnect-delay", "first delay before a reconnect, doubling")
-    .add(broker.max_reconnect_delay, "max-reconnect-delay", "longest delay before a reconnect")
-    .add(broker.confirm_timeout, "confirm-timeout",
-         "connect timeout, and the longest wait for publisher confirms")
-    .add(broker.result_deadline, "result-deadline",
-         "report a published order lost when its result takes longer")
-    .add(broker.delay_threshold, "delay-threshold",
-         "report a result that comes back later than this after its publish");
-  opt_group{custom_options_, "log"}
-    .add(node.log_level, "level", "trace, debug, info, warn, error or off")
-    .add(node.log_file, "file", "also append the log to this file");
+  tables_ = own_tables();
+  for (auto& table : tables_)
+    table.declare(custom_options_);
   for (auto i = custom_options_.begin() + static_cast<ptrdiff_t>(own_options_);
        i != custom_options_.end(); ++i) {
     auto value = i->get();
@@ -410,136 +205,92 @@ caf::error node_config::check_file_keys() const {
 }
 
 caf::error node_config::check_values() const {
-  if (source.interval.count() <= 0)
-    return check_positive("source.interval", source.interval);
-  if (source.burst < 1 || source.burst > 100000)
-    return check_range("source.burst", source.burst, 1, 100000);
-  if (auto err = check_range("source.vip-share", source.vip_share, 0, 1))
-    return err;
-  if (auto err = check_range("source.invalid-share", source.invalid_share, 0, 1))
-    return err;
-  if (source.products.empty())
-    return bad("source.products", "must not be empty");
-  if (source.customers.empty())
-    return bad("source.customers", "must not be empty");
-  if (validation.min_quantity < 0)
-    return bad("validation.min-quantity", "must not be negative");
-  if (validation.max_quantity < validation.min_quantity)
-    return bad("validation.max-quantity", "must not be below validation.min-quantity");
-  if (validation.max_name_length < 1)
-    return bad("validation.max-name-length", "must be at least 1");
-  if (regions.empty())
-    return bad("routing.regions", "must name at least one region");
-  std::set<std::string> seen;
-  for (auto& route : routes()) {
-    if (route.name.empty())
-      return bad("routing.regions", "a region name must not be empty");
-    if (route.workers < 1 || route.workers > 1024)
-      return bad("routing.regions", "worker count of " + route.name + " must be 1 to 1024");
-    if (!seen.insert(route.name).second)
-      return bad("routing.regions", "region " + route.name + " appears twice");
-  }
-  if (processor.workers < 0 || processor.workers > 1024)
-    return check_range("processor.workers", processor.workers, 0, 1024);
-  if (processor.max_in_flight < 1 || processor.max_in_flight > 100000)
-    return check_range("processor.max-in-flight", processor.max_in_flight, 1, 100000);
-  if (auto err = check_not_negative("processor.latency", processor.latency))
-    return err;
-  if (auto err = check_range("processor.failure-rate", processor.failure_rate, 0, 1))
-    return err;
-  if (auto err = check_not_negative("shipper.latency", shipper.latency))
-    return err;
-  if (auto err = check_range("shipper.failure-rate", shipper.failure_rate, 0, 1))
-    return err;
-  if (shipper.max_retries < 0 || shipper.max_retries > 100)
-    return check_range("shipper.max-retries", shipper.max_retries, 0, 100);
-  if (auto err = check_not_negative("shipper.retry-delay", shipper.retry_delay))
-    return err;
-  if (shipper.backoff != "fixed" && shipper.backoff != "exponential")
-    return bad("shipper.backoff",
-               "must be \"fixed\" or \"exponential\", got \"" + shipper.backoff + "\"");
-  if (auto err = check_positive("shipper.max-retry-delay", shipper.max_retry_delay))
-    return err;
-  if (auto err = check_range("shipper.jitter", shipper.jitter, 0, 1))
-    return err;
-  if (auto err = check_positive("shipper.attempt-timeout", shipper.attempt_timeout))
-    return err;
-  if (shipper.fail_first < 0)
-    return bad("shipper.fail-first", "must not be negative");
-  if (journal.path.empty())
-    return bad("journal.path", "must not be empty");
-  if (journal.max_batch < 1 || journal.max_batch > 1000000)
-    return check_range("journal.max-batch", journal.max_batch, 1, 1000000);
-  if (journal.wal_limit_mib < 1 || journal.wal_limit_mib > 65536)
-    return check_range("journal.wal-limit", journal.wal_limit_mib, 1, 65536);
-  if (journal.synchronous != "normal" && journal.synchronous != "full")
-    return bad("journal.synchronous",
-               "must be \"normal\" or \"full\", got \"" + journal.synchronous + "\"");
-  if (supervisor.max_restarts < 0)
-    return bad("supervisor.max-restarts", "must not be negative");
-  if (auto err = check_positive("supervisor.restart-window", supervisor.restart_window))
-    return err;
-  if (auto err = check_not_negative("supervisor.backoff", supervisor.backoff))
-    return err;
-  if (auto err = check_not_negative("supervisor.max-backoff", supervisor.max_backoff))
-    return err;
-  for (auto& x : supervisor.inject_crash)
-    if (!parse_crash_injection(x))
-      return bad("supervisor.inject-crash",
-                 "expected \"stage@delay\" like \"shipper@2s\", got \"" + x + "\"");
-  if (auto err = check_notifier_options(notifier))
-    return err;
-  if (node.max_in_flight < 1)
-    return bad("node.max-in-flight", "must be at least 1");
-  if (node.max_recoveries < 0)
-    return bad("node.max-recoveries", "must not be negative");
-  if (auto err = check_positive("aggregator.report-interval", node.report_interval))
-    return err;
-  if (auto err = check_not_negative("node.shutdown-deadline", node.shutdown_deadline))
-    return err;
-  if (admin.port < 0 || admin.port > 65535)
-    return check_range("admin.port", admin.port, 0, 65535);
-  if (admin.port != 0) {
-    if (auto err = check_bind("admin.bind", admin.bind + ":" + std::to_string(admin.port)))
+  for (auto& table : tables_)
+    if (auto err = table.apply())
       return err;
-    if (admin.bind.front() == '[')
-      return bad("admin.bind",
-                 "takes an IPv6 address without brackets, got \"" + admin.bind + "\"");
-  }
-  if (admin.max_message < 1024 || admin.max_message > (64 << 20))
-    return check_range("admin.max-message", admin.max_message, 1024, 64 << 20);
-  if (auto err = check_broker_options(broker))
-    return err;
-  if (http.threads < 1 || http.threads > 64)
-    return check_range("http.threads", http.threads, 1, 64);
-  if (http.body_limit < 64 || http.body_limit > (int64_t{64} << 20))
-    return check_range("http.body-limit", static_cast<double>(http.body_limit), 64, 64 << 20);
-  if (auto err = check_positive("http.request-timeout", http.request_timeout))
-    return err;
-  if (auto err = check_positive("http.idle-timeout", http.idle_timeout))
-    return err;
-  if (http.retry_after < 0 || http.retry_after > 3600)
-    return check_range("http.retry-after", http.retry_after, 0, 3600);
-  if (http.list_limit < 1 || http.list_limit > 100000)
-    return check_range("http.list-limit", http.list_limit, 1, 100000);
-  if (http.ws_queue_limit < 1024)
-    return bad("http.ws-queue-limit", "must be at least 1024 bytes");
-  if (http.max_connections < 1 || http.max_connections > 1000000)
-    return check_range("http.max-connections", http.max_connections, 1, 1000000);
-  if (http.ws_max_clients < 0 || http.ws_max_clients > 1000000)
-    return check_range("http.ws-max-clients", http.ws_max_clients, 0, 1000000);
-  if (auto err = check_bind("http.bind", http.bind))
-    return err;
-  if (!metrics.bind.empty())
-    if (auto err = check_bind("metrics.bind", metrics.bind))
-      return err;
-  if (auto err = check_watchdog_options(watchdog))
-    return err;
-  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
-  if (levels.count(node.log_level) == 0)
-    return bad("log.level", "must be one of trace, debug, info, warn, error, off; got \""
-                              + node.log_level + "\"");
   return caf::none;
+}
+
+const char* to_string(log_level x) {
+  return log_levels[static_cast<size_t>(x)];
+}
+
+std::vector<option_table> node_config::own_tables() {
+  option_table global{"global"};
+  global.add(version_requested, "version", "print the version and exit")
+    .add(replay_dead_letters, "replay-dead-letters",
+         "move dead-lettered orders back into the flow at start");
+  option_table routing{"routing"};
+  routing
+    .add(regions, "regions", "regions, each with an optional worker count: [\"eu=4\", \"us\"]",
+         text_rule::not_empty)
+    .rule("regions", [this] {
+      std::set<std::string> seen;
+      for (auto& route : routes()) {
+        if (route.name.empty())
+          return std::string{"a region name must not be empty"};
+        if (route.workers < 1 || route.workers > 1024)
+          return "worker count of " + route.name + " must be 1 to 1024";
+        if (!seen.insert(route.name).second)
+          return "region " + route.name + " appears twice";
+      }
+      return std::string{};
+    });
+  option_table aggregator{"aggregator"};
+  aggregator.add(node.report_interval, "report-interval", "time between two totals log lines",
+                 span_rule::positive);
+  option_table node_group{"node"};
+  node_group
+    .add(node.max_in_flight, "max-in-flight", "accepted orders not yet finished, at most", 1,
+         100000000)
+    .add(node.max_recoveries, "max-recoveries",
+         "restarts an unfinished order may see before it is dead-lettered", 0, 1000000)
+    .add(node.shutdown_deadline, "shutdown-deadline", "time to finish in-flight orders on exit",
+         span_rule::not_negative);
+  option_table admin_group{"admin"};
+  admin_group.add(admin.port, "port", "TCP port of the admin endpoint for ordernode-shell (0: off)", 0,
+                  65535)
+    .add(admin.bind, "bind", "address the admin endpoint listens on")
+    .add(admin.token, "token",
+         "token every admin command must carry (empty: generated into admin.token-file)")
+    .add(admin.token_file, "token-file",
+         "file of the generated token, mode 0600 (empty: ordernode-admin.token by the journal)")
+    .add(admin.max_message, "max-message",
+         "bytes of one message from an admin peer; a larger one closes its connection", 1024,
+         64 << 20)
+    .rule("bind", [this] {
+      if (admin.port == 0)
+        return std::string{};
+      if (!admin.bind.empty() && admin.bind.front() == '[')
+        return "takes an IPv6 address without brackets, got \"" + admin.bind + "\"";
+      return bind_problem(admin.bind + ":" + std::to_string(admin.port));
+    });
+  option_table metrics_group{"metrics"};
+  metrics_group
+    .add(metrics.bind, "bind", "host:port serving Prometheus /metrics (port 0: any; empty: off)")
+    .rule("bind", [this] { return metrics.bind.empty() ? std::string{} : bind_problem(metrics.bind); });
+  option_table log{"log"};
+  log.add(node.level, "level", "trace, debug, info, warn, error or off", log_levels)
+    .add(node.log_file, "file", "also append the log to this file");
+  std::vector<option_table> result;
+  result.push_back(std::move(global));
+  result.push_back(option_table_of(source));
+  result.push_back(option_table_of(validation));
+  result.push_back(std::move(routing));
+  result.push_back(option_table_of(processor));
+  result.push_back(option_table_of(shipper));
+  result.push_back(option_table_of(journal));
+  result.push_back(option_table_of(supervisor));
+  result.push_back(option_table_of(notifier));
+  result.push_back(std::move(aggregator));
+  result.push_back(std::move(node_group));
+  result.push_back(std::move(admin_group));
+  result.push_back(option_table_of(http));
+  result.push_back(std::move(metrics_group));
+  result.push_back(option_table_of(watchdog));
+  result.push_back(option_table_of(broker));
+  result.push_back(std::move(log));
+  return result;
 }
 
 std::vector<region_route> node_config::routes() const {

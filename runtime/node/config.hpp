@@ -28,12 +28,17 @@ struct region_route {
   int32_t workers = 0;
 };
 
+enum class log_level : uint8_t { trace, debug, info, warn, error, off };
+
+// "trace", "debug", ...: the name spdlog and the config use.
+const char* to_string(log_level x);
+
 struct node_options {
   int32_t max_in_flight = 10000;
   int32_t max_recoveries = 5;
   caf::timespan shutdown_deadline = std::chrono::seconds(10);
   caf::timespan report_interval = std::chrono::seconds(10);
-  std::string log_level = "info";
+  log_level level = log_level::info;
   std::string log_file;
 };
 
@@ -82,11 +87,13 @@ public:
   std::string options_help() const;
 
 private:
+  std::vector<option_table> tables_;  // Every option of ordernode, by group.
   size_t own_options_ = 0;             // Index of the first option after CAF's own.
   std::vector<std::string> defaults_;  // The default of each own option, rendered.
 
   caf::error check_file_keys() const;
   caf::error check_values() const;
+  std::vector<option_table> own_tables();
 };
 
 }  // namespace ordernode

@@ -140,14 +140,14 @@ int main(int argc, char** argv) {
     std::cout << "ordernode " << version << " (CAF 0.17.6)\n";
     return 0;
   }
-  if (auto err = setup_logging(cfg.node.log_level, cfg.node.log_file)) {
+  if (auto err = setup_logging(to_string(cfg.node.level), cfg.node.log_file)) {
     std::cerr << "ordernode: " << describe(err) << "\n";
     return 2;
   }
   raise_open_files_limit();
   sqlite_options store_options;
   store_options.path = cfg.journal.path;
-  store_options.fsync_every_commit = cfg.journal.synchronous == "full";
+  store_options.fsync_every_commit = cfg.journal.synchronous == journal_sync::full;
   store_options.wal_limit_bytes = int64_t{cfg.journal.wal_limit_mib} << 20;
   auto store = open_sqlite_store(store_options);
   if (!store) {

@@ -25,7 +25,7 @@ bool load_bench_config(node_config& cfg, const char* tool, std::vector<std::stri
     std::cerr << tool << ": " << describe(err) << "\n";
     return false;
   }
-  spdlog::set_level(spdlog::level::from_str(cfg.node.log_level));
+  spdlog::set_level(spdlog::level::from_str(to_string(cfg.node.level)));
   return true;
 }
 
