@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/broker/broker_codec.hpp"
 #include "runtime/core/errors.hpp"
 #include "runtime/core/time_format.hpp"
 
@@ -84,13 +83,7 @@ void refuse_admissions(journal_pointer self) {
       st.notes.emplace_back(std::move(sender), refused_note(id, st.refusal));
     }
     st.forwarded.clear();
-    auto& xs = batch.outbox;
-    xs.erase(std::remove_if(xs.begin(), xs.end(),
-                            [&](const outbox_message& x) {
-                              return x.exchange == st.outbox.exchange
-                                     && ids.count(x.message_id) > 0;
-                            }),
-             xs.end());
+    st.outbox.withdraw(batch, ids);
   }
   send_notes(self);
 }
@@ -251,12 +244,8 @@ void record(journal_pointer self, order_event& e) {
   if (is_final(e.state)) {
     st.finished_seconds.push_back(x.accepted_at > 0 ? (e.at - x.accepted_at) / 1e9 : -1.0);
     st.finished.push_back(finished_order{std::move(x.item), e.state, e.detail, e.at});
-    if (!st.outbox.results_exchange.empty()) {
-      auto& done = st.finished.back();
-      st.batch.outbox.push_back(outbox_message{0, st.outbox.results_exchange, done.item.region,
-                                               done.item.id, encode_result(done, st.outbox.node_id),
-                                               e.at});
-    }
+    if (auto result = st.outbox.result(st.finished.back()))
+      st.batch.outbox.push_back(std::move(*result));
     auto seq = x.seq;
     st.live.erase(i);
     st.batch.changes.push_back(state_change{seq, std::move(e)});
@@ -273,7 +262,7 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
                                                  std::shared_ptr<node_metrics> metrics,
                                                  outbox_options outbox) {
   auto& st = self->state;
-  st.outbox = std::move(outbox);
+  st.outbox = journal_outbox{std::move(outbox)};
   st.metrics = or_unrecorded(std::move(metrics));
   st.stage = st.metrics->stage("journal");
   st.store = std::move(store);
@@ -328,23 +317,19 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
       auto& st = self->state;
       if (!note_if_live(self, x) && !refuse_while_failing(self, x)) {
         st.forwarded.emplace_back(self->current_sender(), x.id);
-        auto id = x.id;
-        auto region = x.region;
-        st.batch.outbox.push_back(outbox_message{0, st.outbox.exchange, std::move(region),
-                                                 std::move(id), encode_order(x), now()});
+        st.batch.outbox.push_back(st.outbox.forward(x));
       }
       maybe_commit(self);
     },
     [=](outbox_atom, int64_t after, int32_t limit) -> caf::result<outbox_page> {
       maybe_commit(self);
-      auto page = self->state.store->outbox(after, static_cast<size_t>(std::max(1, limit)));
+      auto page = self->state.outbox.page(*self->state.store, after, limit);
       if (!page)
         return page.error();
       return std::move(*page);
     },
     [=](published_atom, std::vector<int64_t>& seqs) {
-      auto& xs = self->state.batch.published;
-      xs.insert(xs.end(), seqs.begin(), seqs.end());
+      self->state.outbox.confirm(self->state.batch, seqs);
       maybe_commit(self);
     },
     [=](order_event& e) {

@@ -9,6 +9,7 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/journal_outbox.hpp"
 #include "runtime/metrics/node_metrics.hpp"
 #include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
@@ -28,15 +29,8 @@ struct journal_options {
   std::string failures_file;   // Also append each failed order here as a JSON line.
 };
 
-// Where the journal's outbox sends what: orders forwarded to the broker, and results.
 // The config keys journal.*.
 option_table option_table_of(journal_options& x);
-
-struct outbox_options {
-  std::string exchange = "orders";
-  std::string results_exchange;  // Empty: finished orders are not published.
-  std::string node_id;           // Named in each result.
-};
 
 struct journal_state {
   struct live_order {
@@ -56,7 +50,7 @@ struct journal_state {
   std::vector<std::pair<caf::strong_actor_ptr, admission_note>> notes;
   // Who waits for each order forwarded to the outbox in the current batch.
   std::vector<std::pair<caf::strong_actor_ptr, std::string>> forwarded;
-  outbox_options outbox;
+  journal_outbox outbox;
   std::vector<caf::typed_response_promise<bool>> flushes;
   std::vector<finished_order> finished;
   std::vector<double> finished_seconds;  // Since acceptance, per `finished`; -1 if unknown.
