@@ -5,11 +5,9 @@
 #include <set>
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "runtime/core/errors.hpp"
-#include "runtime/core/time_format.hpp"
 
 namespace ordernode {
 
@@ -32,22 +30,6 @@ void send_notes(journal_pointer self) {
   notes.clear();
   for (auto& [sender, xs] : by_sender)
     self->send(caf::actor_cast<admission_listener>(sender), admitted_atom::value, std::move(xs));
-}
-
-// One JSON line per failed order, after the commit that recorded the failure.
-void append_failures(journal_state& st) {
-  for (auto& x : st.finished) {
-    if (x.state != order_state::failed)
-      continue;
-    nlohmann::json line{{"orderId", x.item.id},        {"productName", x.item.product_name},
-                        {"quantity", x.item.quantity}, {"region", x.item.region},
-                        {"customer", x.item.customer}, {"vip", x.item.vip},
-                        {"cause", x.detail},           {"at", iso8601(x.at)}};
-    *st.failures << line.dump() << '\n';
-  }
-  st.failures->flush();
-  if (!*st.failures)
-    spdlog::error("journal cannot append to the failures file");
 }
 
 admission_note refused_note(const std::string& id, const std::string& why) {
@@ -149,8 +131,6 @@ void commit(journal_pointer self) {
   st.forwarded.clear();
   send_notes(self);
   if (!st.finished.empty()) {
-    if (st.failures)
-      append_failures(st);
     for (size_t i = 0; i < st.finished.size(); ++i)
       st.metrics->finished(st.finished[i].item, st.finished[i].state, st.finished_seconds[i]);
     st.stage.out->Increment(static_cast<double>(st.finished.size()));
@@ -258,7 +238,7 @@ void record(journal_pointer self, order_event& e) {
 
 journal_with_outbox_actor::behavior_type journal(journal_pointer self,
                                                  std::shared_ptr<order_store> store,
-                                                 int32_t max_batch, std::string failures_file,
+                                                 int32_t max_batch,
                                                  std::shared_ptr<node_metrics> metrics,
                                                  outbox_options outbox) {
   auto& st = self->state;
@@ -267,13 +247,6 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
   st.stage = st.metrics->stage("journal");
   st.store = std::move(store);
   st.max_batch = static_cast<size_t>(std::max(1, max_batch));
-  if (!failures_file.empty()) {
-    st.failures = std::make_unique<std::ofstream>(failures_file, std::ios::app);
-    if (!*st.failures) {
-      spdlog::critical("journal cannot open the failures file {}", failures_file);
-      self->quit(make_error(errc::store_failure, "cannot open " + failures_file));
-    }
-  }
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& xs = self->state.listeners;
     xs.erase(

@@ -1,7 +1,6 @@
 // The journal: the one writer of the order store, committing writes in groups.
 #pragma once
 
-#include <fstream>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -63,7 +62,6 @@ struct journal_state {
   caf::timespan retry_delay{0};  // Set while commits fail: the wait before the next attempt.
   std::string refusal;           // Why new orders are refused while commits fail.
   bool tick_pending = false;     // A retry is scheduled.
-  std::unique_ptr<std::ofstream> failures;
   std::shared_ptr<node_metrics> metrics;
   stage_metrics stage;
 
@@ -75,14 +73,13 @@ using journal_pointer = journal_with_outbox_actor::stateful_pointer<journal_stat
 // Commits whenever its mailbox runs empty or a batch reaches `max_batch` rows, and answers
 // appends and flushes only after their commit, then publishes the committed final states to its
 // finished listeners and every committed state change to its change listeners. Run it
-// detached: SQLite blocks. With a `failures_file`, also appends each committed failure to it as a
-// JSON line. Records accepted and finished orders, their time in the flow, batch sizes and
+// detached: SQLite blocks. Records accepted and finished orders, their time in the flow, batch sizes and
 // commit latency. Keeps the broker's outbox: forwarded orders and, with
 // `outbox.results_exchange` set, the result of each finished order, in the commit that finished
 // it.
 journal_with_outbox_actor::behavior_type journal(journal_pointer self,
                                                  std::shared_ptr<order_store> store,
-                                                 int32_t max_batch, std::string failures_file,
+                                                 int32_t max_batch,
                                                  std::shared_ptr<node_metrics> metrics,
                                                  outbox_options outbox);
 

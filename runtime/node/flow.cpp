@@ -6,6 +6,7 @@
 #include "actors/aggregator.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/error_channel.hpp"
+#include "actors/failures_writer.hpp"
 #include "actors/intake.hpp"
 #include "actors/journal.hpp"
 #include "actors/processor.hpp"
@@ -64,6 +65,22 @@ using os = order_state;
 // rejected orders there; the aggregator and the intake learn of finished orders only once
 // the journal committed them. The supervisor restarts any stage but the journal and re-sends
 // the orders in the dead stage's custody; each dispatcher restarts its own processors.
+namespace {
+
+// Subscribes `listener` before any order can finish.
+void subscribe_to_finished(caf::actor_system& sys, const journal_actor& journal,
+                           const finished_listener& listener) {
+  caf::scoped_actor self{sys};
+  self->request(journal, caf::infinite, subscribe_atom::value, listener)
+    .receive([](const totals&) {},
+             [](const caf::error& err) {
+               spdlog::error("cannot subscribe to the journal's finished orders: {}",
+                             describe(err));
+             });
+}
+
+}  // namespace
+
 flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
                 std::shared_ptr<actor_registry> registry, escalation give_up) {
   flow f;
@@ -77,10 +94,14 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
   outbox_options outbox{broker.exchange,
                         broker.enabled && broker.results ? broker.results_exchange : "",
                         broker.node_id};
-  auto journal_hdl = sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch,
-                                              cfg.journal.failures_file, metrics, outbox);
+  auto journal_hdl =
+    sys.spawn<caf::detached>(journal, ext.store, cfg.journal.max_batch, metrics, outbox);
   f.journal = journal_hdl;
   f.outbox = journal_hdl;
+  if (ext.failures) {
+    f.failures = sys.spawn<caf::detached>(failures_writer, ext.failures);
+    subscribe_to_finished(sys, f.journal, f.failures);
+  }
   auto channels = make_channels(cfg.notifier);
   if (!channels)
     spdlog::error("notifications are off: {}", describe(channels.error()));
@@ -186,6 +207,7 @@ std::vector<caf::actor> flow::stages() const {
   add(errors.get());
   add(notifier.get());
   add(journal);
+  add(failures);
   return result;
 }
 

@@ -20,6 +20,7 @@
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/metrics/node_metrics.hpp"
 #include "runtime/core/stages.hpp"
+#include "runtime/store/failures_file.hpp"
 #include "runtime/store/order_store.hpp"
 
 namespace ordernode {
@@ -30,6 +31,7 @@ struct externals {
   std::shared_ptr<processing_system> processing;
   std::shared_ptr<shipping_system> shipping;
   std::shared_ptr<node_metrics> metrics;  // Null: the flow records into metrics of its own.
+  std::shared_ptr<failures_file> failures;  // Null: failed orders go to the journal only.
 };
 
 // The handles the node, its tests and its interfaces need. The references stay valid across
@@ -46,6 +48,7 @@ struct flow {
   intake_ref intake;
   source_ref source;  // Invalid when source.enabled is off.
   supervisor_actor supervisor;
+  finished_listener failures;  // Invalid without a failures file.
   watchdog_actor watchdog;  // Invalid when watchdog.enabled is off.
   // Invalid when broker.enabled is off; the monitor also when broker.publish is off.
   stage_ref<broker_publisher_actor> publisher;

@@ -162,6 +162,15 @@ int main(int argc, char** argv) {
     }
     spdlog::info("replaying {} dead-lettered orders", *moved);
   }
+  std::shared_ptr<failures_file> failures;
+  if (!cfg.journal.failures_file.empty()) {
+    auto opened = failures_file::open(cfg.journal.failures_file);
+    if (!opened) {
+      std::cerr << "ordernode: journal.failures-file: " << describe(opened.error()) << "\n";
+      return 2;
+    }
+    failures = std::move(*opened);
+  }
   int exit_code = 0;
   if (cfg.admin.port != 0)
     static_cast<caf::actor_system_config&>(cfg).load<caf::io::middleman>();
@@ -177,7 +186,8 @@ int main(int argc, char** argv) {
     auto f =
       build_flow(sys, cfg,
                  {std::shared_ptr<order_store>{std::move(*store)},
-                  make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), metrics},
+                  make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), metrics,
+                  failures},
                  registry, [&gave_up](const std::string&) { gave_up = true; });
     // An endpoint that cannot listen stops the node with exit code 2, before recovery: a node
     // that runs without its API or metrics looks alive to nobody.

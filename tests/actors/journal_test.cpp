@@ -10,9 +10,13 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 
+#include "actors/failures_writer.hpp"
 #include "actors/journal.hpp"
 #include "probes.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 #include "runtime/store/sqlite_store.hpp"
 
 using namespace ordernode;
@@ -27,16 +31,16 @@ using ordernode::test::temp_dir;
 struct journal_fixture : fixture {
   journal_fixture() : db_path((dir.path() / "journal.db").string()) {}
 
-  journal_with_outbox_actor start(int32_t max_batch = 4096, std::string failures_file = {},
-                                  outbox_options outbox = {}, int busy_timeout = 5000) {
+  journal_with_outbox_actor start(int32_t max_batch = 4096, outbox_options outbox = {},
+                                  int busy_timeout = 5000) {
     sqlite_options options;
     options.path = db_path;
     options.busy_timeout_ms = busy_timeout;
     auto store = open_sqlite_store(options);
     REQUIRE(static_cast<bool>(store));
     std::shared_ptr<order_store> shared{std::move(*store)};
-    return track(sys.spawn<caf::detached>(journal, shared, max_batch, std::move(failures_file),
-                                          nullptr, std::move(outbox)));
+    return track(
+      sys.spawn<caf::detached>(journal, shared, max_batch, nullptr, std::move(outbox)));
   }
 
   void flush(const journal_actor& uut) {
@@ -302,17 +306,27 @@ TEST_CASE_FIXTURE(journal_fixture, "an admit is answered with a note once commit
 
 TEST_CASE_FIXTURE(journal_fixture, "each committed failure is appended to the failures file") {
   auto file = dir.file("failures.jsonl");
-  auto uut = start(4096, file);
+  auto uut = start();
+  auto opened = failures_file::open(file);
+  REQUIRE(opened);
+  auto writer = track(sys.spawn<caf::detached>(
+    failures_writer, std::shared_ptr<failures_file>{std::move(*opened)}));
+  REQUIRE(ask<totals>(uut, subscribe_atom::value, writer).all.completed == 0);
   for (auto id : {"f1", "f2", "ok"})
     REQUIRE(ask<admission>(uut, append_atom::value, make_order(id)) == admission::accepted);
   move(uut, "f1", {s::validated, s::processing, s::failed});
   move(uut, "f2", {s::validated, s::processing, s::processed, s::shipping, s::failed});
   move(uut, "ok", {s::validated, s::processing, s::processed, s::shipping, s::completed});
   flush(uut);
-  std::ifstream in{file};
+  // The writer appends after the commit, on a thread of its own.
   std::vector<nlohmann::json> lines;
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(nlohmann::json::parse(line));
+  CHECK(wait_until([&] {
+    lines.clear();
+    std::ifstream in{file};
+    for (std::string line; std::getline(in, line);)
+      lines.push_back(nlohmann::json::parse(line));
+    return lines.size() == 2;
+  }));
   REQUIRE(lines.size() == 2);
   CHECK(lines[0]["orderId"] == "f1");
   CHECK(lines[0]["cause"] == "to failed");
@@ -347,7 +361,7 @@ TEST_CASE_FIXTURE(journal_fixture, "live answers the unfinished orders in given 
 
 TEST_CASE_FIXTURE(journal_fixture,
                   "forwarded orders and results wait in the outbox until published") {
-  auto uut = start(4096, {}, outbox_options{"orders", "results", "node-a"});
+  auto uut = start(4096, outbox_options{"orders", "results", "node-a"});
   auto listener = spawn(admission_probe, sink());
   for (auto id : {"f1", "f2"})
     caf::send_as(listener, uut, forward_atom::value, make_order(id, "mouse", 1));
@@ -391,7 +405,7 @@ TEST_CASE_FIXTURE(journal_fixture,
 
 TEST_CASE_FIXTURE(journal_fixture,
                   "while commits fail, new orders are refused and changes of accepted ones wait") {
-  auto uut = start(4096, {}, {}, 100);
+  auto uut = start(4096, {}, 100);
   auto a = make_order("order-a", "mouse", 1);
   CHECK(ask<admission>(uut, append_atom::value, a) == admission::accepted);
   {
