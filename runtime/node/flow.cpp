@@ -55,16 +55,22 @@ using os = order_state;
 
 }  // namespace
 
-//  source ─> intake ─> journal(received) ─> validator ─┬─> dispatcher[region] ─> processor×N
-//                                                      │                           │
-//             error_channel <─ invalid ────────────────┘   failure ─> error_channel <┤
-//                                                                                  v
-//  aggregator <─ journal(committed final states) <─ completed ─ shipper <──── processed
+//  source ─┐
+//  HTTP ────┼─> intake ─> journal(received) ─> validator ─┬─> dispatcher[region] ─> processor×N
+//  broker ──┘  (http_port_of)                             │                           │
+//  consumer   error_channel <─ invalid ───────────────────┘   failure ─> error_channel <┤
+//                  └─> notifier                                                       v
+//  aggregator, intake, failures writer <─ journal(committed final states) <─ shipper <─ processed
+//
+//  with broker.publish: intake ─> journal outbox ─> broker_publisher ─> RabbitMQ ─> consumer
+//  with broker.results: journal outbox ─> results ─> consumer ─> broker_monitor
+//  admin shell ─> admin endpoint ─> registry, source, aggregator, journal (node_main.cpp)
 //
 // Every stage records its state changes in the journal; the error channel ends failed and
-// rejected orders there; the aggregator and the intake learn of finished orders only once
-// the journal committed them. The supervisor restarts any stage but the journal and re-sends
-// the orders in the dead stage's custody; each dispatcher restarts its own processors.
+// rejected orders there; the aggregator, the intake and the failures writer learn of finished
+// orders only once the journal committed them. The supervisor restarts any stage but the
+// journal and re-sends the orders in the dead stage's custody; each dispatcher restarts its own
+// processors.
 namespace {
 
 // Subscribes `listener` before any order can finish.
@@ -225,6 +231,22 @@ void stop_flow(const flow& f) {
     caf::anon_send_exit(f.supervisor, caf::exit_reason::user_shutdown);
   for (auto& hdl : f.stages())
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+}
+
+http_port http_port_of(const flow& f, const node_config& cfg) {
+  http_port result;
+  result.intake = f.intake;
+  result.aggregator = f.aggregator;
+  result.journal = f.journal;
+  result.journal_path = cfg.journal.path;
+  for (auto& [name, ref] : f.dispatchers)
+    result.regions.insert(name);
+  result.rules = cfg.validation;
+  if (auto metrics = f.metrics)
+    result.journal_failing = [metrics] {
+      return metrics->journal_failing();
+    };
+  return result;
 }
 
 }  // namespace ordernode

@@ -15,6 +15,7 @@
 #include "actors/supervisor.hpp"
 #include "runtime/core/actor_registry.hpp"
 #include "actors/watchdog.hpp"
+#include "runtime/http/http_port.hpp"
 #include "runtime/node/config.hpp"
 #include "runtime/external/processing_system.hpp"
 #include "runtime/external/shipping_system.hpp"
@@ -69,6 +70,9 @@ flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
 
 // Lets the notifier send what it holds, for at most `deadline`.
 void flush_notifications(caf::actor_system& sys, const flow& f, caf::timespan deadline);
+
+// What the HTTP server reaches of the flow: the intake, the aggregator, the journal's feed.
+http_port http_port_of(const flow& f, const node_config& cfg);
 
 // Stops the supervisor, then sends every stage an exit message, upstream first.
 void stop_flow(const flow& f);

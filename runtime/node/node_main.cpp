@@ -65,23 +65,6 @@ void drain(caf::actor_system& sys, const flow& f, caf::timespan deadline) {
       [](caf::error& err) { spdlog::error("final journal flush failed: {}", describe(err)); });
 }
 
-// What the HTTP server reaches of the flow.
-http_port http_port_of(const flow& f, const node_config& cfg) {
-  http_port result;
-  result.intake = f.intake;
-  result.aggregator = f.aggregator;
-  result.journal = f.journal;
-  result.journal_path = cfg.journal.path;
-  for (auto& [name, ref] : f.dispatchers)
-    result.regions.insert(name);
-  result.rules = cfg.validation;
-  if (auto metrics = f.metrics)
-    result.journal_failing = [metrics] {
-      return metrics->journal_failing();
-    };
-  return result;
-}
-
 // The admin endpoint on admin.bind:admin.port, with admin.token or the generated token of
 // admin.token-file; none when admin.port is 0, an error naming the key when it cannot start.
 caf::expected<std::unique_ptr<admin_endpoint>> start_admin(caf::actor_system& sys,
