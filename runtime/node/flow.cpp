@@ -51,6 +51,18 @@ private:
   std::vector<child_spec> children_;
 };
 
+// Subscribes `listener` before any order can finish.
+void subscribe_to_finished(caf::actor_system& sys, const journal_actor& journal,
+                           const finished_listener& listener) {
+  caf::scoped_actor self{sys};
+  self->request(journal, caf::infinite, subscribe_atom::value, listener)
+    .receive([](const totals&) {},
+             [](const caf::error& err) {
+               spdlog::error("cannot subscribe to the journal's finished orders: {}",
+                             describe(err));
+             });
+}
+
 using os = order_state;
 
 }  // namespace
@@ -71,22 +83,6 @@ using os = order_state;
 // orders only once the journal committed them. The supervisor restarts any stage but the
 // journal and re-sends the orders in the dead stage's custody; each dispatcher restarts its own
 // processors.
-namespace {
-
-// Subscribes `listener` before any order can finish.
-void subscribe_to_finished(caf::actor_system& sys, const journal_actor& journal,
-                           const finished_listener& listener) {
-  caf::scoped_actor self{sys};
-  self->request(journal, caf::infinite, subscribe_atom::value, listener)
-    .receive([](const totals&) {},
-             [](const caf::error& err) {
-               spdlog::error("cannot subscribe to the journal's finished orders: {}",
-                             describe(err));
-             });
-}
-
-}  // namespace
-
 flow build_flow(caf::actor_system& sys, const node_config& cfg, externals ext,
                 std::shared_ptr<actor_registry> registry, escalation give_up) {
   flow f;
