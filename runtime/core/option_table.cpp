@@ -29,6 +29,15 @@ std::function<void(caf::config_option_set&, const char*)> declare_of(T& x, const
   };
 }
 
+// A text or a list that `rule` may ask to hold something.
+template <class T>
+std::function<std::string()> not_empty_if(const T& x, text_rule rule) {
+  return [&x, rule] {
+    return rule == text_rule::not_empty && x.empty() ? std::string{"must not be empty"}
+                                                     : std::string{};
+  };
+}
+
 }  // namespace
 
 std::string range_text(double lo, double hi, double value) {
@@ -83,21 +92,13 @@ option_table& option_table::add(caf::timespan& x, const char* name, const char* 
 
 option_table& option_table::add(std::string& x, const char* name, const char* help,
                                 text_rule rule) {
-  entries_.push_back({name, declare_of(x, name, help), [&x, rule] {
-                        return rule == text_rule::not_empty && x.empty()
-                                 ? std::string{"must not be empty"}
-                                 : std::string{};
-                      }});
+  entries_.push_back({name, declare_of(x, name, help), not_empty_if(x, rule)});
   return *this;
 }
 
 option_table& option_table::add(std::vector<std::string>& x, const char* name, const char* help,
                                 text_rule rule) {
-  entries_.push_back({name, declare_of(x, name, help), [&x, rule] {
-                        return rule == text_rule::not_empty && x.empty()
-                                 ? std::string{"must not be empty"}
-                                 : std::string{};
-                      }});
+  entries_.push_back({name, declare_of(x, name, help), not_empty_if(x, rule)});
   return *this;
 }
 
