@@ -20,6 +20,7 @@
 #include "runtime/node/config.hpp"
 #include "runtime/core/errors.hpp"
 #include "runtime/core/stages.hpp"
+#include "tests/support/orders.hpp"
 
 namespace ordernode::test {
 
@@ -225,19 +226,6 @@ inline caf::behavior subscriber_probe(caf::event_based_actor* self, caf::actor s
   return {
     [=](totals_atom, totals& x) { forward(self, sink, "subscriber", totals_atom::value, x); },
   };
-}
-
-inline order make_order(std::string id, std::string product = "keyboard", int32_t quantity = 2,
-                        std::string region = "eu", bool vip = false) {
-  order x;
-  x.id = std::move(id);
-  x.product_name = std::move(product);
-  x.quantity = quantity;
-  x.region = std::move(region);
-  x.customer = "alice";
-  x.vip = vip;
-  x.created_at = now();
-  return x;
 }
 
 // One actor system per test case. Every actor spawned through `track` is stopped at the end,

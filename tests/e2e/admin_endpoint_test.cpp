@@ -13,11 +13,15 @@
 #include <caf/io/basp/header.hpp>
 
 #include "runtime/admin/admin_protocol.hpp"
-#include "tests/e2e/node_process.hpp"
-#include "tests/e2e/process_probes.hpp"
+#include "tests/support/node_output.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/process_probes.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
 using namespace ordernode;
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 
 namespace {
 

@@ -10,10 +10,15 @@
 #include "runtime/core/errors.hpp"
 #include "runtime/core/messages.hpp"
 #include "runtime/core/random.hpp"
-#include "tests/e2e/node_process.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/node_output.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
 using namespace ordernode;
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 
 namespace {
 
@@ -100,10 +105,6 @@ struct amqp_client {
 
   std::unique_ptr<amqp_session> session;
 };
-
-order make_order(std::string region, std::string product = "keyboard") {
-  return order{make_uuid(), std::move(product), 2, std::move(region), "test", false, now()};
-}
 
 int64_t outbox_size(const fs::path& db) {
   journal_view j{db};
@@ -202,7 +203,7 @@ TEST_CASE(
   amqp_client client{amqp_url()};
   std::vector<order> xs;
   for (int i = 0; i < 50; ++i)
-    xs.push_back(make_order(i % 2 == 0 ? "eu" : "us"));
+    xs.push_back(new_order("keyboard", 2, i % 2 == 0 ? "eu" : "us", false, "test"));
   client.publish(t.exchange, xs);
   client.publish(t.exchange, xs);  // Every order a second time: at-least-once delivery.
   std::vector<amqp_message> junk{{t.exchange, "eu", "junk-1", "", "{\"id\": 42}"},
@@ -283,7 +284,7 @@ TEST_CASE("two nodes consuming one queue share the work; a SIGKILLed one loses n
   amqp_client client{amqp_url()};
   std::vector<order> xs;
   for (int i = 0; i < 3000; ++i)
-    xs.push_back(make_order("eu"));
+    xs.push_back(new_order("keyboard", 2, "eu", false, "test"));
   client.publish(t.exchange, xs);
   std::set<std::string> all;
   for (auto& x : xs)

@@ -6,9 +6,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include "tests/e2e/http_node.hpp"
+#include "tests/support/http_node.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 using json = nlohmann::json;
 
 namespace {
@@ -141,11 +144,6 @@ void check_healthy(http_client& c) {
   auto r = c.post_json(order_body("health check"));
   CHECK(r.status == 202);
   CHECK(r.json().value("id", "").size() == 36);
-}
-
-int64_t orders_in(const fs::path& db) {
-  journal_view j{db};
-  return j.count("SELECT COUNT(*) FROM orders");
 }
 
 }  // namespace
@@ -354,14 +352,14 @@ TEST_CASE("an Idempotency-Key makes a retry return the same order, also after a 
     CHECK(node.stop() == 0);
   }
   CHECK(journal_view{db}.ids("id = '" + first_id + "'").size() == 1);
-  auto before = orders_in(db);
+  auto before = journal_view{db}.orders();
   http_node node{dir.path(), "second", db};
   http_client c{node.port};
   auto again = c.post_json(order_body("dock", 2), {{"Idempotency-Key", "retry-me-123"}});
   CHECK(again.status == 202);
   CHECK(again.json()["id"] == first_id);
   CHECK(again.json()["replayed"] == true);
-  CHECK(orders_in(db) == before);
+  CHECK(journal_view{db}.orders() == before);
   CHECK(wait_final(c, first_id)["status"] == "completed");
   CHECK(node.stop() == 0);
 }
@@ -444,7 +442,7 @@ TEST_CASE("an overloaded node answers 503 with Retry-After and loses nothing it 
   CHECK(c.get("/healthz").status == 200);
   for (auto& id : accepted)
     CHECK(wait_final(c, id)["status"] == "completed");
-  CHECK(orders_in(db) == 2);
+  CHECK(journal_view{db}.orders() == 2);
   CHECK(node.stop() == 0);
 }
 

@@ -12,10 +12,14 @@
 #include <cerrno>
 #include <cstring>
 
-#include "tests/e2e/http_node.hpp"
-#include "tests/e2e/process_probes.hpp"
+#include "tests/support/http_node.hpp"
+#include "tests/support/node_output.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/process_probes.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 
 namespace {
 

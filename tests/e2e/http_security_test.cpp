@@ -7,18 +7,16 @@
 #include <atomic>
 #include <thread>
 
-#include "tests/e2e/http_node.hpp"
-#include "tests/e2e/process_probes.hpp"
+#include "tests/support/http_node.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/process_probes.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 using json = nlohmann::json;
 
 namespace {
-
-int64_t count_orders(const fs::path& db, const std::string& where = "1") {
-  SQLite::Database x{db.string(), SQLite::OPEN_READONLY, 5000};
-  return x.execAndGet("SELECT COUNT(*) FROM orders WHERE " + where).getInt64();
-}
 
 // Runs `f(i)` for i in 0..n-1 on n threads released at the same moment.
 template <class F>
@@ -87,7 +85,7 @@ TEST_CASE("a NUL byte, trailing bytes or deep nesting in a body is a 400 and cos
   CHECK(after - before < 100 * 1024);
   CHECK(c.post_json(good).status == 202);
   CHECK(node.stop() == 0);
-  CHECK(count_orders(db) == 1);
+  CHECK(journal_view{db}.orders() == 1);
 }
 
 TEST_CASE("two POSTs at the same moment with one Idempotency-Key take one order") {
@@ -124,7 +122,7 @@ TEST_CASE("two POSTs at the same moment with one Idempotency-Key take one order"
     }
   }
   CHECK(node.stop() == 0);
-  CHECK(count_orders(db) == 2 * rounds);
+  CHECK(journal_view{db}.orders() == 2 * rounds);
 }
 
 TEST_CASE("a product name with a newline cannot forge a log line") {
@@ -238,6 +236,6 @@ TEST_CASE("while the journal cannot commit, a POST is not accepted: 503 and /rea
   CHECK(wait_final(c, r.json()["id"].get<std::string>())["status"] == "completed");
   CHECK(node.stop() == 0);
   // A 503 meant "not accepted": neither refused order was taken afterwards.
-  CHECK(count_orders(db, "product_name = 'behind a long lock'") == 0);
-  CHECK(count_orders(db, "product_name = 'after the lock'") == 1);
+  CHECK(journal_view{db}.orders("product_name = 'behind a long lock'") == 0);
+  CHECK(journal_view{db}.orders("product_name = 'after the lock'") == 1);
 }

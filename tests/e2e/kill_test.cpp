@@ -5,9 +5,13 @@
 
 #include <random>
 
-#include "tests/e2e/node_process.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/node_output.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 
 namespace {
 

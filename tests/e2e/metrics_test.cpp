@@ -3,23 +3,16 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "tests/e2e/dashboard.hpp"
-#include "tests/e2e/node_process.hpp"
-#include "tests/http_get.hpp"
+#include "tests/support/dashboard.hpp"
+#include "tests/support/http_get.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 using ordernode::test::http_get;
 
 namespace {
-
-// The port of "metrics on http://127.0.0.1:PORT/metrics" in the node's log.
-int metrics_port(node_process& p) {
-  auto line = p.wait_for_log("metrics on http://127.0.0.1:", 10s);
-  INFO(p.err());
-  REQUIRE(line.has_value());
-  auto pos = line->find("127.0.0.1:") + std::string{"127.0.0.1:"}.size();
-  return std::stoi(line->substr(pos));
-}
 
 // The value of the sample line `series` (name and labels exactly as exposed), or -1.
 double sample(const std::string& text, const std::string& series) {

@@ -7,9 +7,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "tests/e2e/node_process.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/node_output.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/temp_dir.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 
 TEST_CASE("--version prints the version and exits 0") {
   temp_dir dir;
@@ -246,16 +250,8 @@ TEST_CASE("a journal locked by another process delays commits and loses nothing"
 TEST_CASE("an endpoint that cannot listen stops the node with exit code 2 before it starts") {
   temp_dir dir;
   // A port this test holds open.
-  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  REQUIRE(::listen(fd, 1) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  auto taken = std::to_string(ntohs(addr.sin_port));
+  listening_port held;
+  auto taken = std::to_string(held.port());
   auto journal = "--journal.path=" + (dir.path() / "j.db").string();
   for (auto [key, flag] : std::vector<std::pair<std::string, std::string>>{
          {"http.bind", "--http.bind=127.0.0.1:" + taken},
@@ -277,7 +273,6 @@ TEST_CASE("an endpoint that cannot listen stops the node with exit code 2 before
   auto r = run_to_exit(dir.path(), {journal, "--admin.bind=nohost", "--admin.port=" + taken});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("admin.bind") != std::string::npos);
-  ::close(fd);
 }
 
 TEST_CASE("--config-file naming a folder, /dev/zero or a FIFO exits 2 at once") {

@@ -6,11 +6,13 @@
 
 #include <unistd.h>
 
-#include "tests/e2e/dashboard.hpp"
-#include "tests/e2e/node_process.hpp"
-#include "tests/http_get.hpp"
+#include "tests/support/dashboard.hpp"
+#include "tests/support/http_get.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 using ordernode::test::http_get;
 using ordernode::test::http_request;
 using ordernode::test::url_encode;
@@ -18,14 +20,6 @@ using ordernode::test::url_encode;
 namespace {
 
 constexpr auto job = "ordernode-e2e";
-
-int metrics_port(node_process& p) {
-  auto line = p.wait_for_log("metrics on http://127.0.0.1:", 10s);
-  INFO(p.err());
-  REQUIRE(line.has_value());
-  auto pos = line->find("127.0.0.1:") + std::string{"127.0.0.1:"}.size();
-  return std::stoi(line->substr(pos));
-}
 
 // Adds to the Prometheus config, once, a job that scrapes every target listed in the files
 // of `targets_dir` (file_sd, re-read on change) and our alerting rules; then reloads it.

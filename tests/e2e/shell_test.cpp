@@ -6,10 +6,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "tests/e2e/node_process.hpp"
-#include "tests/e2e/process_probes.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/process_probes.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 
 namespace {
 

@@ -3,9 +3,13 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "tests/e2e/node_process.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/node_output.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
-using namespace ordernode::e2e;
+using namespace ordernode::test;
 
 namespace {
 

@@ -5,7 +5,8 @@
 #include "runtime/admin/admin_format.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tests/actors/probes.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;

@@ -7,7 +7,7 @@
 
 #include "runtime/admin/admin_token.hpp"
 #include "runtime/core/errors.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;

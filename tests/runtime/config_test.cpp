@@ -8,7 +8,8 @@
 
 #include "runtime/node/config.hpp"
 #include "runtime/core/errors.hpp"
-#include "tests/runtime/test_support.hpp"
+#include "tests/support/argv.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
 using namespace std::chrono_literals;

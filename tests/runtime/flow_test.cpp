@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "tests/runtime/flow_harness.hpp"
+#include "tests/support/flow_harness.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/sqlite_queries.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;
@@ -44,7 +48,7 @@ TEST_CASE("two thousand orders flow through, and the database adds up") {
   std::set<std::string> invalid_ids;
   const std::vector<std::string> regions{"eu", "us", "ap"};
   for (int i = 0; i < 2000; ++i) {
-    auto x = make_order("keyboard", 1 + i % 10, regions[i % 3], i % 7 == 0);
+    auto x = new_order("keyboard", 1 + i % 10, regions[i % 3], i % 7 == 0);
     if (i % 10 == 3) {
       switch ((i / 10) % 4) {
         case 0:
@@ -203,8 +207,8 @@ TEST_CASE("submitting an order id twice is answered duplicate and counted once")
   node_config cfg;
   quiet_defaults(cfg, dir.file("journal.db"));
   cfg.regions = {"eu=1"};
-  auto first = make_order("mouse", 4, "eu");
-  auto second = make_order("dock", 6, "eu");
+  auto first = new_order("mouse", 4, "eu");
+  auto second = new_order("dock", 6, "eu");
   totals aggregated;
   {
     flow_harness h{cfg};
@@ -252,20 +256,20 @@ TEST_CASE("the intake answers overloaded beyond node.max-in-flight") {
   cfg.processor.latency = std::chrono::seconds(30);
   flow_harness h{cfg};
   for (int i = 0; i < 2; ++i) {
-    auto x = h.submit(make_order("mouse", 1, "eu"));
+    auto x = h.submit(new_order("mouse", 1, "eu"));
     CAPTURE(text_of(x));
     REQUIRE(x);
     CHECK(*x == admission::accepted);
   }
-  auto invalid = h.submit(make_order("", 1, "eu"));
+  auto invalid = h.submit(new_order("", 1, "eu"));
   REQUIRE(invalid);
   CHECK(*invalid == admission::accepted);
   CHECK(wait_until([&] { return h.in_flight(h.f.intake) == 2; }));
-  auto third = h.submit(make_order("mouse", 1, "eu"));
+  auto third = h.submit(new_order("mouse", 1, "eu"));
   REQUIRE(third);
   CHECK(*third == admission::accepted);
   CHECK(h.in_flight(h.f.intake) == 3);
-  auto refused = h.submit(make_order("mouse", 1, "eu"));
+  auto refused = h.submit(new_order("mouse", 1, "eu"));
   REQUIRE_FALSE(refused);
   auto text = describe(refused.error());
   CHECK(text.rfind("overloaded", 0) == 0);

@@ -4,10 +4,11 @@
 #include "runtime/core/errors.hpp"
 #include "runtime/store/journal_reader.hpp"
 #include "runtime/store/sqlite_store.hpp"
-#include "tests/runtime/test_support.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
-using ordernode::test::make_order;
+using ordernode::test::new_order;
 using ordernode::test::temp_dir;
 
 namespace {
@@ -16,8 +17,8 @@ struct fixture {
   temp_dir dir;
   std::string path = dir.file("journal.db");
   std::unique_ptr<order_store> store = open_store();
-  std::vector<order> orders{make_order("widget", 2, "eu", true), make_order("gadget", 3, "us"),
-                            make_order("gizmo", 4, "eu")};
+  std::vector<order> orders{new_order("widget", 2, "eu", true), new_order("gadget", 3, "us"),
+                            new_order("gizmo", 4, "eu")};
 
   std::unique_ptr<order_store> open_store() {
     auto result = open_sqlite_store({path, false, 5000});

@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/node/logging.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
 

@@ -14,21 +14,16 @@
 #include "runtime/core/errors.hpp"
 #include "runtime/metrics/metrics_endpoint.hpp"
 #include "runtime/metrics/node_metrics.hpp"
-#include "tests/http_get.hpp"
+#include "tests/support/http_get.hpp"
+#include "tests/support/orders.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;
 
 namespace {
 
-order make(std::string region, bool vip) {
-  order x;
-  x.id = "o-" + region;
-  x.product_name = "mouse";
-  x.quantity = 1;
-  x.region = std::move(region);
-  x.vip = vip;
-  return x;
+order make(const std::string& region, bool vip) {
+  return make_order("o-" + region, "mouse", 1, region, vip);
 }
 
 bool has_line(const std::string& text, const std::string& line) {

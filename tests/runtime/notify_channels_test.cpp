@@ -33,8 +33,10 @@
 #include "runtime/notify/sms_channel.hpp"
 #include "runtime/notify/smtp_channel.hpp"
 #include "runtime/core/time_format.hpp"
+#include "tests/support/ports.hpp"
 
 using namespace ordernode;
+using ordernode::test::free_port;
 using namespace std::chrono_literals;
 
 namespace {
@@ -314,13 +316,6 @@ private:
   fake_server server_;
 };
 
-// A port that nothing listens on.
-uint16_t closed_port() {
-  uint16_t port = 0;
-  auto fd = fake_server::listening_socket(port);
-  ::close(fd);
-  return port;
-}
 
 transfer_timeouts short_timeouts() {
   return {std::chrono::milliseconds(500), std::chrono::milliseconds(1000)};
@@ -491,7 +486,7 @@ TEST_CASE_FIXTURE(quiet_log, "invalid UTF-8 in a cause does not break the JSON")
 }
 
 TEST_CASE_FIXTURE(quiet_log, "an unreachable endpoint gives an error quickly") {
-  auto port = std::to_string(closed_port());
+  auto port = std::to_string(free_port());
   auto x = single(sample_error());
   auto t0 = std::chrono::steady_clock::now();
   auto smtp_err =

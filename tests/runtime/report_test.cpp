@@ -1,15 +1,19 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "runtime/core/errors.hpp"
 #include "runtime/report/report.hpp"
 #include "runtime/report/svg_chart.hpp"
 #include "runtime/store/report_query.hpp"
 #include "runtime/store/sqlite_store.hpp"
-#include "tests/runtime/test_support.hpp"
+#include "tests/support/node_output.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
-using ordernode::test::make_order;
+using ordernode::test::new_order;
 using ordernode::test::temp_dir;
 
 namespace {
@@ -40,9 +44,9 @@ struct known_journal {
   temp_dir dir;
   std::string path = dir.file("journal.db");
   std::vector<order> orders{
-    make_order("keyboard", 2, "eu", true),   make_order("mouse", 3, "eu"),
-    make_order("keyboard", 1, "us"),         make_order("mouse", 5, "us"),
-    make_order("<i>bad & odd</i>", 1, "ap"), make_order("monitor", 4, "ap", true)};
+    new_order("keyboard", 2, "eu", true),   new_order("mouse", 3, "eu"),
+    new_order("keyboard", 1, "us"),         new_order("mouse", 5, "us"),
+    new_order("<i>bad & odd</i>", 1, "ap"), new_order("monitor", 4, "ap", true)};
 
   known_journal() {
     auto opened = open_sqlite_store({path, false, 5000});

@@ -5,7 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "tests/runtime/flow_harness.hpp"
+#include "tests/support/flow_harness.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/sqlite_queries.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;
@@ -37,10 +41,10 @@ TEST_CASE("each region's orders go to its own dispatcher and processor group") {
   cfg.processor.latency = std::chrono::milliseconds(200);
   std::vector<order> orders;
   for (int i = 0; i < 4; ++i)
-    orders.push_back(make_order("monitor", 1, "eu"));
+    orders.push_back(new_order("monitor", 1, "eu"));
   for (int i = 0; i < 2; ++i)
-    orders.push_back(make_order("headset", 10, "us"));
-  auto mars = make_order("rover", 1, "mars");
+    orders.push_back(new_order("headset", 10, "us"));
+  auto mars = new_order("rover", 1, "mars");
   orders.push_back(mars);
   totals aggregated;
   {
@@ -94,7 +98,7 @@ TEST_CASE("an order for an unknown region is rejected with a clear reason") {
   node_config cfg;
   quiet_defaults(cfg, dir.file("journal.db"));
   cfg.regions = {"eu=2", "us=1"};
-  auto mars = make_order("rover", 1, "mars");
+  auto mars = new_order("rover", 1, "mars");
   {
     flow_harness h{cfg};
     auto answer = h.submit(mars);

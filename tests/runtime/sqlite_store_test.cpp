@@ -15,11 +15,14 @@
 
 #include "runtime/core/errors.hpp"
 #include "runtime/store/sqlite_store.hpp"
-#include "tests/runtime/test_support.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/sqlite_queries.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
 using namespace std::chrono_literals;
-using ordernode::test::make_order;
+using ordernode::test::new_order;
 using ordernode::test::query_int;
 using ordernode::test::query_strings;
 using ordernode::test::temp_dir;
@@ -98,8 +101,8 @@ TEST_CASE_FIXTURE(fixture, "opening creates the schema and records its version")
 
 TEST_CASE_FIXTURE(fixture, "commit inserts new orders with a received event") {
   auto store = open();
-  auto a = make_order("mouse", 3, "eu");
-  auto b = make_order("dock", 5, "us", true);
+  auto a = new_order("mouse", 3, "eu");
+  auto b = new_order("dock", 5, "us", true);
   journal_batch batch;
   batch.new_orders = {a, b};
   auto seqs = commit_ok(*store, batch);
@@ -131,12 +134,12 @@ TEST_CASE_FIXTURE(fixture, "commit inserts new orders with a received event") {
 
 TEST_CASE_FIXTURE(fixture, "a duplicate id gets sequence number 0 and changes nothing") {
   auto store = open();
-  auto a = make_order("mouse", 3, "eu");
+  auto a = new_order("mouse", 3, "eu");
   journal_batch first;
   first.new_orders = {a};
   auto seqs = commit_ok(*store, first);
   REQUIRE(seqs.size() == 1);
-  auto c = make_order("cable", 1, "eu");
+  auto c = new_order("cable", 1, "eu");
   auto again = a;
   again.quantity = 99;
   journal_batch second;
@@ -146,7 +149,7 @@ TEST_CASE_FIXTURE(fixture, "a duplicate id gets sequence number 0 and changes no
   CHECK(seqs2[0] > seqs[0]);
   CHECK(seqs2[1] == 0);
   journal_batch same_batch;
-  auto d = make_order("webcam", 2, "us");
+  auto d = new_order("webcam", 2, "us");
   same_batch.new_orders = {d, d};
   auto seqs3 = commit_ok(*store, same_batch);
   REQUIRE(seqs3.size() == 2);
@@ -160,8 +163,8 @@ TEST_CASE_FIXTURE(fixture, "a duplicate id gets sequence number 0 and changes no
 
 TEST_CASE_FIXTURE(fixture, "state changes update the order and append events") {
   auto store = open();
-  auto a = make_order("mouse", 3, "eu");
-  auto b = make_order("dock", 5, "us");
+  auto a = new_order("mouse", 3, "eu");
+  auto b = new_order("dock", 5, "us");
   journal_batch batch;
   batch.new_orders = {a, b};
   auto seqs = commit_ok(*store, batch);
@@ -206,12 +209,12 @@ TEST_CASE_FIXTURE(fixture, "error reports go to the errors table") {
 
 TEST_CASE_FIXTURE(fixture, "unfinished returns the orders not in a final state, VIP first") {
   auto store = open();
-  auto n1 = make_order("mouse", 1, "eu");
-  auto v1 = make_order("dock", 2, "us", true);
-  auto n2 = make_order("cable", 3, "eu");
-  auto done = make_order("webcam", 4, "eu", true);
-  auto bad = make_order("", 5, "eu");
-  auto v2 = make_order("laptop", 6, "ap", true);
+  auto n1 = new_order("mouse", 1, "eu");
+  auto v1 = new_order("dock", 2, "us", true);
+  auto n2 = new_order("cable", 3, "eu");
+  auto done = new_order("webcam", 4, "eu", true);
+  auto bad = new_order("", 5, "eu");
+  auto v2 = new_order("laptop", 6, "ap", true);
   journal_batch batch;
   batch.new_orders = {n1, v1, n2, done, bad, v2};
   auto seqs = commit_ok(*store, batch);
@@ -249,12 +252,12 @@ TEST_CASE_FIXTURE(fixture, "unfinished returns the orders not in a final state, 
 
 TEST_CASE_FIXTURE(fixture, "finished_totals sums the finished orders overall and per region") {
   auto store = open();
-  auto c1 = make_order("mouse", 3, "eu");
-  auto c2 = make_order("dock", 5, "eu");
-  auto c3 = make_order("cable", 7, "us");
-  auto f1 = make_order("webcam", 11, "us");
-  auto r1 = make_order("", 13, "mars");
-  auto open_order = make_order("laptop", 17, "eu");
+  auto c1 = new_order("mouse", 3, "eu");
+  auto c2 = new_order("dock", 5, "eu");
+  auto c3 = new_order("cable", 7, "us");
+  auto f1 = new_order("webcam", 11, "us");
+  auto r1 = new_order("", 13, "mars");
+  auto open_order = new_order("laptop", 17, "eu");
   journal_batch batch;
   batch.new_orders = {c1, c2, c3, f1, r1, open_order};
   auto seqs = commit_ok(*store, batch);
@@ -276,8 +279,8 @@ TEST_CASE_FIXTURE(fixture, "finished_totals sums the finished orders overall and
 }
 
 TEST_CASE_FIXTURE(fixture, "reopening the file keeps everything") {
-  auto a = make_order("mouse", 3, "eu");
-  auto b = make_order("dock", 5, "us");
+  auto a = new_order("mouse", 3, "eu");
+  auto b = new_order("dock", 5, "us");
   int64_t seq_a = 0;
   {
     auto store = open();
@@ -309,7 +312,7 @@ TEST_CASE_FIXTURE(fixture, "reopening the file keeps everything") {
   journal_batch dup;
   dup.new_orders = {a};
   CHECK(commit_ok(*store, dup) == std::vector<int64_t>{0});
-  auto c = make_order("cable", 1, "eu");
+  auto c = new_order("cable", 1, "eu");
   journal_batch more;
   more.new_orders = {c};
   auto seqs = commit_ok(*store, more);
@@ -321,7 +324,7 @@ TEST_CASE_FIXTURE(fixture, "a version 1 journal gains the outbox and keeps its o
   {
     auto store = open();
     journal_batch batch;
-    batch.new_orders = {make_order("mouse", 1, "eu")};
+    batch.new_orders = {new_order("mouse", 1, "eu")};
     commit_ok(*store, batch);
   }
   {
@@ -461,8 +464,8 @@ TEST_CASE_FIXTURE(fixture, "a locked database fails the commit, and the same bat
   sqlite3* other = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
   REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
-  auto a = make_order("mouse", 3, "eu");
-  auto b = make_order("dock", 5, "us");
+  auto a = new_order("mouse", 3, "eu");
+  auto b = new_order("dock", 5, "us");
   journal_batch batch;
   batch.new_orders = {a, b};
   batch.errors = {error_report{a.id, stage_id::test, error_type::storage, "locked", 1}};
@@ -505,7 +508,7 @@ TEST_CASE_FIXTURE(fixture, "the WAL stays near its limit under a steady stream o
   for (int i = 0; i < 600; ++i) {
     journal_batch batch;
     for (int j = 0; j < 50; ++j)
-      batch.new_orders.push_back(make_order("mouse", j, "eu"));
+      batch.new_orders.push_back(new_order("mouse", j, "eu"));
     commit_ok(store, batch);
     largest = std::max(largest, std::filesystem::file_size(path + "-wal"));
   }
@@ -524,7 +527,7 @@ TEST_CASE_FIXTURE(fixture, "a reader on an old snapshot holds the WAL only until
     for (int i = 0; i < batches; ++i) {
       journal_batch batch;
       for (int j = 0; j < 50; ++j)
-        batch.new_orders.push_back(make_order("mouse", j, "eu"));
+        batch.new_orders.push_back(new_order("mouse", j, "eu"));
       commit_ok(store, batch);
     }
   };

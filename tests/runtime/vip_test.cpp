@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "tests/runtime/flow_harness.hpp"
+#include "tests/support/flow_harness.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/sqlite_queries.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;
@@ -20,11 +24,11 @@ TEST_CASE("VIP orders overtake a backlog of normal orders") {
   cfg.processor.latency = std::chrono::milliseconds(5);
   std::vector<order> normal;
   for (int i = 0; i < 200; ++i)
-    normal.push_back(make_order("cable", 1, "eu"));
+    normal.push_back(new_order("cable", 1, "eu"));
   std::vector<order> vip;
   std::vector<std::string> vip_ids;
   for (int i = 0; i < 10; ++i) {
-    vip.push_back(make_order("laptop", 2, "eu", true));
+    vip.push_back(new_order("laptop", 2, "eu", true));
     vip_ids.push_back(vip.back().id);
   }
   const std::set<std::string> vip_set(vip_ids.begin(), vip_ids.end());

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tools/shell/shell_options.hpp"
 
 using namespace ordernode;

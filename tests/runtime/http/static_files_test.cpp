@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "runtime/http/static_files.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
 namespace fs = std::filesystem;

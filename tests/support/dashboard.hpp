@@ -1,4 +1,4 @@
-// The Grafana dashboard's queries and the metric names they read, for the monitoring tests.
+// Test support: the Grafana dashboard's queries and the metric names they read.
 #pragma once
 
 #include <cctype>
@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ordernode::e2e {
+namespace ordernode::test {
 
 // The metric names a PromQL expression reads: label matchers, ranges, strings, grouping
 // clauses, functions, keywords and numbers left out.
@@ -93,4 +93,4 @@ inline nlohmann::json load_json(const std::filesystem::path& path) {
   return nlohmann::json::parse(in);  // Throws on invalid JSON.
 }
 
-}  // namespace ordernode::e2e
+}  // namespace ordernode::test

@@ -1,4 +1,4 @@
-// A blocking HTTP request for tests (libcurl): status and body, or the transfer error.
+// Test support: a blocking HTTP request over libcurl: status and body, or the transfer error.
 #pragma once
 
 #include <curl/curl.h>
@@ -8,14 +8,14 @@
 
 namespace ordernode::test {
 
-struct http_reply {
+struct curl_reply {
   long status = 0;   // 0 when the transfer failed.
   std::string body;  // The error message when the transfer failed.
 };
 
-inline http_reply http_request(const std::string& url, const std::string& method = "GET",
+inline curl_reply http_request(const std::string& url, const std::string& method = "GET",
                                const std::string& body = "", long timeout_ms = 5000) {
-  http_reply result;
+  curl_reply result;
   auto* curl = curl_easy_init();
   if (curl == nullptr)
     return {0, "curl_easy_init failed"};
@@ -43,7 +43,7 @@ inline http_reply http_request(const std::string& url, const std::string& method
   return result;
 }
 
-inline http_reply http_get(const std::string& url) {
+inline curl_reply http_get(const std::string& url) {
   return http_request(url);
 }
 

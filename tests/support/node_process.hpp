@@ -1,4 +1,4 @@
-// Runs the real ordernode binary for end-to-end tests: a process, its output, its journal.
+// Test support: the real ordernode binary run as a child process, its exit code and its logs.
 #pragma once
 
 #include <fcntl.h>
@@ -22,9 +22,9 @@
 #include <thread>
 #include <vector>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
-#include "tests/temp_dir.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
 #include <doctest/doctest.h>
 
@@ -32,29 +32,15 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 
-namespace ordernode::e2e {
+namespace ordernode::test {
 
 using clock_type = std::chrono::steady_clock;
-
-using ordernode::test::temp_dir;
 
 inline std::string env_or_fail(const char* name) {
   auto* value = std::getenv(name);
   INFO("environment variable ", std::string{name}, " is not set");
   REQUIRE(value != nullptr);
   return value;
-}
-
-// Polls `pred` until it holds or `timeout` passes.
-template <class Predicate>
-bool wait_until(Predicate pred, std::chrono::milliseconds timeout) {
-  auto deadline = clock_type::now() + timeout;
-  while (!pred()) {
-    if (clock_type::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
 }
 
 inline std::string read_file(const fs::path& path) {
@@ -188,97 +174,13 @@ inline quick_run run_to_exit(const fs::path& dir, std::vector<std::string> args)
   return {*code, p.out(), p.err()};
 }
 
-inline bool is_uuid(const std::string& x) {
-  if (x.size() != 36)
-    return false;
-  for (size_t i = 0; i < x.size(); ++i) {
-    auto dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (x[i] == '-'))
-      return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(x[i])))
-      return false;
-  }
-  return x[14] == '4';
+// The port of the node's metrics endpoint, from its "metrics on http://127.0.0.1:PORT/metrics"
+// log line.
+inline int metrics_port(node_process& p) {
+  auto line = p.wait_for_log("metrics on http://127.0.0.1:", 10s);
+  INFO(p.err());
+  REQUIRE(line.has_value());
+  return port_from_log(*line);
 }
 
-// The order ids that follow `before` and precede `after` on a line of `text`.
-inline std::set<std::string> ids_of(const std::string& text, const std::string& before,
-                                    const std::string& after = "") {
-  std::set<std::string> result;
-  for (auto pos = text.find(before); pos != std::string::npos; pos = text.find(before, pos + 1)) {
-    auto id = text.substr(pos + before.size(), 36);
-    auto rest = text.substr(pos + before.size() + id.size());
-    auto line = rest.substr(0, rest.find('\n'));
-    if (is_uuid(id) && line.find(after) != std::string::npos)
-      result.insert(id);
-  }
-  return result;
-}
-
-inline size_t count_of(const std::string& text, const std::string& what) {
-  size_t result = 0;
-  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1))
-    ++result;
-  return result;
-}
-
-struct journal_view {
-  explicit journal_view(const fs::path& path) : db{path.string(), SQLite::OPEN_READONLY} {}
-
-  std::map<std::string, int64_t> state_counts() {
-    std::map<std::string, int64_t> result;
-    SQLite::Statement q{db, "SELECT state, COUNT(*) FROM orders GROUP BY state"};
-    while (q.executeStep())
-      result[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
-    return result;
-  }
-
-  std::set<std::string> ids(const std::string& where = "1") {
-    std::set<std::string> result;
-    SQLite::Statement q{db, "SELECT id FROM orders WHERE " + where};
-    while (q.executeStep())
-      result.insert(q.getColumn(0).getString());
-    return result;
-  }
-
-  int64_t count(const std::string& sql) {
-    return db.execAndGet(sql).getInt64();
-  }
-
-  SQLite::Database db;
-};
-
-// How often the mock carrier's ledger lists each order id.
-inline std::map<std::string, int> ledger_counts(const fs::path& file) {
-  std::map<std::string, int> result;
-  std::ifstream in{file};
-  std::string id, tracking;
-  while (in >> id >> tracking)
-    ++result[id];
-  return result;
-}
-
-// The aggregator's last "Totals:" line in a log.
-struct logged_totals {
-  long long completed = -1;
-  long long quantity = -1;
-  long long failed = -1;
-  long long rejected = -1;
-};
-
-inline std::optional<logged_totals> last_totals(const std::string& log) {
-  auto pos = log.rfind("Totals: ");
-  logged_totals x;
-  if (pos == std::string::npos
-      || std::sscanf(log.c_str() + pos,
-                     "Totals: %lld orders processed, quantity %lld, %lld failed, %lld rejected",
-                     &x.completed, &x.quantity, &x.failed, &x.rejected)
-           != 4)
-    return std::nullopt;
-  return x;
-}
-
-inline const std::string unfinished =
-  "state NOT IN ('completed', 'failed', 'rejected', 'dead_letter')";
-
-}  // namespace ordernode::e2e
+}  // namespace ordernode::test

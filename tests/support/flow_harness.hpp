@@ -1,5 +1,5 @@
-// The whole order flow in process on a temporary SQLite file, with blocking helpers to talk to
-// its stages from a test.
+// Test support: the whole order flow in process on a temporary SQLite file, with blocking
+// helpers to talk to its stages from a test.
 #pragma once
 
 #include <chrono>
@@ -18,7 +18,9 @@
 #include "runtime/external/shipping_system.hpp"
 #include "runtime/node/flow.hpp"
 #include "runtime/store/sqlite_store.hpp"
-#include "tests/runtime/test_support.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/waiting.hpp"
 
 namespace ordernode::test {
 
@@ -68,7 +70,8 @@ public:
     REQUIRE_MESSAGE(store, describe(store.error()));
     f = build_flow(sys, cfg,
                    {std::shared_ptr<order_store>{std::move(*store)},
-                    make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), nullptr});
+                    make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), nullptr,
+                    nullptr});
   }
 
   flow_harness(const flow_harness&) = delete;

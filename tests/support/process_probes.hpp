@@ -1,9 +1,6 @@
-// What a test reads of a running process from /proc, and a free port to give it.
+// Test support: what a test reads of a running process from /proc (memory, files, CPU).
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -13,23 +10,7 @@
 #include <string>
 #include <utility>
 
-#include <doctest/doctest.h>
-
-namespace ordernode::e2e {
-
-// A TCP port on 127.0.0.1 that nobody listens on right now.
-inline int free_port() {
-  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+namespace ordernode::test {
 
 // A "kB" field of /proc/PID/status, e.g. "VmRSS" (resident now) or "VmHWM" (its peak); -1
 // when there is none.
@@ -85,4 +66,4 @@ inline double cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-}  // namespace ordernode::e2e
+}  // namespace ordernode::test

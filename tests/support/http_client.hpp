@@ -1,4 +1,4 @@
-// A tiny blocking HTTP/1.1 and WebSocket client over Beast, for tests against a running node.
+// Test support: a tiny blocking HTTP/1.1 and WebSocket client over Beast, for a running node.
 #pragma once
 
 #include <chrono>
@@ -16,7 +16,7 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
-namespace ordernode::e2e {
+namespace ordernode::test {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -172,4 +172,4 @@ private:
   websocket::stream<beast::tcp_stream> ws_;
 };
 
-}  // namespace ordernode::e2e
+}  // namespace ordernode::test

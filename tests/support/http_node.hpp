@@ -1,23 +1,16 @@
-// An ordernode process with its HTTP server on a free port, for the API and browser tests.
+// Test support: an ordernode process with its HTTP server on a free port, and order bodies.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "tests/e2e/http_client.hpp"
-#include "tests/e2e/node_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/waiting.hpp"
 
-namespace ordernode::e2e {
-
-// The port in the server's "HTTP server listening on 127.0.0.1:PORT" log line.
-inline uint16_t port_from_log(const std::string& line) {
-  auto at = line.find("listening on ");
-  REQUIRE(at != std::string::npos);
-  auto colon = line.find(':', at + 13);
-  REQUIRE(colon != std::string::npos);
-  return static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
-}
+namespace ordernode::test {
 
 struct http_node {
   // Starts the node in `dir` on `db` with the mock source off and the externals quick.
@@ -76,4 +69,4 @@ inline nlohmann::json wait_final(http_client& c, const std::string& id,
   return last;
 }
 
-}  // namespace ordernode::e2e
+}  // namespace ordernode::test

@@ -1,4 +1,4 @@
-// A fresh temporary directory for one test, removed with everything in it.
+// Test support: a fresh temporary directory for one test, removed with everything in it.
 #pragma once
 
 #include <stdlib.h>
@@ -50,6 +50,5 @@ private:
   std::filesystem::path path_;
 };
 
-// A command line as `main` receives it; argv[0] is the program name.
 
 }  // namespace ordernode::test
