@@ -65,8 +65,8 @@ admin_reply run_query(journal_reader& reader, const std::string& journal_path,
     for (size_t i = 1; i < words.size(); ++i) {
       if (auto n = parse_count(words[i], 10000)) {
         filter.limit = static_cast<size_t>(*n);
-      } else if (parse_order_state(words[i])) {
-        filter.state = words[i];
+      } else if (auto state = parse_order_state(words[i])) {
+        filter.state = state;
       } else {
         return failed("unknown status \"" + words[i]
                       + "\"; one of received, validated, processing, processed, shipping, "

@@ -67,7 +67,7 @@ std::string format_actor(const actor_info& x, timestamp at) {
 std::string format_order(const order_record& x) {
   auto& o = x.item;
   auto text = format_table({{"id", o.id},
-                            {"state", x.state},
+                            {"state", state_name(x.state)},
                             {"detail", x.detail.empty() ? "-" : x.detail},
                             {"product", o.product_name},
                             {"quantity", std::to_string(o.quantity)},
@@ -81,7 +81,7 @@ std::string format_order(const order_record& x) {
   std::vector<std::vector<std::string>> rows{{"  AT", "STATE", "STAGE", "DETAIL"}};
   auto start = x.history.empty() ? 0 : x.history.front().at;
   for (auto& h : x.history)
-    rows.push_back({"  +" + format_duration(h.at - start), h.state, h.stage, h.detail});
+    rows.push_back({"  +" + format_duration(h.at - start), state_name(h.state), h.stage, h.detail});
   return text + format_table(rows);
 }
 
@@ -89,7 +89,7 @@ std::string format_orders(const std::vector<order_record>& orders) {
   std::vector<std::vector<std::string>> rows{
     {"SEQ", "ID", "STATE", "REGION", "VIP", "PRODUCT", "QTY", "UPDATED"}};
   for (auto& x : orders)
-    rows.push_back({std::to_string(x.seq), x.item.id, x.state, x.item.region,
+    rows.push_back({std::to_string(x.seq), x.item.id, state_name(x.state), x.item.region,
                     x.item.vip ? "yes" : "no", x.item.product_name, std::to_string(x.item.quantity),
                     format_time(x.updated_at)});
   return format_table(rows) + std::to_string(orders.size()) + " orders\n";

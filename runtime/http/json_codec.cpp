@@ -162,7 +162,7 @@ nlohmann::json order_json(const order& x) {
 
 nlohmann::json record_json(const order_record& x) {
   auto doc = order_json(x.item);
-  doc["status"] = x.state;
+  doc["status"] = state_name(x.state);
   doc["detail"] = x.detail;
   doc["updatedAt"] = time_json(x.updated_at);
   doc["recoveries"] = x.recoveries;
@@ -171,7 +171,7 @@ nlohmann::json record_json(const order_record& x) {
     auto& history = doc["history"] = json::array();
     for (auto& e : x.history)
       history.push_back(
-        {{"state", e.state}, {"stage", e.stage}, {"detail", e.detail}, {"at", time_json(e.at)}});
+        {{"state", state_name(e.state)}, {"stage", e.stage}, {"detail", e.detail}, {"at", time_json(e.at)}});
   }
   return doc;
 }

@@ -138,9 +138,11 @@ std::optional<api_error> parse_list_query(const request_target& target, size_t m
                                           order_filter& out) {
   for (auto& [key, value] : target.query) {
     if (key == "status") {
-      if (!value.empty() && !parse_order_state(value))
+      if (value.empty())
+        continue;
+      out.state = parse_order_state(value);
+      if (!out.state)
         return bad_parameter(key, "unknown status '" + value + "'");
-      out.state = value;
     } else if (key == "region") {
       out.region = value;
     } else if (key == "limit") {

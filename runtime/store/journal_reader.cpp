@@ -12,6 +12,15 @@ constexpr const char* order_columns =
   "seq, id, product_name, quantity, region, customer, vip, created_at, state, detail, "
   "updated_at, recoveries";
 
+// A state as the journal stores it; the schema admits no other names.
+order_state state_of(const SQLite::Column& column) {
+  auto name = column.getString();
+  auto x = parse_order_state(name);
+  if (!x)
+    throw std::runtime_error("the journal holds an unknown state \"" + name + "\"");
+  return *x;
+}
+
 order_record read_order(SQLite::Statement& q) {
   order_record x;
   x.seq = q.getColumn(0).getInt64();
@@ -22,7 +31,7 @@ order_record read_order(SQLite::Statement& q) {
   x.item.customer = q.getColumn(5).getString();
   x.item.vip = q.getColumn(6).getInt() != 0;
   x.item.created_at = q.getColumn(7).getInt64();
-  x.state = q.getColumn(8).getString();
+  x.state = state_of(q.getColumn(8));
   x.detail = q.getColumn(9).getString();
   x.updated_at = q.getColumn(10).getInt64();
   x.recoveries = q.getColumn(11).getInt();
@@ -47,7 +56,7 @@ public:
                           "ORDER BY rowid");
       h.bind(1, static_cast<int64_t>(result.seq));
       while (h.executeStep())
-        result.history.push_back({h.getColumn(0).getString(), h.getColumn(1).getString(),
+        result.history.push_back({state_of(h.getColumn(0)), h.getColumn(1).getString(),
                                   h.getColumn(2).getString(), h.getColumn(3).getInt64()});
       return std::optional<order_record>{std::move(result)};
     } catch (const std::exception& ex) {
@@ -58,7 +67,7 @@ public:
   caf::expected<std::vector<order_record>> list(const order_filter& filter) override {
     try {
       std::string sql = std::string{"SELECT "} + order_columns + " FROM orders WHERE seq > ?";
-      if (!filter.state.empty())
+      if (filter.state)
         sql += " AND state = ?";
       if (!filter.region.empty())
         sql += " AND region = ?";
@@ -66,8 +75,8 @@ public:
       SQLite::Statement q(db_, sql);
       int arg = 1;
       q.bind(arg++, static_cast<int64_t>(filter.after));
-      if (!filter.state.empty())
-        q.bind(arg++, filter.state);
+      if (filter.state)
+        q.bind(arg++, state_name(*filter.state));
       if (!filter.region.empty())
         q.bind(arg++, filter.region);
       q.bind(arg, static_cast<int64_t>(filter.limit));
@@ -97,12 +106,12 @@ public:
     }
   }
 
-  caf::expected<std::vector<std::pair<std::string, uint64_t>>> count_by_state() override {
+  caf::expected<std::vector<std::pair<order_state, uint64_t>>> count_by_state() override {
     try {
       SQLite::Statement q(db_, "SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state");
-      std::vector<std::pair<std::string, uint64_t>> result;
+      std::vector<std::pair<order_state, uint64_t>> result;
       while (q.executeStep())
-        result.emplace_back(q.getColumn(0).getString(),
+        result.emplace_back(state_of(q.getColumn(0)),
                             static_cast<uint64_t>(q.getColumn(1).getInt64()));
       return result;
     } catch (const std::exception& ex) {

@@ -15,7 +15,7 @@ namespace ordernode {
 
 // One recorded state change.
 struct history_entry {
-  std::string state;
+  order_state state = order_state::received;
   std::string stage;
   std::string detail;
   timestamp at = 0;
@@ -25,16 +25,16 @@ struct history_entry {
 struct order_record {
   int64_t seq = 0;  // Position in the journal; the paging cursor.
   order item;
-  std::string state;
+  order_state state = order_state::received;
   std::string detail;
   timestamp updated_at = 0;
   int32_t recoveries = 0;
   std::vector<history_entry> history;  // Filled by `find` only, oldest first.
 };
 
-// A filter for `list`; empty strings match everything.
+// A filter for `list`; nothing and empty strings match everything.
 struct order_filter {
-  std::string state;
+  std::optional<order_state> state;
   std::string region;
   size_t limit = 50;
   int64_t after = 0;  // Only orders with a larger `seq`.
@@ -64,7 +64,7 @@ public:
   virtual caf::expected<std::vector<error_record>> errors(size_t limit) = 0;
 
   // How many orders are in each state.
-  virtual caf::expected<std::vector<std::pair<std::string, uint64_t>>> count_by_state() = 0;
+  virtual caf::expected<std::vector<std::pair<order_state, uint64_t>>> count_by_state() = 0;
 };
 
 // Opens a read-only connection to the journal at `path`; the file must exist.

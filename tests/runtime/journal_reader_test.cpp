@@ -56,10 +56,10 @@ TEST_CASE_FIXTURE(fixture, "find returns the order with its history, oldest firs
   auto& x = **found;
   CHECK(x.item.product_name == "widget");
   CHECK(x.item.vip);
-  CHECK(x.state == "validated");
+  CHECK(x.state == order_state::validated);
   REQUIRE(x.history.size() == 2);
-  CHECK(x.history[0].state == "received");
-  CHECK(x.history[1].state == "validated");
+  CHECK(x.history[0].state == order_state::received);
+  CHECK(x.history[1].state == order_state::validated);
   CHECK(x.history[1].stage == "validator");
 }
 
@@ -71,19 +71,19 @@ TEST_CASE_FIXTURE(fixture, "find of an unknown id is empty, not an error") {
 
 TEST_CASE_FIXTURE(fixture, "list filters by state and region and pages by seq") {
   auto r = reader();
-  auto eu = r->list({"", "eu", 10, 0});
+  auto eu = r->list({std::nullopt, "eu", 10, 0});
   REQUIRE(eu);
   REQUIRE(eu->size() == 2);
   CHECK(eu->at(0).item.product_name == "widget");
   CHECK(eu->at(1).item.product_name == "gizmo");
-  auto rejected = r->list({"rejected", "", 10, 0});
+  auto rejected = r->list({order_state::rejected, "", 10, 0});
   REQUIRE(rejected);
   REQUIRE(rejected->size() == 1);
   CHECK(rejected->at(0).detail == "bad quantity");
-  auto first = r->list({"", "", 1, 0});
+  auto first = r->list({std::nullopt, "", 1, 0});
   REQUIRE(first);
   REQUIRE(first->size() == 1);
-  auto next = r->list({"", "", 5, first->at(0).seq});
+  auto next = r->list({std::nullopt, "", 5, first->at(0).seq});
   REQUIRE(next);
   REQUIRE(next->size() == 2);
   CHECK(next->at(0).item.id == orders[1].id);
@@ -98,10 +98,10 @@ TEST_CASE_FIXTURE(fixture, "errors come newest first and states are counted") {
   CHECK(errs->at(0).type == "validation");
   auto counts = r->count_by_state();
   REQUIRE(counts);
-  std::map<std::string, uint64_t> by_state(counts->begin(), counts->end());
-  CHECK(by_state["received"] == 1);
-  CHECK(by_state["validated"] == 1);
-  CHECK(by_state["rejected"] == 1);
+  std::map<order_state, uint64_t> by_state(counts->begin(), counts->end());
+  CHECK(by_state[order_state::received] == 1);
+  CHECK(by_state[order_state::validated] == 1);
+  CHECK(by_state[order_state::rejected] == 1);
 }
 
 TEST_CASE("a journal that does not exist is a clear error") {

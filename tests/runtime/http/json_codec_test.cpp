@@ -185,14 +185,15 @@ TEST_CASE("errors, records, listings and changes encode as the API documents") {
   order_record r;
   r.seq = 7;
   r.item = valid();
-  r.state = "failed";
+  r.state = order_state::failed;
   r.detail = "carrier down";
-  r.history = {{"received", "intake", "", 1'000'000},
-               {"failed", "shipper", "carrier down", 2'000'000}};
+  r.history = {{order_state::received, "intake", "", 1'000'000},
+               {order_state::failed, "shipper", "carrier down", 2'000'000}};
   auto doc = record_json(r);
   CHECK(doc["id"] == "id-1");
   CHECK(doc["status"] == "failed");
   CHECK(doc["history"].size() == 2);
+  CHECK(doc["history"][0]["state"] == "received");
   CHECK(doc["history"][1]["detail"] == "carrier down");
   CHECK(doc["history"][0]["at"] == "1970-01-01T00:00:00.001Z");
   auto full = json::parse(listing_json({r, r}, 2));

@@ -56,10 +56,13 @@ TEST_CASE("listing parameters are checked") {
   };
   order_filter f;
   CHECK_FALSE(filter_of("/api/orders?status=failed&region=eu&limit=7&after=42", f));
-  CHECK(f.state == "failed");
+  CHECK(f.state == order_state::failed);
   CHECK(f.region == "eu");
   CHECK(f.limit == 7);
   CHECK(f.after == 42);
+  order_filter any;
+  CHECK_FALSE(filter_of("/api/orders?status=", any));
+  CHECK_FALSE(any.state);
   for (auto bad : {"status=lost", "limit=0", "limit=101", "limit=x", "limit=5x", "after=-1",
                    "after=", "color=red"}) {
     CAPTURE(bad);
