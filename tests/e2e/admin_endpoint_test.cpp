@@ -80,6 +80,27 @@ answer ask(caf::scoped_actor& self, const admin_actor& hdl, const std::string& w
   return result;
 }
 
+// The admin endpoint at 127.0.0.1:`port` as seen from `sys`; fails the test when unreachable.
+admin_actor connect_admin(caf::actor_system& sys, int port) {
+  auto hdl = sys.middleman().remote_actor<admin_actor>("127.0.0.1", static_cast<uint16_t>(port));
+  REQUIRE_MESSAGE(hdl, sys.render(hdl.error()));
+  return *hdl;
+}
+
+// A client of the admin endpoint in an actor system of its own.
+struct admin_client {
+  explicit admin_client(int port) : sys(cfg), hdl(connect_admin(sys, port)), self(sys) {}
+
+  answer ask(const std::string& line) {
+    return ::ask(self, hdl, token, line);
+  }
+
+  client_config cfg;
+  caf::actor_system sys;
+  admin_actor hdl;
+  caf::scoped_actor self;
+};
+
 // A raw TCP connection to 127.0.0.1:`port`.
 int connect_raw(int port) {
   auto fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -111,12 +132,11 @@ bool closed_by_peer(int fd, std::chrono::milliseconds timeout) {
 
 TEST_CASE("exit, error and link messages from a peer do not end the admin endpoint") {
   admin_node n;
-  client_config cfg;
-  caf::actor_system sys{cfg};
-  auto hdl = sys.middleman().remote_actor<admin_actor>("127.0.0.1", static_cast<uint16_t>(n.port));
-  REQUIRE_MESSAGE(hdl, sys.render(hdl.error()));
-  caf::scoped_actor self{sys};
-  REQUIRE(ask(self, *hdl, token, "help").reply);
+  admin_client client{n.port};
+  auto& sys = client.sys;
+  auto& self = client.self;
+  auto* hdl = &client.hdl;
+  REQUIRE(client.ask("help").reply);
   // Every way a peer can end an actor in CAF 0.17: kill bypasses exit handlers, an error
   // message reaches the default error handler, and a linked peer's death sends an exit.
   caf::anon_send_exit(*hdl, caf::exit_reason::kill);
@@ -151,24 +171,15 @@ TEST_CASE("exit, error and link messages from a peer do not end the admin endpoi
   CHECK(after.reply->text.find("admin") != std::string::npos);
   CHECK(n.node.wait_for_log("admin: ignored", 5s));
   // A new connection, too.
-  caf::actor_system other_sys{cfg};
-  auto again =
-    other_sys.middleman().remote_actor<admin_actor>("127.0.0.1", static_cast<uint16_t>(n.port));
-  REQUIRE(again);
-  caf::scoped_actor other{other_sys};
-  auto r = ask(other, *again, token, "help");
+  auto r = admin_client{n.port}.ask("help");
   REQUIRE(r.reply);
   CHECK(r.reply->code == admin_reply::ok);
 }
 
 TEST_CASE("inject admin restarts the admin actor under supervision") {
   admin_node n;
-  client_config cfg;
-  caf::actor_system sys{cfg};
-  auto hdl = sys.middleman().remote_actor<admin_actor>("127.0.0.1", static_cast<uint16_t>(n.port));
-  REQUIRE(hdl);
-  caf::scoped_actor self{sys};
-  auto r = ask(self, *hdl, token, "inject admin");
+  admin_client client{n.port};
+  auto r = client.ask("inject admin");
   REQUIRE(r.reply);
   CHECK(r.reply->code == admin_reply::ok);
   INFO(n.node.err());
@@ -176,14 +187,14 @@ TEST_CASE("inject admin restarts the admin actor under supervision") {
   std::optional<admin_reply> listed;
   CHECK(wait_until(
     [&] {
-      listed = ask(self, *hdl, token, "actor admin").reply;
+      listed = client.ask("actor admin").reply;
       return listed && listed->code == admin_reply::ok
              && listed->text.find("running") != std::string::npos;
     },
     10s));
   REQUIRE(listed);
   CHECK(listed->text.find("crash injected") != std::string::npos);
-  CHECK(ask(self, *hdl, token, "help").reply->code == admin_reply::ok);
+  CHECK(client.ask("help").reply->code == admin_reply::ok);
 }
 
 TEST_CASE("a frame announcing a huge payload closes the connection instead of allocating") {
@@ -221,21 +232,17 @@ TEST_CASE("a frame announcing a huge payload closes the connection instead of al
   CHECK(count_of(log, "exceeds admin.max-message") >= 1);
   CHECK(count_of(log, "exceeds admin.max-message") <= 5);
   // The endpoint still serves a well-behaved client.
-  auto hdl = sys.middleman().remote_actor<admin_actor>("127.0.0.1", static_cast<uint16_t>(n.port));
-  REQUIRE(hdl);
-  caf::scoped_actor self{sys};
-  auto r = ask(self, *hdl, token, "help");
+  auto r = admin_client{n.port}.ask("help");
   REQUIRE(r.reply);
   CHECK(r.reply->code == admin_reply::ok);
 }
 
 TEST_CASE("wrong tokens are answered ever slower, then the peer is blocked and dropped") {
   admin_node n;
-  client_config cfg;
-  caf::actor_system sys{cfg};
-  auto hdl = sys.middleman().remote_actor<admin_actor>("127.0.0.1", static_cast<uint16_t>(n.port));
-  REQUIRE(hdl);
-  caf::scoped_actor self{sys};
+  admin_client client{n.port};
+  auto& sys = client.sys;
+  auto& self = client.self;
+  auto* hdl = &client.hdl;
   self->monitor(*hdl);
   std::vector<answer> answers;
   for (int i = 0; i < 10; ++i) {
@@ -270,12 +277,7 @@ TEST_CASE("wrong tokens are answered ever slower, then the peer is blocked and d
   CHECK(blocked.reply->code == admin_reply::refused);
   CHECK(blocked.reply->text.find("blocked") != std::string::npos);
   // Other peers are not blocked.
-  caf::actor_system other_sys{cfg};
-  auto other_hdl =
-    other_sys.middleman().remote_actor<admin_actor>("127.0.0.1", static_cast<uint16_t>(n.port));
-  REQUIRE(other_hdl);
-  caf::scoped_actor other{other_sys};
-  auto fine = ask(other, *other_hdl, token, "help");
+  auto fine = admin_client{n.port}.ask("help");
   REQUIRE(fine.reply);
   CHECK(fine.reply->code == admin_reply::ok);
   // One line for the peer's first wrong token, not one per guess.
