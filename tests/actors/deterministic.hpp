@@ -26,6 +26,7 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "tests/support/asking.hpp"
 #include "runtime/node/config.hpp"
 #include "tests/actors/probes.hpp"
 
@@ -72,7 +73,7 @@ public:
   }
 };
 
-class deterministic_fixture {
+class deterministic_fixture : public asking<deterministic_fixture> {
 public:
   using scheduler_type = caf::scheduler::test_coordinator;
 
@@ -245,13 +246,6 @@ public:
     return result;
   }
 
-  template <class T, class Dest, class... Ts>
-  T ask(const Dest& dest, Ts&&... xs) {
-    auto result = try_ask<T>(dest, std::forward<Ts>(xs)...);
-    INFO("request failed: ", result ? std::string{} : describe(result.error()));
-    REQUIRE(static_cast<bool>(result));
-    return std::move(*result);
-  }
 
   deterministic_config cfg;
   caf::actor_system sys;

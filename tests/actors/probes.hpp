@@ -20,6 +20,7 @@
 #include "runtime/node/config.hpp"
 #include "runtime/core/errors.hpp"
 #include "runtime/core/stages.hpp"
+#include "tests/support/asking.hpp"
 #include "tests/support/orders.hpp"
 
 namespace ordernode::test {
@@ -230,7 +231,7 @@ inline caf::behavior subscriber_probe(caf::event_based_actor* self, caf::actor s
 
 // One actor system per test case. Every actor spawned through `track` is stopped at the end,
 // so the system can shut down.
-class fixture {
+class fixture : public asking<fixture> {
 public:
   fixture() : sys{cfg}, self{sys} {
     spdlog::set_level(spdlog::level::warn);
@@ -322,13 +323,6 @@ public:
     return result;
   }
 
-  template <class T, class Dest, class... Ts>
-  T ask(const Dest& dest, Ts&&... xs) {
-    auto result = try_ask<T>(dest, std::forward<Ts>(xs)...);
-    INFO("request failed: ", result ? std::string{} : describe(result.error()));
-    REQUIRE(static_cast<bool>(result));
-    return std::move(*result);
-  }
 
   node_config cfg;
   caf::actor_system sys;
