@@ -28,7 +28,8 @@ child* find_child(supervisor_pointer self, const std::string& name) {
   return nullptr;
 }
 
-void forget_before(std::deque<caf::timestamp>& xs, caf::timestamp cutoff) {
+void forget_before(std::deque<caf::actor_clock::time_point>& xs,
+                   caf::actor_clock::time_point cutoff) {
   while (!xs.empty() && xs.front() < cutoff)
     xs.pop_front();
 }
@@ -70,7 +71,7 @@ void on_down(supervisor_pointer self, caf::down_msg& msg) {
     escalate(self, x->spec.name + " died (" + reason + ")");
     return;
   }
-  auto t = caf::make_timestamp();
+  auto t = self->clock().now();
   auto cutoff = t - st.options.restart_window;
   forget_before(st.restarts, cutoff);
   forget_before(x->restarts, cutoff);

@@ -5,16 +5,15 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/actor.hpp>
-
-#include "runtime/core/actor_registry.hpp"
-#include <optional>
-
+#include <caf/actor_clock.hpp>
 #include <caf/timespan.hpp>
 
+#include "runtime/core/actor_registry.hpp"
 #include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
 
@@ -62,12 +61,12 @@ struct supervisor_state {
   struct child {
     child_spec spec;
     caf::actor handle;
-    std::deque<caf::timestamp> restarts;  // Within the window.
+    std::deque<caf::actor_clock::time_point> restarts;  // Within the window.
   };
 
   supervisor_options options;
   std::vector<child> children;
-  std::deque<caf::timestamp> restarts;  // Of all children, within the window.
+  std::deque<caf::actor_clock::time_point> restarts;  // Of all children, within the window.
   std::shared_ptr<actor_registry> registry;
   intake_ref intake;
   error_channel_ref errors;

@@ -183,6 +183,29 @@ TEST_CASE_FIXTURE(supervisor_fixture, "the backoff doubles with each restart in 
   CHECK(gave_up->get().empty());
 }
 
+TEST_CASE_FIXTURE(supervisor_fixture, "restarts older than the window no longer count") {
+  auto options = fast(2);
+  options.backoff = 100ms;
+  options.max_backoff = 1s;
+  start(options);
+  auto crash_and_restart = [&] {
+    self->send(uut, crash_atom::value, std::string{"validator"});
+    CHECK(next_report().type == error_type::crash);
+    auto crashed_at = last_time;
+    REQUIRE(run_next_timeout());
+    CHECK(next_report().type == error_type::restart);
+    return last_time - crashed_at;
+  };
+  CHECK(crash_and_restart() == 100ms);
+  CHECK(crash_and_restart() == 200ms);
+  // Two restarts fill the window; once it has passed, the backoff starts over and a third
+  // crash is restarted instead of stopping the node.
+  advance(options.restart_window);
+  CHECK(crash_and_restart() == 100ms);
+  CHECK(restarts_of("validator") == 3);
+  CHECK(gave_up->get().empty());
+}
+
 TEST_CASE_FIXTURE(supervisor_fixture, "a stage that stops on shutdown is not restarted") {
   start(fast());
   self->send_exit(validator.get(), caf::exit_reason::user_shutdown);
