@@ -94,9 +94,10 @@ void on_down(supervisor_pointer self, caf::down_msg& msg) {
   spdlog::warn("supervisor: restarting {} in {} ms", x->spec.name,
                std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
   self->delayed_send(self, delay, restart_atom::value, x->spec.name);
-  if (auto& errors = st.errors.get(); errors && x->spec.kind != "error_channel")
-    self->send(errors,
-               error_report{"", stage_id::supervisor, error_type::crash, x->spec.name + " died: " + reason, now()});
+  // A dead error channel cannot take the report of its own death.
+  if (auto& errors = st.errors.get(); errors && errors.address() != msg.source)
+    self->send(errors, error_report{"", stage_id::supervisor, error_type::crash,
+                                    x->spec.name + " died: " + reason, now()});
 }
 
 }  // namespace
