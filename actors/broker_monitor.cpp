@@ -34,8 +34,9 @@ broker_monitor_actor::behavior_type broker_monitor(
         continue;
       st.waiting.erase(i);
       ++st.lost;
-      report(error_type::result_missing, fmt::format("order {}: no result {:.1f} s after its publish", id,
-                                           seconds(now() - at)));
+      report(
+        error_type::result_missing,
+        fmt::format("order {}: no result {:.1f} s after its publish", id, seconds(now() - at)));
     }
   };
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);

@@ -65,11 +65,12 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
   auto admit = [=](order& x, intake_state::waiter w) -> std::optional<admission_note> {
     auto& st = self->state;
     if (st.in_flight >= st.max_in_flight)
-      return admission_note::refused_for(x.id, refusal::overloaded,
-                            std::to_string(st.in_flight) + " orders in flight, try again later");
+      return admission_note::refused_for(
+        x.id, refusal::overloaded,
+        std::to_string(st.in_flight) + " orders in flight, try again later");
     if (st.waiting.count(x.id) > 0)
       return admission_note::refused_for(x.id, refusal::in_progress,
-                            "order " + x.id + " is being submitted already");
+                                         "order " + x.id + " is being submitted already");
     ++st.in_flight;
     if (w.forwarded)
       self->send(forward_to, forward_atom::value, x);

@@ -51,8 +51,7 @@ void refuse_admissions(journal_pointer self) {
     if (st.appends[i].pending())
       st.appends[i].deliver(make_error(errc::store_failure, st.refusal));
     else
-      st.notes.emplace_back(std::move(st.admitters[i]),
-                            refused_note(id, st.refusal));
+      st.notes.emplace_back(std::move(st.admitters[i]), refused_note(id, st.refusal));
   }
   batch.new_orders.clear();
   st.appends.clear();
@@ -188,7 +187,8 @@ bool note_if_live(journal_pointer self, const order& x) {
   auto& st = self->state;
   if (st.live.count(x.id) == 0)
     return false;
-  st.notes.emplace_back(self->current_sender(), admission_note::taken_as(x.id, admission::duplicate));
+  st.notes.emplace_back(self->current_sender(),
+                        admission_note::taken_as(x.id, admission::duplicate));
   return true;
 }
 

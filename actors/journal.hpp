@@ -73,8 +73,8 @@ using journal_pointer = journal_with_outbox_actor::stateful_pointer<journal_stat
 // Commits whenever its mailbox runs empty or a batch reaches `max_batch` rows, and answers
 // appends and flushes only after their commit, then publishes the committed final states to its
 // finished listeners and every committed state change to its change listeners. Run it
-// detached: SQLite blocks. Records accepted and finished orders, their time in the flow, batch sizes and
-// commit latency. Keeps the broker's outbox: forwarded orders and, with
+// detached: SQLite blocks. Records accepted and finished orders, their time in the flow, batch
+// sizes and commit latency. Keeps the broker's outbox: forwarded orders and, with
 // `outbox.results_exchange` set, the result of each finished order, in the commit that finished
 // it.
 journal_with_outbox_actor::behavior_type journal(journal_pointer self,

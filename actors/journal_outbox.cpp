@@ -13,16 +13,15 @@ outbox_message journal_outbox::forward(const order& x) const {
 std::optional<outbox_message> journal_outbox::result(const finished_order& x) const {
   if (options_.results_exchange.empty())
     return std::nullopt;
-  return outbox_message{0,    options_.results_exchange, x.item.region, x.item.id,
-                        encode_result(x, options_.node_id), x.at};
+  return outbox_message{0,         options_.results_exchange,          x.item.region,
+                        x.item.id, encode_result(x, options_.node_id), x.at};
 }
 
 void journal_outbox::withdraw(journal_batch& batch, const std::set<std::string>& ids) const {
   auto& xs = batch.outbox;
   xs.erase(std::remove_if(xs.begin(), xs.end(),
                           [&](const outbox_message& x) {
-                            return x.exchange == options_.exchange
-                                   && ids.count(x.message_id) > 0;
+                            return x.exchange == options_.exchange && ids.count(x.message_id) > 0;
                           }),
            xs.end());
 }

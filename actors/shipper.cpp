@@ -108,9 +108,9 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
         spdlog::info("Shipping succeeded for order {} (tracking {}, attempt {})", x.id, *result, n);
         release(self, x.id);
         stage.out->Increment();
-        send_for(
-          self, x.vip, journal,
-          order_event{x.id, order_state::completed, stage_id::shipper, "tracking " + *result, now()});
+        send_for(self, x.vip, journal,
+                 order_event{x.id, order_state::completed, stage_id::shipper, "tracking " + *result,
+                             now()});
         return;
       }
       fail(x, n, describe(result.error()));

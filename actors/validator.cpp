@@ -19,7 +19,8 @@ validator_actor::behavior_type validator(validator_actor::pointer self, order_ru
         spdlog::info("Invalid order {}: {}", x.id, violation->message);
         stage.error();
         send_for(self, x.vip, errors.get(),
-                 error_report{x.id, stage_id::validator, error_type::validation, violation->message, now()});
+                 error_report{x.id, stage_id::validator, error_type::validation, violation->message,
+                              now()});
         return;
       }
       spdlog::info("Valid order {} ({} x{}, region {}{})", x.id, x.product_name, x.quantity,

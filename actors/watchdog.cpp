@@ -73,8 +73,7 @@ void watchdog_rules::set(std::vector<alert_change>& changes, size_t index, bool 
   if (firing_[index] == firing)
     return;
   firing_[index] = firing;
-  changes.push_back(
-    {to_string(alert_types[index]), firing, std::move(detail), alert_types[index]});
+  changes.push_back({to_string(alert_types[index]), firing, std::move(detail), alert_types[index]});
 }
 
 std::vector<alert_change> watchdog_rules::add(const watchdog_sample& x) {

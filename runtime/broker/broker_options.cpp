@@ -21,8 +21,7 @@ option_table option_table_of(broker_options& x) {
     .add(x.batch, "batch", "outbox messages published per round of confirms", 1, 100000)
     .add(x.poll_interval, "poll-interval", "time between two looks into an empty outbox", positive)
     .add(x.reconnect_delay, "reconnect-delay", "first delay before a reconnect, doubling", positive)
-    .add(x.max_reconnect_delay, "max-reconnect-delay", "longest delay before a reconnect",
-         positive)
+    .add(x.max_reconnect_delay, "max-reconnect-delay", "longest delay before a reconnect", positive)
     .add(x.confirm_timeout, "confirm-timeout",
          "connect timeout, and the longest wait for publisher confirms", positive)
     .add(x.result_deadline, "result-deadline",

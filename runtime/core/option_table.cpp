@@ -45,16 +45,18 @@ std::string range_text(double lo, double hi, double value) {
 }
 
 option_table& option_table::add(bool& x, const char* name, const char* help) {
-  entries_.push_back({name, declare_of(x, name, help), [] { return std::string{}; }});
+  entries_.push_back({name, declare_of(x, name, help), [] {
+                        return std::string{};
+                      }});
   return *this;
 }
 
 option_table& option_table::add(int32_t& x, const char* name, const char* help, int64_t lo,
                                 int64_t hi) {
   entries_.push_back({name, declare_of(x, name, help), [&x, lo, hi] {
-                        return x < lo || x > hi ? range_text(static_cast<double>(lo),
-                                                             static_cast<double>(hi), x)
-                                                : std::string{};
+                        return x < lo || x > hi
+                                 ? range_text(static_cast<double>(lo), static_cast<double>(hi), x)
+                                 : std::string{};
                       }});
   return *this;
 }

@@ -28,17 +28,17 @@ std::optional<rule_violation> check_order(
   if (is_blank(x.product_name))
     return rule_violation{order_field::product_name, "product name is empty"};
   if (x.product_name.size() > static_cast<size_t>(rules.max_name_length))
-    return rule_violation{order_field::product_name,
-                          "product name is longer than " + std::to_string(rules.max_name_length)
-                            + " bytes"};
+    return rule_violation{
+      order_field::product_name,
+      "product name is longer than " + std::to_string(rules.max_name_length) + " bytes"};
   if (x.quantity < rules.min_quantity)
-    return rule_violation{order_field::quantity, "quantity " + std::to_string(x.quantity)
-                                                   + " is below "
-                                                   + std::to_string(rules.min_quantity)};
+    return rule_violation{
+      order_field::quantity,
+      "quantity " + std::to_string(x.quantity) + " is below " + std::to_string(rules.min_quantity)};
   if (x.quantity > rules.max_quantity)
-    return rule_violation{order_field::quantity, "quantity " + std::to_string(x.quantity)
-                                                   + " is above "
-                                                   + std::to_string(rules.max_quantity)};
+    return rule_violation{
+      order_field::quantity,
+      "quantity " + std::to_string(x.quantity) + " is above " + std::to_string(rules.max_quantity)};
   if (!known_region(x.region))
     return rule_violation{order_field::region, "unknown region '" + x.region + "'"};
   if (rules.require_customer && is_blank(x.customer))

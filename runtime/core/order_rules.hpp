@@ -33,13 +33,15 @@ struct rule_violation {
 };
 
 // The first rule `x` breaks, or nothing; `known_region` tells the regions this node serves.
-std::optional<rule_violation> check_order(const order& x, const order_rules& rules,
-                                          const std::function<bool(const std::string&)>& known_region);
+std::optional<rule_violation> check_order(
+  const order& x, const order_rules& rules,
+  const std::function<bool(const std::string&)>& known_region);
 
 template <class Map>
 std::optional<rule_violation> check_order(const order& x, const order_rules& rules,
                                           const Map& regions) {
-  return check_order(x, rules, std::function<bool(const std::string&)>{[&](const std::string& name) {
+  return check_order(x, rules,
+                     std::function<bool(const std::string&)>{[&](const std::string& name) {
                        return regions.count(name) > 0;
                      }});
 }

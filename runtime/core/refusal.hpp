@@ -11,9 +11,9 @@ enum class refusal : uint8_t {
   overloaded,           // Too many orders in flight.
   journal_unavailable,  // Commits fail: nothing new can be recorded.
   shutting_down,
-  recovering,           // Unfinished orders are still being read back.
-  in_progress,          // An order with this id is being submitted already.
-  conflict,             // The id is taken by a different order (an Idempotency-Key reused).
+  recovering,   // Unfinished orders are still being read back.
+  in_progress,  // An order with this id is being submitted already.
+  conflict,     // The id is taken by a different order (an Idempotency-Key reused).
 };
 
 const std::string& to_string(refusal x);

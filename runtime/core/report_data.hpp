@@ -72,5 +72,4 @@ struct report_data {
 // The nearest-rank percentiles of `durations` (sorted in place).
 latency_summary summarize_latencies(std::vector<int64_t>& durations);
 
-
 }  // namespace ordernode

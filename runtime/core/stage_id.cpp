@@ -7,16 +7,16 @@ namespace ordernode {
 
 namespace {
 
-const std::array<std::string, 15> stage_names{
-  "source",        "intake",   "validator", "dispatcher", "processor",
-  "shipper",       "aggregator", "error_channel", "notifier", "journal",
-  "supervisor",    "watchdog", "broker",    "admin",      "test"};
+const std::array<std::string, 15> stage_names{"source",    "intake",  "validator",  "dispatcher",
+                                              "processor", "shipper", "aggregator", "error_channel",
+                                              "notifier",  "journal", "supervisor", "watchdog",
+                                              "broker",    "admin",   "test"};
 
 const std::array<std::string, 16> error_type_names{
-  "validation",     "processing",     "shipping",        "recovery",
-  "dead_letter",    "storage",        "crash",           "restart",
-  "escalation",     "malformed_message", "result_missing", "result_delayed",
-  "throughput_drop", "error_rate",     "broker_lag",      "resolved"};
+  "validation",      "processing",        "shipping",       "recovery",
+  "dead_letter",     "storage",           "crash",          "restart",
+  "escalation",      "malformed_message", "result_missing", "result_delayed",
+  "throughput_drop", "error_rate",        "broker_lag",     "resolved"};
 
 template <class Enum, size_t N>
 std::optional<Enum> parse(const std::array<std::string, N>& names, const std::string& name) {

@@ -119,7 +119,7 @@ void flow_gateway::submit(order x, admission_callback done) {
   }
   if (conflict) {
     conflict(admission_note::refused_for(x.id, refusal::conflict,
-                            "Idempotency-Key was used for a different order " + x.id));
+                                         "Idempotency-Key was used for a different order " + x.id));
     return;
   }
   auto listener = caf::actor_cast<admission_listener>(actor_);

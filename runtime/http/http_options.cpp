@@ -41,8 +41,7 @@ option_table option_table_of(http_options& x) {
          int64_t{1} << 30)
     .add(x.static_dir, "static-dir", "folder of the web page (empty: the one that ships)")
     .add(x.max_connections, "max-connections",
-         "most open connections, WebSockets included; one more gets 503 and is closed", 1,
-         1000000)
+         "most open connections, WebSockets included; one more gets 503 and is closed", 1, 1000000)
     .add(x.ws_max_clients, "ws-max-clients", "most /ws clients; one more upgrade gets 503", 0,
          1000000)
     .rule("bind", [&x] { return bind_problem(x.bind); });

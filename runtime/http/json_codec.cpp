@@ -170,8 +170,10 @@ nlohmann::json record_json(const order_record& x) {
   if (!x.history.empty()) {
     auto& history = doc["history"] = json::array();
     for (auto& e : x.history)
-      history.push_back(
-        {{"state", state_name(e.state)}, {"stage", e.stage}, {"detail", e.detail}, {"at", time_json(e.at)}});
+      history.push_back({{"state", state_name(e.state)},
+                         {"stage", e.stage},
+                         {"detail", e.detail},
+                         {"at", time_json(e.at)}});
   }
   return doc;
 }

@@ -248,8 +248,9 @@ std::vector<option_table> node_config::own_tables() {
     .add(node.shutdown_deadline, "shutdown-deadline", "time to finish in-flight orders on exit",
          span_rule::not_negative);
   option_table admin_group{"admin"};
-  admin_group.add(admin.port, "port", "TCP port of the admin endpoint for ordernode-shell (0: off)", 0,
-                  65535)
+  admin_group
+    .add(admin.port, "port", "TCP port of the admin endpoint for ordernode-shell (0: off)", 0,
+         65535)
     .add(admin.bind, "bind", "address the admin endpoint listens on")
     .add(admin.token, "token",
          "token every admin command must carry (empty: generated into admin.token-file)")
@@ -268,7 +269,8 @@ std::vector<option_table> node_config::own_tables() {
   option_table metrics_group{"metrics"};
   metrics_group
     .add(metrics.bind, "bind", "host:port serving Prometheus /metrics (port 0: any; empty: off)")
-    .rule("bind", [this] { return metrics.bind.empty() ? std::string{} : bind_problem(metrics.bind); });
+    .rule("bind",
+          [this] { return metrics.bind.empty() ? std::string{} : bind_problem(metrics.bind); });
   option_table log{"log"};
   log.add(node.level, "level", "trace, debug, info, warn, error or off", log_levels)
     .add(node.log_file, "file", "also append the log to this file");

@@ -87,7 +87,7 @@ public:
   std::string options_help() const;
 
 private:
-  std::vector<option_table> tables_;  // Every option of ordernode, by group.
+  std::vector<option_table> tables_;   // Every option of ordernode, by group.
   size_t own_options_ = 0;             // Index of the first option after CAF's own.
   std::vector<std::string> defaults_;  // The default of each own option, rendered.
 

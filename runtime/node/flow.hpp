@@ -31,7 +31,7 @@ struct externals {
   std::shared_ptr<order_store> store;
   std::shared_ptr<processing_system> processing;
   std::shared_ptr<shipping_system> shipping;
-  std::shared_ptr<node_metrics> metrics;  // Null: the flow records into metrics of its own.
+  std::shared_ptr<node_metrics> metrics;    // Null: the flow records into metrics of its own.
   std::shared_ptr<failures_file> failures;  // Null: failed orders go to the journal only.
 };
 
@@ -50,7 +50,7 @@ struct flow {
   source_ref source;  // Invalid when source.enabled is off.
   supervisor_actor supervisor;
   finished_listener failures;  // Invalid without a failures file.
-  watchdog_actor watchdog;  // Invalid when watchdog.enabled is off.
+  watchdog_actor watchdog;     // Invalid when watchdog.enabled is off.
   // Invalid when broker.enabled is off; the monitor also when broker.publish is off.
   stage_ref<broker_publisher_actor> publisher;
   stage_ref<broker_consumer_actor> consumer;

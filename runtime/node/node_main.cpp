@@ -166,12 +166,11 @@ int main(int argc, char** argv) {
       region_names.push_back(route.name);
     auto metrics = std::make_shared<node_metrics>(region_names, registry);
     std::atomic<bool> gave_up{false};
-    auto f =
-      build_flow(sys, cfg,
-                 {std::shared_ptr<order_store>{std::move(*store)},
-                  make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), metrics,
-                  failures},
-                 registry, [&gave_up](const std::string&) { gave_up = true; });
+    auto f = build_flow(
+      sys, cfg,
+      {std::shared_ptr<order_store>{std::move(*store)}, make_mock_processing(cfg.processor),
+       make_mock_shipping(cfg.shipper), metrics, failures},
+      registry, [&gave_up](const std::string&) { gave_up = true; });
     // An endpoint that cannot listen stops the node with exit code 2, before recovery: a node
     // that runs without its API or metrics looks alive to nobody.
     auto cannot_start = [&](const caf::error& err) {

@@ -64,7 +64,8 @@ std::string notification::subject() const {
     auto& e = errors.front();
     if (e.order_id.empty())
       return one_line("[ordernode] " + to_string(e.type) + " error in " + to_string(e.stage));
-    return one_line("[ordernode] " + to_string(e.type) + " error, order " + e.order_id + " (" + to_string(e.stage) + ")");
+    return one_line("[ordernode] " + to_string(e.type) + " error, order " + e.order_id + " ("
+                    + to_string(e.stage) + ")");
   }
   constexpr size_t max_types = 4;
   auto types = ranked(*this);
@@ -101,8 +102,8 @@ std::string notification::body() const {
   result += errors.size() < n ? "The first " + std::to_string(errors.size()) + ":\n"
                               : std::string{"All of them:\n"};
   for (auto& e : errors)
-    result += "- order " + order_of(e) + ", " + to_string(e.type) + " error at " + iso8601(e.at) + " in "
-              + to_string(e.stage) + ": " + e.cause + "\n";
+    result += "- order " + order_of(e) + ", " + to_string(e.type) + " error at " + iso8601(e.at)
+              + " in " + to_string(e.stage) + ": " + e.cause + "\n";
   if (errors.size() < n)
     result += "... and " + std::to_string(n - errors.size()) + " more, not listed.\n";
   return result;

@@ -8,12 +8,11 @@
 #include <sqlite3.h>
 
 #include "runtime/core/errors.hpp"
+#include "runtime/store/state_sql.hpp"
 
 namespace ordernode {
 
 namespace {
-
-constexpr const char* finished = "('completed', 'rejected', 'failed', 'dead_letter')";
 
 constexpr size_t max_buckets = 60;
 
@@ -23,7 +22,7 @@ const std::string timings_sql =
     "SELECT o.vip, o.state, r.at, o.updated_at FROM orders o "
     "JOIN (SELECT order_seq, MIN(at) AS at FROM order_events WHERE state = 'received' "
     "GROUP BY order_seq) r ON r.order_seq = o.seq WHERE o.state IN "}
-  + finished;
+  + final_states_sql();
 
 // SQLite's progress handler: a non-zero result interrupts the statement.
 int past_deadline(void* deadline) {
@@ -72,8 +71,7 @@ void load_throughput(SQLite::Database& db, report_data& x) {
                              "GROUP BY order_seq");
   while (received.executeStep())
     ++x.throughput[index(received.getColumn(0).getInt64())].received;
-  SQLite::Statement done(db,
-                         std::string{"SELECT updated_at FROM orders WHERE state IN "} + finished);
+  SQLite::Statement done(db, "SELECT updated_at FROM orders WHERE state IN " + final_states_sql());
   while (done.executeStep())
     ++x.throughput[index(done.getColumn(0).getInt64())].finished;
 }

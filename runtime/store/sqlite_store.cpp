@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "runtime/core/errors.hpp"
+#include "runtime/store/state_sql.hpp"
 
 namespace ordernode {
 
@@ -74,8 +75,6 @@ CREATE VIEW IF NOT EXISTS order_history AS
 )sql";
 
 constexpr size_t events_per_insert = 64;
-
-constexpr const char* final_states = "('completed', 'rejected', 'failed', 'dead_letter')";
 
 // Copies the WAL back into the database file on its own thread and connection, so that the
 // writer never pays for checkpoints inside its commits.
@@ -253,7 +252,7 @@ public:
                           std::string{"SELECT seq, id, product_name, quantity, region, customer, "
                                       "vip, created_at, state, recoveries FROM orders "
                                       "WHERE state NOT IN "}
-                            + final_states + " ORDER BY vip DESC, seq");
+                            + final_states_sql() + " ORDER BY vip DESC, seq");
       std::vector<stored_entry> result;
       while (q.executeStep()) {
         stored_entry x;

@@ -78,9 +78,7 @@ public:
   using scheduler_type = caf::scheduler::test_coordinator;
 
   deterministic_fixture()
-      : sys{cfg},
-        sched{dynamic_cast<scheduler_type&>(sys.scheduler())},
-        self{sys, true} {
+      : sys{cfg}, sched{dynamic_cast<scheduler_type&>(sys.scheduler())}, self{sys, true} {
     spdlog::set_level(spdlog::level::warn);
     // As in test_coordinator_fixture: make sure the current time is not 0.
     sched.clock().current_time += std::chrono::hours(1);
@@ -245,7 +243,6 @@ public:
     handle.receive([&](T& x) { result = std::move(x); }, [&](caf::error& err) { result = err; });
     return result;
   }
-
 
   deterministic_config cfg;
   caf::actor_system sys;

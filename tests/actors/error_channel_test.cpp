@@ -20,7 +20,8 @@ struct error_channel_fixture : fixture {
 }  // namespace
 
 TEST_CASE_FIXTURE(error_channel_fixture, "a validator report rejects the order") {
-  self->send(uut, error_report{"order-1", stage_id::validator, error_type::validation, "product name is empty", 42});
+  self->send(uut, error_report{"order-1", stage_id::validator, error_type::validation,
+                               "product name is empty", 42});
   auto e = expect_one<order_event>("journal");
   CHECK(e.order_id == "order-1");
   CHECK(e.state == order_state::rejected);
@@ -68,7 +69,8 @@ TEST_CASE_FIXTURE(error_channel_fixture, "a report about no order is only record
 }
 
 TEST_CASE_FIXTURE(error_channel_fixture, "a dead_letter report dead-letters the order") {
-  self->send(uut, error_report{"order-4", stage_id::intake, error_type::dead_letter, "recovered 5 times", 9});
+  self->send(uut, error_report{"order-4", stage_id::intake, error_type::dead_letter,
+                               "recovered 5 times", 9});
   auto e = expect_one<order_event>("journal");
   CHECK(e.order_id == "order-4");
   CHECK(e.state == order_state::dead_letter);

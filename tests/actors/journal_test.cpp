@@ -39,8 +39,7 @@ struct journal_fixture : fixture {
     auto store = open_sqlite_store(options);
     REQUIRE(static_cast<bool>(store));
     std::shared_ptr<order_store> shared{std::move(*store)};
-    return track(
-      sys.spawn<caf::detached>(journal, shared, max_batch, nullptr, std::move(outbox)));
+    return track(sys.spawn<caf::detached>(journal, shared, max_batch, nullptr, std::move(outbox)));
   }
 
   void flush(const journal_actor& uut) {
@@ -243,7 +242,8 @@ TEST_CASE_FIXTURE(journal_fixture, "every committed change goes to change listen
 
 TEST_CASE_FIXTURE(journal_fixture, "error reports are recorded") {
   auto uut = start();
-  self->send(uut, error_report{"e1", stage_id::validator, error_type::validation, "product name is empty", 5});
+  self->send(uut, error_report{"e1", stage_id::validator, error_type::validation,
+                               "product name is empty", 5});
   self->send(uut, error_report{"", stage_id::journal, error_type::storage, "disk full", 6});
   flush(uut);
   CHECK(count_in_db("SELECT COUNT(*) FROM errors") == 2);
@@ -309,8 +309,8 @@ TEST_CASE_FIXTURE(journal_fixture, "each committed failure is appended to the fa
   auto uut = start();
   auto opened = failures_file::open(file);
   REQUIRE(opened);
-  auto writer = track(sys.spawn<caf::detached>(
-    failures_writer, std::shared_ptr<failures_file>{std::move(*opened)}));
+  auto writer = track(
+    sys.spawn<caf::detached>(failures_writer, std::shared_ptr<failures_file>{std::move(*opened)}));
   REQUIRE(ask<totals>(uut, subscribe_atom::value, writer).all.completed == 0);
   for (auto id : {"f1", "f2", "ok"})
     REQUIRE(ask<admission>(uut, append_atom::value, make_order(id)) == admission::accepted);

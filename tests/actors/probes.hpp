@@ -323,7 +323,6 @@ public:
     return result;
   }
 
-
   node_config cfg;
   caf::actor_system sys;
   caf::scoped_actor self;

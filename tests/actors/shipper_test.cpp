@@ -102,7 +102,7 @@ TEST_CASE_FIXTURE(shipper_fixture, "a successful shipment records shipping then 
   CHECK(completed.state == order_state::completed);
   CHECK(completed.stage == stage_id::shipper);
   CHECK(completed.detail == "tracking TRK-order-1");
-  CHECK(last_time == 0ms);  // Without latency, at once.
+  CHECK(last_time == 0ms);         // Without latency, at once.
   CHECK_FALSE(next_timeout_in());  // No retry pending.
   run_all();
   expect_quiet("errors");

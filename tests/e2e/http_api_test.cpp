@@ -203,8 +203,8 @@ TEST_CASE("the API applies the validator's rules: what breaks one is recorded as
   REQUIRE(id.size() == 36);
   CHECK(wait_until(
     [&] {
-      return journal_view{db}.count("SELECT COUNT(*) FROM orders WHERE state = 'rejected' AND id = '"
-                                    + id + "'")
+      return journal_view{db}.count(
+               "SELECT COUNT(*) FROM orders WHERE state = 'rejected' AND id = '" + id + "'")
              == 1;
     },
     20s));

@@ -146,13 +146,14 @@ TEST_CASE("the Grafana dashboard is valid and every metric it queries is exposed
 TEST_CASE("metrics.bind: empty turns the listener off, a bad value or a taken port exits 2") {
   temp_dir dir;
   // As a config file writes it, and as a shell passes --metrics.bind="" (no quotes left).
-  for (std::string empty : {"\"\"", ""}) SUBCASE(("empty " + empty).c_str()) {
-    node_process p{dir.path(), "node", node_args(dir, empty)};
-    CHECK(p.wait_for_log(" started: journal ", 10s).has_value());
-    CHECK(p.err().find("metrics on") == std::string::npos);
-    p.signal(SIGTERM);
-    CHECK(p.wait(15s) == 0);
-  }
+  for (std::string empty : {"\"\"", ""})
+    SUBCASE(("empty " + empty).c_str()) {
+      node_process p{dir.path(), "node", node_args(dir, empty)};
+      CHECK(p.wait_for_log(" started: journal ", 10s).has_value());
+      CHECK(p.err().find("metrics on") == std::string::npos);
+      p.signal(SIGTERM);
+      CHECK(p.wait(15s) == 0);
+    }
   SUBCASE("no port") {
     auto r = run_to_exit(dir.path(), {"--metrics.bind=localhost"});
     CHECK(r.exit_code == 2);

@@ -41,8 +41,10 @@ struct fixture {
     batch.changes.push_back(
       {(*seqs)[0], {orders[0].id, order_state::validated, stage_id::validator, "", now()}});
     batch.changes.push_back(
-      {(*seqs)[1], {orders[1].id, order_state::rejected, stage_id::validator, "bad quantity", now()}});
-    batch.errors.push_back({orders[1].id, stage_id::validator, error_type::validation, "bad quantity", now()});
+      {(*seqs)[1],
+       {orders[1].id, order_state::rejected, stage_id::validator, "bad quantity", now()}});
+    batch.errors.push_back(
+      {orders[1].id, stage_id::validator, error_type::validation, "bad quantity", now()});
     REQUIRE(store->commit(batch));
   }
 };

@@ -133,7 +133,8 @@ TEST_CASE_FIXTURE(fixture, "order_event survives binary serialization") {
 }
 
 TEST_CASE_FIXTURE(fixture, "error_report survives binary serialization") {
-  error_report x{"id-2", stage_id::processor, error_type::processing, "processing system failed", -5};
+  error_report x{"id-2", stage_id::processor, error_type::processing, "processing system failed",
+                 -5};
   CHECK(same(round_trip(x), x));
   CHECK(same(message_round_trip(x), x));
   error_report no_order{"", stage_id::journal, error_type::storage, "disk I/O error", 99};

@@ -45,8 +45,8 @@ namespace {
 constexpr timestamp sample_time = 1795597384123000000;
 
 error_report sample_error() {
-  return {"order-4711", stage_id::shipper, error_type::shipping, "carrier refused: address <unknown> & closed",
-          sample_time};
+  return {"order-4711", stage_id::shipper, error_type::shipping,
+          "carrier refused: address <unknown> & closed", sample_time};
 }
 
 notification single(error_report x) {
@@ -316,7 +316,6 @@ private:
   fake_server server_;
 };
 
-
 transfer_timeouts short_timeouts() {
   return {std::chrono::milliseconds(500), std::chrono::milliseconds(1000)};
 }
@@ -351,7 +350,8 @@ TEST_CASE_FIXTURE(quiet_log, "a single error names order, type, time, stage and 
   auto body = x.body();
   check_mentions_error(body);
   CHECK(body.find("Stage: shipper") != std::string::npos);
-  auto no_order = single(error_report{"", stage_id::journal, error_type::storage, "disk full", sample_time});
+  auto no_order =
+    single(error_report{"", stage_id::journal, error_type::storage, "disk full", sample_time});
   CHECK(no_order.subject() == "[ordernode] storage error in journal");
   CHECK(no_order.body().find("Order: (none)") != std::string::npos);
 }
@@ -361,9 +361,13 @@ TEST_CASE_FIXTURE(quiet_log, "a digest counts every error by type and lists at m
   x.window_start = sample_time;
   x.window_end = sample_time + 10'000'000'000;
   for (int i = 0; i < 30; ++i)
-    x.add({"order-" + std::to_string(i), stage_id::shipper, error_type::shipping, "timeout", sample_time + i}, 5);
+    x.add({"order-" + std::to_string(i), stage_id::shipper, error_type::shipping, "timeout",
+           sample_time + i},
+          5);
   for (int i = 0; i < 3; ++i)
-    x.add({"bad-" + std::to_string(i), stage_id::validator, error_type::validation, "empty name", sample_time}, 5);
+    x.add({"bad-" + std::to_string(i), stage_id::validator, error_type::validation, "empty name",
+           sample_time},
+          5);
   CHECK(x.total() == 33);
   CHECK(x.errors.size() == 5);
   CHECK(x.counts["shipping"] == 30);
@@ -381,7 +385,8 @@ TEST_CASE_FIXTURE(quiet_log, "a digest counts every error by type and lists at m
 }
 
 TEST_CASE_FIXTURE(quiet_log, "subjects stay on one line") {
-  auto x = single({"o\r\nBcc: evil@example.com", stage_id::shipper, error_type::shipping, "x", sample_time});
+  auto x = single(
+    {"o\r\nBcc: evil@example.com", stage_id::shipper, error_type::shipping, "x", sample_time});
   CHECK(x.subject().find_first_of("\r\n") == std::string::npos);
 }
 
@@ -422,8 +427,8 @@ TEST_CASE_FIXTURE(quiet_log, "the smtp channel delivers a plain-text mail to eve
 
 TEST_CASE_FIXTURE(quiet_log, "the smtp channel encodes a non-ASCII subject and wraps long lines") {
   smtp_channel ch{{"smtp://127.0.0.1:1", "a@example.com", {"b@example.com"}}};
-  auto x =
-    single({"bestellung-\xc3\xbc", stage_id::shipper, error_type::shipping, std::string(3000, 'x'), sample_time});
+  auto x = single({"bestellung-\xc3\xbc", stage_id::shipper, error_type::shipping,
+                   std::string(3000, 'x'), sample_time});
   auto text = ch.compose(x, sample_time);
   CHECK(text.find("Subject: =?UTF-8?B?") != std::string::npos);
   CHECK(text.find("Date: Wed, 25 Nov 2026 09:03:04 +0000\r\n") != std::string::npos);
@@ -471,7 +476,8 @@ TEST_CASE_FIXTURE(quiet_log, "the sms channel posts JSON with to and message") {
 
 TEST_CASE_FIXTURE(quiet_log, "the sms channel cuts long messages") {
   sms_channel ch{{"http://127.0.0.1:1/send", "+1", 100}};
-  auto x = single({"order-1", stage_id::shipper, error_type::shipping, std::string(500, 'y'), sample_time});
+  auto x = single(
+    {"order-1", stage_id::shipper, error_type::shipping, std::string(500, 'y'), sample_time});
   auto doc = nlohmann::json::parse(ch.payload(x));
   auto message = doc["message"].get<std::string>();
   CHECK(message.size() == 100);
@@ -479,7 +485,8 @@ TEST_CASE_FIXTURE(quiet_log, "the sms channel cuts long messages") {
 }
 
 TEST_CASE_FIXTURE(quiet_log, "invalid UTF-8 in a cause does not break the JSON") {
-  auto x = single({"order-1", stage_id::shipper, error_type::shipping, "bad \xff\xfe bytes", sample_time});
+  auto x =
+    single({"order-1", stage_id::shipper, error_type::shipping, "bad \xff\xfe bytes", sample_time});
   auto doc = nlohmann::json::parse(slack_channel{{"http://127.0.0.1:1"}}.payload(x));
   CHECK(doc["text"].get<std::string>().find("bytes") != std::string::npos);
   CHECK_NOTHROW(nlohmann::json::parse(mock_channel::json_line(x)));
@@ -553,7 +560,9 @@ TEST_CASE_FIXTURE(quiet_log, "the mock channel appends one JSON line per notific
   REQUIRE_FALSE(ch.send(single(sample_error())));
   notification digest;
   for (int i = 0; i < 3; ++i)
-    digest.add({"order-" + std::to_string(i), stage_id::processor, error_type::processing, "boom", sample_time}, 2);
+    digest.add({"order-" + std::to_string(i), stage_id::processor, error_type::processing, "boom",
+                sample_time},
+               2);
   REQUIRE_FALSE(ch.send(digest));
   std::ifstream in{path};
   std::vector<nlohmann::json> lines;

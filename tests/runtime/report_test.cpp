@@ -23,7 +23,9 @@ constexpr timestamp ms = 1'000'000;
 constexpr timestamp sec = 1'000 * ms;
 
 report_loader loader(const std::string& path) {
-  return [path](auto deadline) { return load_report_data(path, deadline); };
+  return [path](auto deadline) {
+    return load_report_data(path, deadline);
+  };
 }
 
 caf::expected<std::string> render_report(const std::string& path) {
@@ -78,11 +80,11 @@ struct known_journal {
     change(3, order_state::validated, stage_id::validator, 1 * ms);
     change(3, order_state::processing, stage_id::processor, 2 * ms);
     change(3, order_state::failed, stage_id::processor, 50 * ms, "processing: simulated");
-    batch.errors.push_back(
-      {orders[3].id, stage_id::processor, error_type::processing, "simulated", t0 + 3 * sec + 50 * ms});
+    batch.errors.push_back({orders[3].id, stage_id::processor, error_type::processing, "simulated",
+                            t0 + 3 * sec + 50 * ms});
     change(4, order_state::rejected, stage_id::validator, 10 * ms, "validation: name");
-    batch.errors.push_back(
-      {orders[4].id, stage_id::validator, error_type::validation, "bad name", t0 + 4 * sec + 10 * ms});
+    batch.errors.push_back({orders[4].id, stage_id::validator, error_type::validation, "bad name",
+                            t0 + 4 * sec + 10 * ms});
     change(5, order_state::validated, stage_id::validator, 1 * ms);
     change(5, order_state::processing, stage_id::processor, 2 * ms);
     REQUIRE(store.commit(batch));

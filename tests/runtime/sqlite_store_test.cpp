@@ -190,8 +190,9 @@ TEST_CASE_FIXTURE(fixture, "state changes update the order and append events") {
 TEST_CASE_FIXTURE(fixture, "error reports go to the errors table") {
   auto store = open();
   journal_batch batch;
-  batch.errors = {error_report{"id-1", stage_id::validator, error_type::validation, "product name is empty", 10},
-                  error_report{"", stage_id::journal, error_type::storage, "disk I/O error", 11}};
+  batch.errors = {
+    error_report{"id-1", stage_id::validator, error_type::validation, "product name is empty", 10},
+    error_report{"", stage_id::journal, error_type::storage, "disk I/O error", 11}};
   commit_ok(*store, batch);
   auto db = read();
   CHECK(query_int(db, "SELECT COUNT(*) FROM errors") == 2);

@@ -68,10 +68,10 @@ public:
     spdlog::set_level(spdlog::level::err);
     auto store = open_sqlite_store({cfg.journal.path, false, 5000});
     REQUIRE_MESSAGE(store, describe(store.error()));
-    f = build_flow(sys, cfg,
-                   {std::shared_ptr<order_store>{std::move(*store)},
-                    make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), nullptr,
-                    nullptr});
+    f = build_flow(
+      sys, cfg,
+      {std::shared_ptr<order_store>{std::move(*store)}, make_mock_processing(cfg.processor),
+       make_mock_shipping(cfg.shipper), nullptr, nullptr});
   }
 
   flow_harness(const flow_harness&) = delete;

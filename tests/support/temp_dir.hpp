@@ -50,5 +50,4 @@ private:
   std::filesystem::path path_;
 };
 
-
 }  // namespace ordernode::test

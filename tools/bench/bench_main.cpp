@@ -43,11 +43,10 @@ flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t or
   auto store = open_sqlite_store({cfg.journal.path, false});
   if (!store)
     throw std::runtime_error(describe(store.error()));
-  auto f =
-    build_flow(sys, cfg,
-               {std::shared_ptr<order_store>{std::move(*store)},
-                make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), nullptr,
-                nullptr});
+  auto f = build_flow(
+    sys, cfg,
+    {std::shared_ptr<order_store>{std::move(*store)}, make_mock_processing(cfg.processor),
+     make_mock_shipping(cfg.shipper), nullptr, nullptr});
   auto started = std::chrono::steady_clock::now();
   flow_result result;
   result.latency = drive_orders(sys, f.intake.get(), f.journal, orders,

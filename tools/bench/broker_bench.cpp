@@ -212,11 +212,10 @@ int main(int argc, char** argv) {
     auto store = open_sqlite_store({cfg.journal.path, false});
     if (!store)
       die(describe(store.error()));
-    auto f =
-      build_flow(sys, cfg,
-                 {std::shared_ptr<order_store>{std::move(*store)},
-                  make_mock_processing(cfg.processor), make_mock_shipping(cfg.shipper), nullptr,
-                  nullptr});
+    auto f = build_flow(
+      sys, cfg,
+      {std::shared_ptr<order_store>{std::move(*store)}, make_mock_processing(cfg.processor),
+       make_mock_shipping(cfg.shipper), nullptr, nullptr});
     auto t0 = clock_type::now();
     latency = drive_orders(sys, f.intake.get(), f.journal, opts.orders, opts.window);
     flow_seconds = seconds_since(t0, clock_type::now());

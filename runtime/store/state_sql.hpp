@@ -1,0 +1,24 @@
+// The order states as SQL text, made from the vocabulary so that no query spells them again.
+#pragma once
+
+#include <string>
+
+#include "runtime/core/order_state.hpp"
+
+namespace ordernode {
+
+// "('completed', 'rejected', 'failed', 'dead_letter')": every state is_final() holds for.
+inline const std::string& final_states_sql() {
+  static const std::string text = [] {
+    std::string result;
+    for (auto i = 0; i <= static_cast<int>(order_state::dead_letter); ++i) {
+      auto x = static_cast<order_state>(i);
+      if (is_final(x))
+        result += (result.empty() ? "('" : ", '") + state_name(x) + "'";
+    }
+    return result + ")";
+  }();
+  return text;
+}
+
+}  // namespace ordernode
