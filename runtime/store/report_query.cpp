@@ -17,12 +17,12 @@ namespace {
 constexpr size_t max_buckets = 60;
 
 // Each finished order with the time it was first received and the time it finished.
-const std::string timings_sql =
-  std::string{
-    "SELECT o.vip, o.state, r.at, o.updated_at FROM orders o "
-    "JOIN (SELECT order_seq, MIN(at) AS at FROM order_events WHERE state = 'received' "
-    "GROUP BY order_seq) r ON r.order_seq = o.seq WHERE o.state IN "}
-  + final_states_sql();
+std::string timings_sql() {
+  return "SELECT o.vip, o.state, r.at, o.updated_at FROM orders o "
+         "JOIN (SELECT order_seq, MIN(at) AS at FROM order_events WHERE state = 'received' "
+         "GROUP BY order_seq) r ON r.order_seq = o.seq WHERE o.state IN "
+         + final_states_sql();
+}
 
 // SQLite's progress handler: a non-zero result interrupts the statement.
 int past_deadline(void* deadline) {
@@ -131,7 +131,7 @@ caf::expected<report_data> load_report_data(const std::string& path,
       std::vector<int64_t> all;
       std::vector<int64_t> vip;
       std::vector<int64_t> normal;
-      SQLite::Statement q(db, timings_sql);
+      SQLite::Statement q(db, timings_sql());
       while (q.executeStep()) {
         auto duration = q.getColumn(3).getInt64() - q.getColumn(2).getInt64();
         all.push_back(duration);

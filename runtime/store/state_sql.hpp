@@ -8,17 +8,15 @@
 namespace ordernode {
 
 // "('completed', 'rejected', 'failed', 'dead_letter')": every state is_final() holds for.
-inline const std::string& final_states_sql() {
-  static const std::string text = [] {
-    std::string result;
-    for (auto i = 0; i <= static_cast<int>(order_state::dead_letter); ++i) {
-      auto x = static_cast<order_state>(i);
-      if (is_final(x))
-        result += (result.empty() ? "('" : ", '") + state_name(x) + "'";
-    }
-    return result + ")";
-  }();
-  return text;
+// Built on each call, never at static initialization: the state names live in another unit.
+inline std::string final_states_sql() {
+  std::string result;
+  for (auto i = 0; i <= static_cast<int>(order_state::dead_letter); ++i) {
+    auto x = static_cast<order_state>(i);
+    if (is_final(x))
+      result += (result.empty() ? "('" : ", '") + state_name(x) + "'";
+  }
+  return result + ")";
 }
 
 }  // namespace ordernode
