@@ -50,9 +50,9 @@ public:
     if (!ledger_.is_open())
       return tracking;
     std::lock_guard<std::mutex> guard{mtx_};
-    if (auto i = shipped_.find(x.id); i != shipped_.end())
+    auto [i, fresh] = shipped_.emplace(x.id, tracking);
+    if (!fresh)
       return i->second;
-    shipped_.emplace(x.id, tracking);
     ledger_ << x.id << ' ' << tracking << std::endl;
     return tracking;
   }

@@ -126,29 +126,11 @@ api_response unavailable(const std::string& error, const std::string& message,
   return result;
 }
 
-// The answer to each refusal; every one but `conflict` may succeed on a retry.
-struct refusal_answer {
-  unsigned status;
-  const char* field;
-};
-
-refusal_answer answer_to(refusal x) {
-  switch (x) {
-    case refusal::conflict:
-      return {409, "Idempotency-Key"};
-    case refusal::none:
-      return {500, ""};
-    default:
-      return {503, ""};
-  }
-}
-
-api_response refused(refusal x, std::string message, int32_t retry_after) {
-  auto answer = answer_to(x);
-  auto result = error_response({answer.status, to_string(x), answer.field, std::move(message)});
-  if (answer.status == 503)
-    result.headers.emplace_back("Retry-After", std::to_string(retry_after));
-  return result;
+// The answer to a refusal: every one but `conflict` may succeed on a retry.
+api_response refused(refusal x, const std::string& message, int32_t retry_after) {
+  if (x == refusal::conflict)
+    return error_response({409, to_string(x), "Idempotency-Key", message});
+  return unavailable(to_string(x), message, retry_after);
 }
 
 api_response store_failure(const caf::error& err) {
