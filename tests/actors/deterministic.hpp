@@ -27,6 +27,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "tests/support/asking.hpp"
+#include "tests/support/spawning.hpp"
 #include "runtime/node/config.hpp"
 #include "tests/actors/probes.hpp"
 
@@ -73,7 +74,8 @@ public:
   }
 };
 
-class deterministic_fixture : public asking<deterministic_fixture> {
+class deterministic_fixture : public asking<deterministic_fixture>,
+                              public spawning<deterministic_fixture> {
 public:
   using scheduler_type = caf::scheduler::test_coordinator;
 
@@ -90,8 +92,7 @@ public:
   deterministic_fixture& operator=(const deterministic_fixture&) = delete;
 
   virtual ~deterministic_fixture() {
-    for (auto& x : spawned)
-      caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    stop_spawned();
     caf::anon_send_exit(collector, caf::exit_reason::user_shutdown);
     // Drain: every message and every pending timeout, so no actor outlives the system.
     for (int rounds = 0; rounds < 1000; ++rounds) {
@@ -104,18 +105,6 @@ public:
 
   caf::actor sink() {
     return collector;
-  }
-
-  template <class Handle>
-  Handle track(Handle x) {
-    spawned.push_back(caf::actor_cast<caf::actor>(x));
-    return x;
-  }
-
-  // Spawns and tracks an actor; pass at least one argument to a function-based actor.
-  template <class... Ts>
-  auto spawn(Ts&&... xs) {
-    return track(sys.spawn(std::forward<Ts>(xs)...));
   }
 
   // -- the simulated clock --------------------------------------------------------------------
@@ -251,7 +240,6 @@ public:
   caf::actor_clock::time_point start_time;
   std::shared_ptr<arrival_log> arrivals = std::make_shared<arrival_log>();
   caf::actor collector;
-  std::vector<caf::actor> spawned;
   bool last_urgent = false;
   caf::timespan last_time{0};
 

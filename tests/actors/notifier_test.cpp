@@ -15,6 +15,7 @@
 
 #include "actors/notifier.hpp"
 #include "runtime/core/errors.hpp"
+#include "tests/support/spawning.hpp"
 
 using namespace ordernode;
 using namespace std::chrono_literals;
@@ -108,20 +109,19 @@ notifier_options fast_options() {
   return result;
 }
 
-struct fixture {
+struct fixture : ordernode::test::spawning<fixture> {
   fixture() : sys{cfg}, self{sys} {
     spdlog::set_level(spdlog::level::off);
   }
 
   ~fixture() {
-    for (auto& x : spawned)
-      caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    stop_spawned();
   }
 
   notifier_actor start(notifier_options options,
                        std::vector<std::shared_ptr<notification_channel>> channels) {
     auto result = sys.spawn(notifier, std::move(options), std::move(channels));
-    spawned.push_back(caf::actor_cast<caf::actor>(result));
+    track(result);
     return result;
   }
 
@@ -136,7 +136,6 @@ struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scoped_actor self;
-  std::vector<caf::actor> spawned;
 };
 
 }  // namespace
@@ -331,7 +330,7 @@ TEST_CASE_FIXTURE(fixture, "a channel that falls behind drops its oldest notific
   auto options = fast_options();
   options.queue_limit = 2;
   auto worker = sys.spawn<caf::detached>(channel_worker, ch, options);
-  spawned.push_back(caf::actor_cast<caf::actor>(worker));
+  track(worker);
   for (int i = 1; i <= 6; ++i) {
     notification x;
     x.add(report(i), 10);

@@ -21,6 +21,7 @@
 #include "runtime/core/errors.hpp"
 #include "runtime/core/stages.hpp"
 #include "tests/support/asking.hpp"
+#include "tests/support/spawning.hpp"
 #include "tests/support/orders.hpp"
 
 namespace ordernode::test {
@@ -231,7 +232,7 @@ inline caf::behavior subscriber_probe(caf::event_based_actor* self, caf::actor s
 
 // One actor system per test case. Every actor spawned through `track` is stopped at the end,
 // so the system can shut down.
-class fixture : public asking<fixture> {
+class fixture : public asking<fixture>, public spawning<fixture> {
 public:
   fixture() : sys{cfg}, self{sys} {
     spdlog::set_level(spdlog::level::warn);
@@ -241,23 +242,11 @@ public:
   fixture& operator=(const fixture&) = delete;
 
   ~fixture() {
-    for (auto& x : spawned)
-      caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    stop_spawned();
   }
 
   caf::actor sink() {
     return caf::actor_cast<caf::actor>(self);
-  }
-
-  template <class Handle>
-  Handle track(Handle x) {
-    spawned.push_back(caf::actor_cast<caf::actor>(x));
-    return x;
-  }
-
-  template <class... Ts>
-  auto spawn(Ts&&... xs) {
-    return track(sys.spawn(std::forward<Ts>(xs)...));
   }
 
   // The next message that reached the probe `at`, in arrival order; messages to other probes
@@ -326,7 +315,6 @@ public:
   node_config cfg;
   caf::actor_system sys;
   caf::scoped_actor self;
-  std::vector<caf::actor> spawned;
   std::deque<seen> buffer;
   bool last_urgent = false;
 

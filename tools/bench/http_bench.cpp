@@ -28,6 +28,7 @@
 
 #include "tools/bench/bench_flags.hpp"
 #include "tools/bench/latency_histogram.hpp"
+#include "tools/support/proc_stat.hpp"
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -36,6 +37,7 @@ namespace fs = std::filesystem;
 using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 using ordernode::bench::latency_histogram;
+namespace proc = ordernode::proc;
 
 namespace {
 
@@ -157,34 +159,6 @@ bool ready(uint16_t port) {
   }
 }
 
-std::string peak_rss_of(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0)
-      return line.substr(6);
-  return "?";
-}
-
-// CPU seconds (user + system) the process `pid` used so far.
-double cpu_seconds_of(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close == std::string::npos)
-    return 0;
-  std::istringstream fields{text.substr(close + 2)};
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14)
-      utime = std::stoull(field);
-    if (i == 15)
-      stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 double ms(int64_t ns) {
   return static_cast<double>(ns) / 1e6;
 }
@@ -274,11 +248,11 @@ int main(int argc, char** argv) {
     ioc, port, opts.connections, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200, [&] {
       return clock_type::now() < base_end;
     }};
-  auto cpu0 = cpu_seconds_of(pid);
-  auto self0 = cpu_seconds_of(getpid());
+  auto cpu0 = proc::cpu_seconds(pid);
+  auto self0 = proc::cpu_seconds(getpid());
   auto base = healthz.run();
-  auto cpu1 = cpu_seconds_of(pid);
-  auto self1 = cpu_seconds_of(getpid());
+  auto cpu1 = proc::cpu_seconds(pid);
+  auto self1 = proc::cpu_seconds(getpid());
   std::string body =
     R"({"productName":"keyboard","quantity":2,"region":"eu","customer":"bench","vip":false})";
   auto post =
@@ -290,8 +264,8 @@ int main(int argc, char** argv) {
                 return sent++ < opts.orders;
               }};
   auto r = orders.run();
-  auto cpu2 = cpu_seconds_of(pid);
-  auto self2 = cpu_seconds_of(getpid());
+  auto cpu2 = proc::cpu_seconds(pid);
+  auto self2 = proc::cpu_seconds(getpid());
   auto per = [](double cpu, uint64_t n) {
     return n == 0 ? 0.0 : cpu * 1e6 / static_cast<double>(n);
   };
@@ -302,7 +276,7 @@ int main(int argc, char** argv) {
   double load1 = 0;
   if (std::ifstream la{"/proc/loadavg"}; la)
     la >> load1;
-  auto rss = peak_rss_of(pid);
+  auto rss = proc::status_kib(pid, "VmHWM");
   stop_node();
   auto base_rate = static_cast<double>(base.ok) / base.seconds;
   auto rate = static_cast<double>(r.ok) / r.seconds;
@@ -334,8 +308,8 @@ int main(int argc, char** argv) {
       "  CPU per POST: node %.1f us, load client %.1f us; per GET /healthz: node %.1f us,"
       " client %.1f us\n",
       node_us, client_us, base_node_us, base_client_us);
-    std::printf("  node peak RSS %s; machine load average %.2f during the run\n", rss.c_str(),
-                load1);
+    std::printf("  node peak RSS %.1f MiB; machine load average %.2f during the run\n",
+                rss / 1024.0, load1);
   }
   std::error_code ec;
   fs::remove_all(opts.dir, ec);
