@@ -320,4 +320,19 @@ std::vector<region_route> node_config::routes() const {
   return result;
 }
 
+sqlite_options sqlite_options_of(const journal_options& x) {
+  sqlite_options result;
+  result.path = x.path;
+  result.fsync_every_commit = x.synchronous == journal_sync::full;
+  result.wal_limit_bytes = int64_t{x.wal_limit_mib} << 20;
+  return result;
+}
+
+std::string describe(const journal_options& x) {
+  auto full = x.synchronous == journal_sync::full;
+  return std::string{"journal.synchronous="} + (full ? "full" : "normal") + " journal.wal-limit="
+         + std::to_string(x.wal_limit_mib) + " journal.max-batch=" + std::to_string(x.max_batch)
+         + (full ? " (fsync at every commit)" : " (fsync at checkpoints only)");
+}
+
 }  // namespace ordernode

@@ -20,6 +20,7 @@
 #include "runtime/broker/broker_options.hpp"
 #include "runtime/core/order_rules.hpp"
 #include "runtime/http/http_options.hpp"
+#include "runtime/store/sqlite_store.hpp"
 
 namespace ordernode {
 
@@ -95,5 +96,11 @@ private:
   caf::error check_values() const;
   std::vector<option_table> own_tables();
 };
+
+// The SQLite store as the journal options ask for it.
+sqlite_options sqlite_options_of(const journal_options& x);
+
+// One line naming the journal options a measurement ran with, and what a commit survives.
+std::string describe(const journal_options& x);
 
 }  // namespace ordernode

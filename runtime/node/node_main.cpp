@@ -128,11 +128,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   raise_open_files_limit();
-  sqlite_options store_options;
-  store_options.path = cfg.journal.path;
-  store_options.fsync_every_commit = cfg.journal.synchronous == journal_sync::full;
-  store_options.wal_limit_bytes = int64_t{cfg.journal.wal_limit_mib} << 20;
-  auto store = open_sqlite_store(store_options);
+  auto store = open_sqlite_store(sqlite_options_of(cfg.journal));
   if (!store) {
     std::cerr << "ordernode: cannot open the journal: " << describe(store.error()) << "\n";
     return 1;

@@ -30,13 +30,16 @@ TEST_CASE(
   auto path =
     (fs::temp_directory_path() / ("ordernode_baselines_test_" + std::to_string(::getpid()) + ".db"))
       .string();
-  auto rate = ordernode::bench::sqlite_batched_insert_rate(path, 2500, 1000);
+  auto rate =
+    ordernode::bench::sqlite_batched_insert_rate(ordernode::sqlite_options{path}, 2500, 1000);
   CHECK(std::isfinite(rate));
   CHECK(rate > 0);
   CHECK_FALSE(fs::exists(path));
   CHECK_FALSE(fs::exists(path + "-wal"));
   CHECK_FALSE(fs::exists(path + "-shm"));
-  CHECK_THROWS_AS(ordernode::bench::sqlite_batched_insert_rate(path, 10, 0), std::invalid_argument);
+  CHECK_THROWS_AS(
+    ordernode::bench::sqlite_batched_insert_rate(ordernode::sqlite_options{path}, 10, 0),
+    std::invalid_argument);
 }
 
 TEST_CASE("peak_rss_bytes is plausible") {

@@ -167,15 +167,16 @@ double caf_one_way_rate(caf::actor_system& sys, std::size_t n) {
   return per_second(n, timing->end - timing->start);
 }
 
-double sqlite_batched_insert_rate(const std::string& path, std::size_t n, std::size_t batch) {
+double sqlite_batched_insert_rate(const sqlite_options& options, std::size_t n, std::size_t batch) {
   if (batch == 0)
     throw std::invalid_argument("sqlite_batched_insert_rate: batch == 0");
   if (n == 0)
     return 0;
-  database_files_guard guard{path};
-  SQLite::Database db{path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE};
+  database_files_guard guard{options.path};
+  SQLite::Database db{options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE};
   db.exec("PRAGMA journal_mode=WAL");
-  db.exec("PRAGMA synchronous=NORMAL");
+  db.exec(options.fsync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  db.exec("PRAGMA journal_size_limit=" + std::to_string(options.wal_limit_bytes));
   db.exec(
     "CREATE TABLE orders ("
     "id TEXT NOT NULL, product TEXT NOT NULL, "

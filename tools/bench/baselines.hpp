@@ -6,6 +6,8 @@
 
 #include <caf/fwd.hpp>
 
+#include "runtime/store/sqlite_store.hpp"
+
 namespace ordernode::bench {
 
 // One-way messages per second from a sender actor to a counting receiver,
@@ -17,11 +19,11 @@ namespace ordernode::bench {
 double caf_one_way_rate(caf::actor_system& sys, std::size_t n);
 
 // Rows per second inserted with a prepared INSERT into a fresh SQLite file at
-// `path` (WAL, synchronous=NORMAL), committing every `batch` rows; the time
-// covers inserts and commits only. Removes `path`, `path-wal` and `path-shm`
-// before and after the run, also on failure. Throws SQLite::Exception on
+// `options.path` (WAL, synchronous as the options say), committing every `batch`
+// rows; the time covers inserts and commits only. Removes the file, its -wal and
+// -shm before and after the run, also on failure. Throws SQLite::Exception on
 // database errors, std::invalid_argument if batch == 0. Returns 0 for n == 0.
-double sqlite_batched_insert_rate(const std::string& path, std::size_t n, std::size_t batch);
+double sqlite_batched_insert_rate(const sqlite_options& options, std::size_t n, std::size_t batch);
 
 // Peak resident set size of this process in bytes (VmHWM from
 // /proc/self/status); 0 if unavailable.

@@ -1,19 +1,22 @@
-// ordernode-bench: pushes N orders through the in-process flow with the journal on, and
-// measures the baselines (raw CAF messaging, raw SQLite inserts) in the same run.
+// ordernode-bench: pushes orders through the in-process flow with the journal on, and measures
+// in the same run, with the same journal options, the ceilings it is held against: raw CAF
+// messaging, raw SQLite inserts and the journal's store alone. Then offers orders at half and
+// at 90% of the measured maximum and reports the latency users feel at a sustainable rate.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/node/config.hpp"
 #include "runtime/core/errors.hpp"
-#include "runtime/node/flow.hpp"
 #include "runtime/core/random.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/node/flow.hpp"
 #include "runtime/store/sqlite_store.hpp"
 #include "tools/bench/baselines.hpp"
 #include "tools/bench/bench_flags.hpp"
@@ -28,37 +31,138 @@ namespace {
 
 struct bench_options {
   uint64_t orders = 1'000'000;
+  bool orders_given = false;
+  double rate = 0;            // --rate: one paced run at this rate instead of the saturated one.
+  double paced_seconds = 10;  // How long a paced run offers orders.
   bool json = false;
   std::string dir;
 };
 
-struct flow_result {
+struct flow_run {
+  const char* name = "";
+  double offered = 0;  // Orders/s offered; 0 for the saturated run.
   uint64_t orders = 0;
-  double seconds = 0;
-  latency_histogram latency;
+  drive_result driven;
   totals final_totals;
+
+  double rate() const {
+    return driven.seconds > 0 ? static_cast<double>(orders) / driven.seconds : 0;
+  }
 };
 
-flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t orders) {
-  auto store = open_sqlite_store({cfg.journal.path, false});
+flow_run run_flow(caf::actor_system& sys, node_config& cfg, const std::string& path,
+                  uint64_t orders, double rate) {
+  cfg.journal.path = path;
+  auto store = open_sqlite_store(sqlite_options_of(cfg.journal));
   if (!store)
     throw std::runtime_error(describe(store.error()));
   auto f = build_flow(
     sys, cfg,
     {std::shared_ptr<order_store>{std::move(*store)}, make_mock_processing(cfg.processor),
      make_mock_shipping(cfg.shipper), nullptr, nullptr});
-  auto started = std::chrono::steady_clock::now();
-  flow_result result;
-  result.latency = drive_orders(sys, f.intake.get(), f.journal, orders,
-                                static_cast<uint64_t>(cfg.node.max_in_flight) / 2);
-  result.seconds =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  flow_run result;
+  result.offered = rate;
   result.orders = orders;
+  result.driven = drive_orders(sys, f.intake.get(), f.journal, orders,
+                               static_cast<uint64_t>(cfg.node.max_in_flight) / 2, rate);
   caf::scoped_actor self{sys};
   self->request(f.aggregator.get(), caf::infinite, totals_atom::value)
     .receive([&](totals& x) { result.final_totals = std::move(x); }, [](caf::error&) {});
   stop_flow(f);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
   return result;
+}
+
+double ms(int64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+
+bool parse(int argc, char** argv, bench_options& opts, std::vector<char*>& rest) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    try {
+      if (arg.rfind("--orders=", 0) == 0) {
+        opts.orders = std::stoull(arg.substr(9));
+        opts.orders_given = true;
+      } else if (arg.rfind("--rate=", 0) == 0) {
+        opts.rate = std::stod(arg.substr(7));
+      } else if (arg.rfind("--paced-seconds=", 0) == 0) {
+        opts.paced_seconds = std::stod(arg.substr(16));
+      } else if (arg == "--json") {
+        opts.json = true;
+      } else if (arg.rfind("--dir=", 0) == 0) {
+        opts.dir = arg.substr(6);
+      } else {
+        rest.push_back(argv[i]);
+      }
+    } catch (const std::exception&) {
+      std::cerr << "ordernode-bench: " << arg << ": not a number\n";
+      return false;
+    }
+  }
+  if (opts.rate < 0 || opts.paced_seconds <= 0) {
+    std::cerr << "ordernode-bench: --rate must be positive and --paced-seconds above 0\n";
+    return false;
+  }
+  return true;
+}
+
+void print_json(const bench_options& opts, const node_config& cfg,
+                const std::vector<flow_run>& runs, double caf_rate, double sqlite_rate,
+                double store_rate) {
+  std::printf("{\"journal\": {\"synchronous\": \"%s\", \"wal_limit_mib\": %d, \"max_batch\": %d}, ",
+              cfg.journal.synchronous == journal_sync::full ? "full" : "normal",
+              cfg.journal.wal_limit_mib, cfg.journal.max_batch);
+  std::printf(
+    "\"baseline\": {\"caf_one_way_msgs_per_second\": %.0f, "
+    "\"sqlite_batched_rows_per_second\": %.0f, "
+    "\"journal_store_orders_per_second\": %.0f}, \"runs\": [",
+    caf_rate, sqlite_rate, store_rate);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    auto& r = runs[i];
+    std::printf(
+      "%s{\"run\": \"%s\", \"offered_per_second\": %.0f, \"orders\": %llu, "
+      "\"seconds\": %.3f, \"orders_per_second\": %.0f, "
+      "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, "
+      "\"held_back\": %llu, \"completed\": %llu, \"quantity\": %lld}",
+      i == 0 ? "" : ", ", r.name, r.offered, static_cast<unsigned long long>(r.orders),
+      r.driven.seconds, r.rate(), ms(r.driven.latency.quantile(0.5)),
+      ms(r.driven.latency.quantile(0.99)), ms(r.driven.latency.max()),
+      static_cast<unsigned long long>(r.driven.held_back),
+      static_cast<unsigned long long>(r.final_totals.all.completed),
+      static_cast<long long>(r.final_totals.all.quantity));
+  }
+  std::printf("], \"peak_rss_mib\": %.1f, \"paced_seconds\": %.1f}\n", peak_rss_bytes() / 1048576.0,
+              opts.paced_seconds);
+}
+
+void print_text(const node_config& cfg, const std::vector<flow_run>& runs, double caf_rate,
+                double sqlite_rate, double store_rate) {
+  std::printf("journal           %s\n", describe(cfg.journal).c_str());
+  std::printf(
+    "baseline          raw CAF one-way %.0f msg/s; raw SQLite batched insert %.0f rows/s\n",
+    caf_rate, sqlite_rate);
+  std::printf("ceiling           the journal's SQLite store alone, no actors: %.0f orders/s\n",
+              store_rate);
+  for (auto& r : runs) {
+    std::printf("%-17s %llu orders in %.2f s: %.0f orders/s (%.0f%% of the store alone)\n", r.name,
+                static_cast<unsigned long long>(r.orders), r.driven.seconds, r.rate(),
+                store_rate > 0 ? 100 * r.rate() / store_rate : 0.0);
+    if (r.offered > 0)
+      std::printf("  offered         %.0f orders/s; most orders held back by a full window: %llu\n",
+                  r.offered, static_cast<unsigned long long>(r.driven.held_back));
+    std::printf(
+      "  latency         accepted->completed p50 %.2f ms  p99 %.2f ms  max %.2f ms "
+      "(%llu samples)\n",
+      ms(r.driven.latency.quantile(0.5)), ms(r.driven.latency.quantile(0.99)),
+      ms(r.driven.latency.max()), static_cast<unsigned long long>(r.driven.latency.count()));
+    std::printf("  completed       %llu orders, quantity %lld\n",
+                static_cast<unsigned long long>(r.final_totals.all.completed),
+                static_cast<long long>(r.final_totals.all.quantity));
+  }
+  std::printf("peak RSS          %.1f MiB\n", peak_rss_bytes() / 1048576.0);
 }
 
 }  // namespace
@@ -66,17 +170,8 @@ flow_result run_flow(caf::actor_system& sys, const node_config& cfg, uint64_t or
 int main(int argc, char** argv) {
   bench_options opts;
   std::vector<char*> rest;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--orders=", 0) == 0)
-      opts.orders = std::stoull(arg.substr(9));
-    else if (arg == "--json")
-      opts.json = true;
-    else if (arg.rfind("--dir=", 0) == 0)
-      opts.dir = arg.substr(6);
-    else
-      rest.push_back(argv[i]);
-  }
+  if (!parse(argc, argv, opts, rest))
+    return 2;
   if (opts.dir.empty())
     opts.dir = std::filesystem::temp_directory_path() / ("ordernode-bench-" + make_uuid());
   std::filesystem::create_directories(opts.dir);
@@ -88,52 +183,45 @@ int main(int argc, char** argv) {
   if (cfg.cli_helptext_printed)
     return 0;
   caf::actor_system sys{cfg};
+  auto store_options = sqlite_options_of(cfg.journal);
+  std::fprintf(stderr, "journal: %s\n", describe(cfg.journal).c_str());
   std::fprintf(stderr, "baseline: raw CAF one-way messages ...\n");
   auto caf_rate = caf_one_way_rate(sys, 2'000'000);
   std::fprintf(stderr, "baseline: raw SQLite batched inserts ...\n");
-  auto sqlite_rate = sqlite_batched_insert_rate(opts.dir + "/baseline.db", 500'000, 10'000);
+  store_options.path = opts.dir + "/baseline.db";
+  auto sqlite_rate =
+    sqlite_batched_insert_rate(store_options, 500'000, static_cast<size_t>(cfg.journal.max_batch));
   // As many orders per commit as the journal's batch holds at six rows an order.
   auto per_commit = static_cast<size_t>(std::max(1, cfg.journal.max_batch / 6));
   std::fprintf(stderr, "baseline: the journal's SQLite store alone, %llu orders ...\n",
                static_cast<unsigned long long>(opts.orders));
-  auto store_rate = journal_store_rate(opts.dir + "/store.db", opts.orders, per_commit);
-  std::fprintf(stderr, "flow: %llu orders through the in-process flow, journal on ...\n",
-               static_cast<unsigned long long>(opts.orders));
-  auto r = run_flow(sys, cfg, opts.orders);
-  auto rate = r.orders / r.seconds;
-  auto ms = [](int64_t ns) {
-    return ns / 1e6;
+  store_options.path = opts.dir + "/store.db";
+  auto store_rate = journal_store_rate(store_options, opts.orders, per_commit);
+  std::vector<flow_run> runs;
+  auto paced = [&](const char* name, double rate) {
+    auto n = opts.orders_given && opts.rate > 0
+               ? opts.orders
+               : std::max<uint64_t>(1, static_cast<uint64_t>(rate * opts.paced_seconds));
+    std::fprintf(stderr, "flow: %llu orders offered at %.0f orders/s ...\n",
+                 static_cast<unsigned long long>(n), rate);
+    runs.push_back(run_flow(sys, cfg, opts.dir + "/paced.db", n, rate));
+    runs.back().name = name;
   };
-  auto rss = peak_rss_bytes() / 1048576.0;
-  if (opts.json) {
-    std::printf(
-      "{\"orders\": %llu, \"seconds\": %.3f, \"orders_per_second\": %.0f, "
-      "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, "
-      "\"peak_rss_mib\": %.1f, \"completed\": %llu, \"quantity\": %lld, "
-      "\"baseline\": {\"caf_one_way_msgs_per_second\": %.0f, "
-      "\"sqlite_batched_rows_per_second\": %.0f, \"journal_store_orders_per_second\": %.0f}}\n",
-      static_cast<unsigned long long>(r.orders), r.seconds, rate, ms(r.latency.quantile(0.5)),
-      ms(r.latency.quantile(0.99)), ms(r.latency.max()), rss,
-      static_cast<unsigned long long>(r.final_totals.all.completed),
-      static_cast<long long>(r.final_totals.all.quantity), caf_rate, sqlite_rate, store_rate);
+  if (opts.rate > 0) {
+    paced("paced", opts.rate);
   } else {
-    std::printf("orders            %llu in %.2f s\n", static_cast<unsigned long long>(r.orders),
-                r.seconds);
-    std::printf("throughput        %.0f orders/s (journal on, mock externals at zero latency)\n",
-                rate);
-    std::printf("latency accepted->completed  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-                ms(r.latency.quantile(0.5)), ms(r.latency.quantile(0.99)), ms(r.latency.max()));
-    std::printf("latency samples   %llu\n", static_cast<unsigned long long>(r.latency.count()));
-    std::printf("peak RSS          %.1f MiB\n", rss);
-    std::printf("completed         %llu orders, quantity %lld\n",
-                static_cast<unsigned long long>(r.final_totals.all.completed),
-                static_cast<long long>(r.final_totals.all.quantity));
-    std::printf(
-      "baseline          raw CAF one-way %.0f msg/s; raw SQLite batched insert %.0f rows/s\n",
-      caf_rate, sqlite_rate);
-    std::printf("ceiling           the journal's SQLite store alone, no actors: %.0f orders/s\n",
-                store_rate);
+    std::fprintf(stderr, "flow: %llu orders as fast as they go ...\n",
+                 static_cast<unsigned long long>(opts.orders));
+    runs.push_back(run_flow(sys, cfg, opts.dir + "/flow.db", opts.orders, 0));
+    runs.back().name = "saturated";
+    auto max = runs.back().rate();
+    paced("paced at 50%", max * 0.5);
+    paced("paced at 90%", max * 0.9);
   }
+  if (opts.json)
+    print_json(opts, cfg, runs, caf_rate, sqlite_rate, store_rate);
+  else
+    print_text(cfg, runs, caf_rate, sqlite_rate, store_rate);
   std::filesystem::remove_all(opts.dir);
   return 0;
 }

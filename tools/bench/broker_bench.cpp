@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
   latency_histogram latency;
   {
     caf::actor_system sys{cfg};
-    auto store = open_sqlite_store({cfg.journal.path, false});
+    auto store = open_sqlite_store(sqlite_options_of(cfg.journal));
     if (!store)
       die(describe(store.error()));
     auto f = build_flow(
@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
       {std::shared_ptr<order_store>{std::move(*store)}, make_mock_processing(cfg.processor),
        make_mock_shipping(cfg.shipper), nullptr, nullptr});
     auto t0 = clock_type::now();
-    latency = drive_orders(sys, f.intake.get(), f.journal, opts.orders, opts.window);
+    latency = drive_orders(sys, f.intake.get(), f.journal, opts.orders, opts.window).latency;
     flow_seconds = seconds_since(t0, clock_type::now());
     auto last = results.wait(std::chrono::seconds(120));
     results_seen = results.seen();

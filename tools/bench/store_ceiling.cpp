@@ -31,7 +31,7 @@ order make_order(size_t i) {
 
 }  // namespace
 
-double journal_store_rate(const std::string& path, std::size_t n, std::size_t per_commit) {
+double journal_store_rate(const sqlite_options& options, std::size_t n, std::size_t per_commit) {
   if (per_commit == 0)
     throw std::invalid_argument("journal_store_rate: per_commit == 0");
   if (n == 0)
@@ -45,8 +45,8 @@ double journal_store_rate(const std::string& path, std::size_t n, std::size_t pe
      {os::completed, stage_id::shipper}}};
   double seconds = 0;
   {
-    database_files_guard guard{path};
-    auto store = open_sqlite_store({path});
+    database_files_guard guard{options.path};
+    auto store = open_sqlite_store(options);
     if (!store)
       throw std::runtime_error(describe(store.error()));
     journal_batch batch;
