@@ -227,10 +227,11 @@ void record(journal_pointer self, order_event& e) {
     if (auto result = st.outbox.result(st.finished.back()))
       st.batch.outbox.push_back(std::move(*result));
     auto seq = x.seq;
+    auto n = x.next_event;
     st.live.erase(i);
-    st.batch.changes.push_back(state_change{seq, std::move(e)});
+    st.batch.changes.push_back(state_change{seq, n, std::move(e)});
   } else {
-    st.batch.changes.push_back(state_change{x.seq, std::move(e)});
+    st.batch.changes.push_back(state_change{x.seq, x.next_event++, std::move(e)});
   }
 }
 
@@ -256,8 +257,9 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
   if (auto unfinished = st.store->unfinished()) {
     for (auto& x : *unfinished) {
       st.recovered.push_back(x.item);
-      st.live.emplace(x.item.item.id, journal_state::live_order{x.seq, x.item.item, x.item.state,
-                                                                x.item.recoveries});
+      st.live.emplace(x.item.item.id,
+                      journal_state::live_order{x.seq, x.item.item, x.item.state, x.item.recoveries,
+                                                0, x.next_event});
     }
   } else {
     spdlog::critical("journal cannot read unfinished orders: {}", describe(unfinished.error()));

@@ -38,6 +38,7 @@ struct journal_state {
     order_state state = order_state::received;
     int32_t recoveries = 0;
     timestamp accepted_at = 0;  // 0 for orders recovered at start.
+    int32_t next_event = 1;     // The `n` of its next recorded event.
   };
 
   std::shared_ptr<order_store> store;

@@ -7,6 +7,7 @@
 
 namespace ordernode {
 
+// The values are stored in the journal as codes: never renumber, add new states at the end.
 enum class order_state : uint8_t {
   received,
   validated,
@@ -18,6 +19,8 @@ enum class order_state : uint8_t {
   failed,
   dead_letter,
 };
+
+constexpr order_state last_order_state = order_state::dead_letter;
 
 std::string to_string(order_state x);
 

@@ -8,6 +8,7 @@
 
 namespace ordernode {
 
+// The values are stored in the journal as codes: never renumber, add new stages at the end.
 enum class stage_id : uint8_t {
   source,
   intake,
@@ -23,8 +24,11 @@ enum class stage_id : uint8_t {
   watchdog,
   broker,
   admin,
-  test,  // Events and errors made by tests and tools.
+  test,    // Events and errors made by tests and tools.
+  replay,  // An operator moved the order back into the flow (--replay-dead-letters).
 };
+
+constexpr stage_id last_stage_id = stage_id::replay;
 
 const std::string& to_string(stage_id x);
 

@@ -53,7 +53,7 @@ public:
       auto result = read_order(q);
       SQLite::Statement h(db_,
                           "SELECT state, stage, detail, at FROM order_events WHERE order_seq = ? "
-                          "ORDER BY rowid");
+                          "ORDER BY n");
       h.bind(1, static_cast<int64_t>(result.seq));
       while (h.executeStep())
         result.history.push_back({state_of(h.getColumn(0)), h.getColumn(1).getString(),

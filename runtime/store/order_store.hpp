@@ -13,9 +13,11 @@
 
 namespace ordernode {
 
-// A new state of an order, with the order's id resolved by the journal.
+// A new state of an order, with the order's id resolved by the journal. `n` numbers the events
+// of one order from 0 (`received`, which the store writes itself).
 struct state_change {
   int64_t seq = 0;
+  int32_t n = 0;
   order_event event;
 };
 
@@ -49,6 +51,7 @@ struct journal_batch {
 struct stored_entry {
   int64_t seq = 0;
   stored_order item;
+  int32_t next_event = 1;  // The `n` of the order's next event.
 };
 
 class order_store {

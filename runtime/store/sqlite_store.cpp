@@ -35,13 +35,31 @@ CREATE TABLE IF NOT EXISTS orders(
   detail TEXT NOT NULL DEFAULT '',
   updated_at INTEGER NOT NULL,
   recoveries INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS order_events(
+CREATE TABLE IF NOT EXISTS state_names(
+  code INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS stage_names(
+  code INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS event_log(
   order_seq INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  stage TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events(order_seq);
+  n INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  stage INTEGER NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  at INTEGER NOT NULL,
+  PRIMARY KEY(order_seq, n)) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS order_events AS
+  SELECT e.order_seq, e.n, s.name AS state, g.name AS stage, e.detail, e.at
+  FROM event_log e JOIN state_names s ON s.code = e.state JOIN stage_names g ON g.code = e.stage;
+CREATE TRIGGER IF NOT EXISTS order_events_insert INSTEAD OF INSERT ON order_events BEGIN
+  INSERT INTO event_log(order_seq, n, state, stage, detail, at) VALUES(
+    NEW.order_seq,
+    (SELECT COALESCE(MAX(n), -1) + 1 FROM event_log WHERE order_seq = NEW.order_seq),
+    (SELECT code FROM state_names WHERE name = NEW.state),
+    (SELECT code FROM stage_names WHERE name = NEW.stage),
+    COALESCE(NEW.detail, ''), NEW.at);
+END;
 CREATE TABLE IF NOT EXISTS errors(
   id INTEGER PRIMARY KEY,
   order_id TEXT NOT NULL,
@@ -73,6 +91,27 @@ CREATE VIEW IF NOT EXISTS order_history AS
   SELECT o.id AS order_id, e.state, e.stage, e.detail, e.at
   FROM order_events e JOIN orders o ON o.seq = e.order_seq;
 )sql";
+
+// Schema 2 kept each event's state and stage as text in a table order_events with a rowid and
+// an index by order. Schema 3 keeps them as codes in event_log, keyed by (order, n), and
+// order_events is a view with the names. Run before the schema above is created.
+constexpr const char* drop_text_events = R"sql(
+DROP VIEW IF EXISTS order_history;
+DROP INDEX IF EXISTS order_events_by_order;
+ALTER TABLE order_events RENAME TO order_events_v2;
+)sql";
+
+constexpr const char* copy_text_events = R"sql(
+INSERT INTO event_log(order_seq, n, state, stage, detail, at)
+  SELECT e.order_seq, ROW_NUMBER() OVER (PARTITION BY e.order_seq ORDER BY e.rowid) - 1,
+         s.code, g.code, e.detail, e.at
+  FROM order_events_v2 e JOIN state_names s ON s.name = e.state
+                         JOIN stage_names g ON g.name = e.stage;
+DROP TABLE order_events_v2;
+)sql";
+
+// Codes for stage names of old journals that no stage has any more.
+constexpr int first_foreign_stage_code = 1000;
 
 constexpr size_t events_per_insert = 64;
 
@@ -131,7 +170,8 @@ public:
     insert_order_.emplace(db_,
                           "INSERT OR IGNORE INTO orders(id, product_name, quantity, region, "
                           "customer, vip, created_at, state, updated_at) "
-                          "VALUES(?, ?, ?, ?, ?, ?, ?, 'received', ?)");
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, '"
+                            + state_name(order_state::received) + "', ?)");
     insert_event_.emplace(db_, insert_events_sql(1));
     insert_events_.emplace(db_, insert_events_sql(events_per_insert));
     update_order_.emplace(db_,
@@ -171,7 +211,8 @@ public:
         }
         auto seq = db_.getLastInsertRowid();
         seqs.push_back(seq);
-        insert_event(seq, "received", "intake", "", at);
+        insert_event(
+          state_change{seq, 0, order_event{x.id, order_state::received, stage_id::intake, "", at}});
       }
       latest_.clear();
       auto& changes = batch.changes;
@@ -179,14 +220,12 @@ public:
       for (; i + events_per_insert <= changes.size(); i += events_per_insert) {
         auto& q = *insert_events_;
         for (size_t j = 0; j < events_per_insert; ++j)
-          bind_event(q, static_cast<int>(j * 5), changes[i + j]);
+          bind_event(q, static_cast<int>(j * event_columns), changes[i + j]);
         q.exec();
         q.reset();
       }
       for (; i < changes.size(); ++i) {
-        bind_event(*insert_event_, 0, changes[i]);
-        insert_event_->exec();
-        insert_event_->reset();
+        insert_event(changes[i]);
       }
       for (auto& change : changes) {
         latest_[change.seq] = &change;
@@ -250,8 +289,9 @@ public:
     try {
       SQLite::Statement q(db_,
                           std::string{"SELECT seq, id, product_name, quantity, region, customer, "
-                                      "vip, created_at, state, recoveries FROM orders "
-                                      "WHERE state NOT IN "}
+                                      "vip, created_at, state, recoveries, "
+                                      "(SELECT COALESCE(MAX(n), -1) + 1 FROM event_log "
+                                      "WHERE order_seq = seq) FROM orders WHERE state NOT IN "}
                             + final_states_sql() + " ORDER BY vip DESC, seq");
       std::vector<stored_entry> result;
       while (q.executeStep()) {
@@ -267,6 +307,7 @@ public:
         x.item.state =
           parse_order_state(q.getColumn(8).getString()).value_or(order_state::received);
         x.item.recoveries = q.getColumn(9).getInt();
+        x.next_event = q.getColumn(10).getInt();
         result.push_back(std::move(x));
       }
       return result;
@@ -367,11 +408,14 @@ public:
     try {
       SQLite::Transaction tx(db_);
       SQLite::Statement ev(db_,
-                           "INSERT INTO order_events(order_seq, state, stage, detail, at) "
-                           "SELECT seq, 'received', 'replay', 'replayed from dead_letter', ? "
+                           "INSERT INTO event_log(order_seq, n, state, stage, detail, at) "
+                           "SELECT seq, (SELECT COALESCE(MAX(n), -1) + 1 FROM event_log "
+                           "WHERE order_seq = seq), ?, ?, 'replayed from dead_letter', ? "
                            "FROM orders WHERE state = 'dead_letter'");
       auto at = static_cast<int64_t>(now());
-      ev.bind(1, at);
+      ev.bind(1, static_cast<int>(order_state::received));
+      ev.bind(2, static_cast<int>(stage_id::replay));
+      ev.bind(3, at);
       ev.exec();
       SQLite::Statement up(db_,
                            "UPDATE orders SET state = 'received', detail = 'replayed', "
@@ -389,7 +433,32 @@ public:
 private:
   void migrate() {
     SQLite::Transaction tx(db_);
+    auto text_events = db_
+                         .execAndGet(
+                           "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                           "AND name = 'order_events'")
+                         .getInt()
+                       > 0;
+    if (text_events)
+      db_.exec(drop_text_events);
     db_.exec(schema);
+    name_codes();
+    if (text_events) {
+      SQLite::Statement names(db_,
+                              "SELECT DISTINCT stage FROM order_events_v2 "
+                              "WHERE stage NOT IN (SELECT name FROM stage_names)");
+      SQLite::Statement add(db_, "INSERT INTO stage_names(code, name) VALUES(?, ?)");
+      auto code =
+        std::max(first_foreign_stage_code,
+                 db_.execAndGet("SELECT COALESCE(MAX(code), 0) + 1 FROM stage_names").getInt());
+      while (names.executeStep()) {
+        add.bind(1, code++);
+        add.bind(2, names.getColumn(0).getString());
+        add.exec();
+        add.reset();
+      }
+      db_.exec(copy_text_events);
+    }
     SQLite::Statement q(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
     q.executeStep();
     auto version = q.getColumn(0).getInt();
@@ -407,30 +476,46 @@ private:
     bound_wal();
   }
 
+  // The names of the state and stage codes, for SQL users and the views.
+  void name_codes() {
+    SQLite::Statement states(db_, "INSERT OR REPLACE INTO state_names(code, name) VALUES(?, ?)");
+    for (auto i = 0; i <= static_cast<int>(last_order_state); ++i) {
+      states.bind(1, i);
+      states.bind(2, state_name(static_cast<order_state>(i)));
+      states.exec();
+      states.reset();
+    }
+    SQLite::Statement stages(db_, "INSERT OR REPLACE INTO stage_names(code, name) VALUES(?, ?)");
+    for (auto i = 0; i <= static_cast<int>(last_stage_id); ++i) {
+      stages.bind(1, i);
+      stages.bind(2, to_string(static_cast<stage_id>(i)));
+      stages.exec();
+      stages.reset();
+    }
+  }
+
   static std::string insert_events_sql(size_t rows) {
-    std::string sql = "INSERT INTO order_events(order_seq, state, stage, detail, at) VALUES";
+    std::string sql = "INSERT INTO event_log(order_seq, n, state, stage, detail, at) VALUES";
     for (size_t i = 0; i < rows; ++i)
-      sql += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+      sql += i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
     return sql;
   }
+
+  static constexpr int event_columns = 6;
 
   static void bind_event(SQLite::Statement& q, int offset, const state_change& change) {
     auto& e = change.event;
     q.bind(offset + 1, static_cast<int64_t>(change.seq));
-    q.bind(offset + 2, state_name(e.state));
-    q.bind(offset + 3, to_string(e.stage));
-    q.bind(offset + 4, e.detail);
-    q.bind(offset + 5, static_cast<int64_t>(e.at));
+    q.bind(offset + 2, change.n);
+    q.bind(offset + 3, static_cast<int>(e.state));
+    q.bind(offset + 4, static_cast<int>(e.stage));
+    q.bindNoCopy(offset + 5, e.detail);
+    q.bind(offset + 6, static_cast<int64_t>(e.at));
   }
 
-  void insert_event(int64_t seq, const std::string& state, const std::string& stage,
-                    const std::string& detail, timestamp at) {
+  void insert_event(const state_change& change) {
     auto& q = *insert_event_;
-    q.bind(1, static_cast<int64_t>(seq));
-    q.bind(2, state);
-    q.bind(3, stage);
-    q.bind(4, detail);
-    q.bind(5, static_cast<int64_t>(at));
+    bind_event(q, 0, change);
     q.exec();
     q.reset();
   }

@@ -11,7 +11,7 @@ namespace ordernode {
 // Built on each call, never at static initialization: the state names live in another unit.
 inline std::string final_states_sql() {
   std::string result;
-  for (auto i = 0; i <= static_cast<int>(order_state::dead_letter); ++i) {
+  for (auto i = 0; i <= static_cast<int>(last_order_state); ++i) {
     auto x = static_cast<order_state>(i);
     if (is_final(x))
       result += (result.empty() ? "('" : ", '") + state_name(x) + "'";

@@ -47,7 +47,7 @@ struct admin_fixture : fixture {
     REQUIRE(seqs);
     batch.clear();
     batch.changes.push_back(
-      {(*seqs)[0], {known.id, order_state::failed, stage_id::processor, "boom", now()}});
+      {(*seqs)[0], 1, {known.id, order_state::failed, stage_id::processor, "boom", now()}});
     batch.errors.push_back({known.id, stage_id::processor, error_type::processing, "boom", now()});
     REQUIRE((*store)->commit(batch));
     totals t;

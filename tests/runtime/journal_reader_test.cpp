@@ -39,9 +39,9 @@ struct fixture {
     REQUIRE(seqs);
     batch.clear();
     batch.changes.push_back(
-      {(*seqs)[0], {orders[0].id, order_state::validated, stage_id::validator, "", now()}});
+      {(*seqs)[0], 1, {orders[0].id, order_state::validated, stage_id::validator, "", now()}});
     batch.changes.push_back(
-      {(*seqs)[1],
+      {(*seqs)[1], 1,
        {orders[1].id, order_state::rejected, stage_id::validator, "bad quantity", now()}});
     batch.errors.push_back(
       {orders[1].id, stage_id::validator, error_type::validation, "bad quantity", now()});

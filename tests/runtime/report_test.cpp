@@ -1,6 +1,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "runtime/core/errors.hpp"
@@ -59,10 +61,12 @@ struct known_journal {
     auto seqs = store.commit(batch);
     REQUIRE(seqs);
     batch.clear();
+    std::map<size_t, int32_t> next;
     auto change = [&](size_t i, order_state state, stage_id stage, timestamp after,
                       const std::string& detail = "") {
       batch.changes.push_back(
         {(*seqs)[i],
+         ++next[i],
          {orders[i].id, state, stage, detail, t0 + static_cast<int64_t>(i) * sec + after}});
     };
     auto ship = [&](size_t i, int attempts, timestamp done) {
@@ -91,8 +95,7 @@ struct known_journal {
     // The store stamps `received` with the commit time; move it to the known times.
     SQLite::Database db{path, SQLite::OPEN_READWRITE};
     for (size_t i = 0; i < orders.size(); ++i) {
-      SQLite::Statement q{
-        db, "UPDATE order_events SET at = ? WHERE state = 'received' AND order_seq = ?"};
+      SQLite::Statement q{db, "UPDATE event_log SET at = ? WHERE n = 0 AND order_seq = ?"};
       q.bind(1, static_cast<int64_t>(t0 + static_cast<int64_t>(i) * sec));
       q.bind(2, static_cast<int64_t>((*seqs)[i]));
       REQUIRE(q.exec() == 1);

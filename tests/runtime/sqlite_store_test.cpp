@@ -44,8 +44,12 @@ struct fixture {
   }
 };
 
+// Numbers each order's events after its `received` (0); counting on across test cases keeps
+// them unique within every journal too.
 state_change change(int64_t seq, const order& x, order_state state, std::string detail = "") {
-  return state_change{seq, order_event{x.id, state, stage_id::test, std::move(detail), now()}};
+  static std::map<int64_t, int32_t> next;
+  return state_change{seq, ++next[seq],
+                      order_event{x.id, state, stage_id::test, std::move(detail), now()}};
 }
 
 std::vector<int64_t> commit_ok(order_store& store, const journal_batch& batch) {
@@ -62,8 +66,8 @@ std::string order_state_of(SQLite::Database& db, const std::string& id) {
 }
 
 std::vector<std::string> event_states(SQLite::Database& db, int64_t seq) {
-  return query_strings(db, "SELECT state FROM order_events WHERE order_seq = " + std::to_string(seq)
-                             + " ORDER BY rowid");
+  return query_strings(
+    db, "SELECT state FROM order_events WHERE order_seq = " + std::to_string(seq) + " ORDER BY n");
 }
 
 // Runs `fn` in a child process without root's right to write read-only files; returns its exit
@@ -85,14 +89,18 @@ int run_unprivileged(const std::function<int()>& fn) {
 TEST_CASE_FIXTURE(fixture, "opening creates the schema and records its version") {
   open();
   auto db = read();
-  for (auto table : {"schema_version", "orders", "order_events", "errors"}) {
+  for (auto table :
+       {"schema_version", "orders", "event_log", "state_names", "stage_names", "errors"}) {
     CAPTURE(table);
     CHECK(query_int(db, std::string{"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
                                     "name = '"}
                           + table + "'")
           == 1);
   }
-  CHECK(query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'order_history'") == 1);
+  CHECK(query_int(db,
+                  "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view' AND name IN "
+                  "('order_history', 'order_events', 'failed_orders')")
+        == 3);
   CHECK(query_int(db, "SELECT COUNT(*) FROM schema_version") == 1);
   CHECK(query_int(db, "SELECT version FROM schema_version") == sqlite_schema_version);
   CHECK(query_int(db, "SELECT applied_at FROM schema_version") > 0);
@@ -336,7 +344,7 @@ TEST_CASE_FIXTURE(fixture, "a version 1 journal gains the outbox and keeps its o
   }
   auto store = open();
   auto db = read();
-  CHECK(query_int(db, "SELECT MAX(version) FROM schema_version") == 2);
+  CHECK(query_int(db, "SELECT MAX(version) FROM schema_version") == sqlite_schema_version);
   CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 1);
   journal_batch batch;
   batch.outbox = {outbox_message{0, "orders", "eu", "m-1", "{}", 7},
@@ -546,4 +554,83 @@ TEST_CASE_FIXTURE(fixture, "a reader on an old snapshot holds the WAL only until
   CHECK(std::filesystem::file_size(path + "-wal") < static_cast<std::uintmax_t>(2 * limit));
   auto db = read();
   CHECK(query_int(db, "SELECT COUNT(*) FROM orders") == 30500);
+}
+
+// The tables of schema 2 that schema 3 changed: events with state and stage as text.
+constexpr const char* schema_2_events = R"sql(
+DROP TRIGGER order_events_insert; DROP VIEW order_history; DROP VIEW order_events;
+DROP TABLE event_log; DROP TABLE state_names; DROP TABLE stage_names;
+CREATE TABLE order_events(order_seq INTEGER NOT NULL, state TEXT NOT NULL, stage TEXT NOT NULL,
+                          detail TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX order_events_by_order ON order_events(order_seq);
+CREATE VIEW order_history AS SELECT o.id AS order_id, e.state, e.stage, e.detail, e.at
+  FROM order_events e JOIN orders o ON o.seq = e.order_seq;
+DELETE FROM schema_version; INSERT INTO schema_version(version, applied_at) VALUES(2, 0);
+)sql";
+
+TEST_CASE_FIXTURE(fixture, "a version 2 journal keeps its history as codes, in order") {
+  auto a = new_order("lamp", 1, "eu");
+  auto b = new_order("desk", 2, "us");
+  {
+    auto store = open();
+    journal_batch batch;
+    batch.new_orders = {a, b};
+    commit_ok(*store, batch);
+  }
+  {
+    SQLite::Database db{path, SQLite::OPEN_READWRITE};
+    db.exec(schema_2_events);
+    // Stage "recovery" is a name no stage has any more; b is left unfinished at `processing`.
+    db.exec(
+      "INSERT INTO order_events VALUES"
+      "(1, 'received', 'intake', '', 10), (2, 'received', 'intake', '', 11),"
+      "(1, 'validated', 'validator', '', 12), (2, 'validated', 'validator', '', 13),"
+      "(1, 'completed', 'shipper', 'tracking T', 14),"
+      "(2, 'processing', 'recovery', 'resumed', 15)");
+    db.exec("UPDATE orders SET state = 'completed' WHERE seq = 1");
+    db.exec("UPDATE orders SET state = 'processing' WHERE seq = 2");
+  }
+  auto store = open();
+  {
+    auto db = read();
+    CHECK(query_int(db, "SELECT MAX(version) FROM schema_version") == sqlite_schema_version);
+    CHECK(query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'order_events_v2'") == 0);
+    CHECK(query_strings(db,
+                        "SELECT state || '/' || stage || '/' || n FROM order_events "
+                        "WHERE order_seq = 2 ORDER BY n")
+          == std::vector<std::string>{"received/intake/0", "validated/validator/1",
+                                      "processing/recovery/2"});
+    CHECK(query_strings(
+            db, "SELECT detail FROM order_history WHERE order_id = '" + a.id + "' ORDER BY at")
+          == std::vector<std::string>{"", "", "tracking T"});
+    CHECK(query_int(db, "SELECT code FROM stage_names WHERE name = 'recovery'") >= 1000);
+  }
+  auto left = store->unfinished();
+  REQUIRE(left);
+  REQUIRE(left->size() == 1);
+  CHECK(left->front().item.item.id == b.id);
+  CHECK(left->front().next_event == 3);
+  journal_batch more;
+  more.changes.push_back(state_change{
+    left->front().seq, 3, order_event{b.id, order_state::processed, stage_id::processor, "", 16}});
+  commit_ok(*store, more);
+  auto db = read();
+  CHECK(query_strings(db, "SELECT state FROM order_events WHERE order_seq = 2 ORDER BY n")
+        == std::vector<std::string>{"received", "validated", "processing", "processed"});
+}
+
+TEST_CASE_FIXTURE(fixture, "SQL users insert events by name through the order_events view") {
+  auto a = new_order("lamp", 1, "eu");
+  auto store = open();
+  journal_batch batch;
+  batch.new_orders = {a};
+  auto seq = commit_ok(*store, batch).at(0);
+  SQLite::Database db{path, SQLite::OPEN_READWRITE};
+  db.exec("INSERT INTO order_events(order_seq, state, stage, detail, at) VALUES("
+          + std::to_string(seq) + ", 'validated', 'validator', 'by hand', 5)");
+  CHECK(query_strings(db, "SELECT state || '/' || n FROM order_events WHERE order_seq = "
+                            + std::to_string(seq) + " ORDER BY n")
+        == std::vector<std::string>{"received/0", "validated/1"});
+  CHECK_THROWS(db.exec("INSERT INTO order_events(order_seq, state, stage, detail, at) VALUES("
+                       + std::to_string(seq) + ", 'no-such-state', 'validator', '', 6)"));
 }

@@ -8,7 +8,7 @@
 using namespace ordernode;
 
 TEST_CASE("every stage and error type reads back from its name") {
-  for (auto i = 0; i <= static_cast<int>(stage_id::test); ++i) {
+  for (auto i = 0; i <= static_cast<int>(last_stage_id); ++i) {
     auto x = static_cast<stage_id>(i);
     CAPTURE(to_string(x));
     CHECK(parse_stage_id(to_string(x)) == x);

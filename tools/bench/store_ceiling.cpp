@@ -57,11 +57,13 @@ double journal_store_rate(const sqlite_options& options, std::size_t n, std::siz
       for (auto stop = std::min(n, made + per_commit); made < stop; ++made)
         batch.new_orders.push_back(make_order(made));
       for (auto& [seq, id] : previous)
-        for (auto& [state, stage] : later)
+        for (int32_t n = 0; n < static_cast<int32_t>(later.size()); ++n) {
+          auto [state, stage] = later[static_cast<size_t>(n)];
           batch.changes.push_back(state_change{
-            seq,
+            seq, n + 1,
             order_event{id, state, stage,
                         state == os::completed ? "tracking TRK-" + id : std::string{}, now()}});
+        }
       auto seqs = (*store)->commit(batch);
       if (!seqs)
         throw std::runtime_error(describe(seqs.error()));
