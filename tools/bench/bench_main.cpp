@@ -2,12 +2,15 @@
 // in the same run, with the same journal options, the ceilings it is held against: raw CAF
 // messaging, raw SQLite inserts and the journal's store alone. Then offers orders at half and
 // at 90% of the measured maximum and reports the latency users feel at a sustainable rate.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -50,16 +53,24 @@ struct flow_run {
   }
 };
 
+// Writes back what earlier runs left dirty in the page cache, so that their writeback does
+// not land in this run's fsyncs.
+void quiet_disk() {
+  ::sync();
+}
+
 flow_run run_flow(caf::actor_system& sys, node_config& cfg, const std::string& path,
                   uint64_t orders, double rate) {
+  quiet_disk();
   cfg.journal.path = path;
   auto store = open_sqlite_store(sqlite_options_of(cfg.journal));
   if (!store)
     throw std::runtime_error(describe(store.error()));
-  auto f = build_flow(
-    sys, cfg,
-    {std::shared_ptr<order_store>{std::move(*store)}, make_mock_processing(cfg.processor),
-     make_mock_shipping(cfg.shipper), nullptr, nullptr});
+  std::shared_ptr<order_store> journal_store{std::move(*store)};
+  std::weak_ptr<order_store> alive = journal_store;
+  auto f = build_flow(sys, cfg,
+                      {std::move(journal_store), make_mock_processing(cfg.processor),
+                       make_mock_shipping(cfg.shipper), nullptr, nullptr});
   flow_run result;
   result.offered = rate;
   result.orders = orders;
@@ -69,6 +80,9 @@ flow_run run_flow(caf::actor_system& sys, node_config& cfg, const std::string& p
   self->request(f.aggregator.get(), caf::infinite, totals_atom::value)
     .receive([&](totals& x) { result.final_totals = std::move(x); }, [](caf::error&) {});
   stop_flow(f);
+  // Closing the store checkpoints its WAL: let that finish before the next run starts.
+  for (int i = 0; i < 3000 && !alive.expired(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
@@ -196,6 +210,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "baseline: the journal's SQLite store alone, %llu orders ...\n",
                static_cast<unsigned long long>(opts.orders));
   store_options.path = opts.dir + "/store.db";
+  quiet_disk();
   auto store_rate = journal_store_rate(store_options, opts.orders, per_commit);
   std::vector<flow_run> runs;
   auto paced = [&](const char* name, double rate) {
