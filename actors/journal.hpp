@@ -16,14 +16,15 @@
 
 namespace ordernode {
 
-// When a commit reaches the disk: `full` syncs every commit, `normal` at checkpoints of the
-// write-ahead log (a power loss may take the last commits, a crash of the node does not).
+// When a commit reaches the disk: `full` (the default) syncs every commit, so an accepted order
+// survives a power loss; `normal` syncs at checkpoints of the write-ahead log (a power loss may
+// take the last commits, a crash of the node does not).
 enum class journal_sync : uint8_t { normal, full };
 
 struct journal_options {
   std::string path = "ordernode.db";
   int32_t max_batch = 4096;
-  journal_sync synchronous = journal_sync::normal;
+  journal_sync synchronous = journal_sync::full;
   int32_t wal_limit_mib = 64;  // The write-ahead log starts over once it passes this.
   std::string failures_file;   // Also append each failed order here as a JSON line.
 };

@@ -10,7 +10,7 @@ namespace ordernode {
 
 struct sqlite_options {
   std::string path;
-  bool fsync_every_commit = false;  // PRAGMA synchronous=FULL instead of NORMAL.
+  bool fsync_every_commit = true;  // PRAGMA synchronous=FULL; false: NORMAL.
   int busy_timeout_ms = 5000;
   int64_t wal_limit_bytes = int64_t{64} << 20;  // The WAL starts over once it passes this.
 };

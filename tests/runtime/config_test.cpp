@@ -48,7 +48,7 @@ TEST_CASE("without flags and file the defaults load") {
   CHECK(cfg.processor.latency == caf::timespan{20ms});
   CHECK(cfg.shipper.max_retries == 3);
   CHECK(cfg.journal.path == "ordernode.db");
-  CHECK(cfg.journal.synchronous == journal_sync::normal);
+  CHECK(cfg.journal.synchronous == journal_sync::full);
   CHECK(cfg.journal.wal_limit_mib == 64);
   CHECK(cfg.node.max_in_flight == 10000);
   CHECK(cfg.node.level == log_level::info);
