@@ -110,6 +110,10 @@ INSERT INTO event_log(order_seq, n, state, stage, detail, at)
 DROP TABLE order_events_v2;
 )sql";
 
+// The `n` of the next event of the order whose `seq` the enclosing query selects.
+constexpr const char* next_event_sql =
+  "(SELECT COALESCE(MAX(n), -1) + 1 FROM event_log WHERE order_seq = seq)";
+
 // Codes for stage names of old journals that no stage has any more.
 constexpr int first_foreign_stage_code = 1000;
 
@@ -331,12 +335,11 @@ public:
 
   caf::expected<std::vector<stored_entry>> unfinished() override {
     try {
-      SQLite::Statement q(db_,
-                          std::string{"SELECT seq, id, product_name, quantity, region, customer, "
-                                      "vip, created_at, state, recoveries, "
-                                      "(SELECT COALESCE(MAX(n), -1) + 1 FROM event_log "
-                                      "WHERE order_seq = seq) FROM orders WHERE state NOT IN "}
-                            + final_states_sql() + " ORDER BY vip DESC, seq");
+      SQLite::Statement q(
+        db_, std::string{"SELECT seq, id, product_name, quantity, region, customer, "
+                         "vip, created_at, state, recoveries, "}
+               + next_event_sql + " FROM orders WHERE state NOT IN " + final_states_sql()
+               + " ORDER BY vip DESC, seq");
       std::vector<stored_entry> result;
       while (q.executeStep()) {
         stored_entry x;
@@ -452,10 +455,11 @@ public:
     try {
       SQLite::Transaction tx(db_);
       SQLite::Statement ev(db_,
-                           "INSERT INTO event_log(order_seq, n, state, stage, detail, at) "
-                           "SELECT seq, (SELECT COALESCE(MAX(n), -1) + 1 FROM event_log "
-                           "WHERE order_seq = seq), ?, ?, 'replayed from dead_letter', ? "
-                           "FROM orders WHERE state = 'dead_letter'");
+                           std::string{"INSERT INTO event_log(order_seq, n, state, stage, detail, "
+                                       "at) SELECT seq, "}
+                             + next_event_sql
+                             + ", ?, ?, 'replayed from dead_letter', ? FROM orders "
+                               "WHERE state = 'dead_letter'");
       auto at = static_cast<int64_t>(now());
       ev.bind(1, static_cast<int>(order_state::received));
       ev.bind(2, static_cast<int>(stage_id::replay));
@@ -522,20 +526,28 @@ private:
 
   // The names of the state and stage codes, for SQL users and the views.
   void name_codes() {
-    SQLite::Statement states(db_, "INSERT OR REPLACE INTO state_names(code, name) VALUES(?, ?)");
-    for (auto i = 0; i <= static_cast<int>(last_order_state); ++i) {
-      states.bind(1, i);
-      states.bind(2, state_name(static_cast<order_state>(i)));
-      states.exec();
-      states.reset();
+    name_codes<order_state>("state_names", last_order_state);
+    name_codes<stage_id>("stage_names", last_stage_id);
+  }
+
+  // Writes code and name of every value of `Enum` up to `last` into `table`.
+  template <class Enum>
+  void name_codes(const std::string& table, Enum last) {
+    SQLite::Statement q(db_, "INSERT OR REPLACE INTO " + table + "(code, name) VALUES(?, ?)");
+    for (auto i = 0; i <= static_cast<int>(last); ++i) {
+      q.bind(1, i);
+      q.bind(2, code_name(static_cast<Enum>(i)));
+      q.exec();
+      q.reset();
     }
-    SQLite::Statement stages(db_, "INSERT OR REPLACE INTO stage_names(code, name) VALUES(?, ?)");
-    for (auto i = 0; i <= static_cast<int>(last_stage_id); ++i) {
-      stages.bind(1, i);
-      stages.bind(2, to_string(static_cast<stage_id>(i)));
-      stages.exec();
-      stages.reset();
-    }
+  }
+
+  static const std::string& code_name(order_state x) {
+    return state_name(x);
+  }
+
+  static const std::string& code_name(stage_id x) {
+    return to_string(x);
   }
 
   static std::string insert_events_sql(size_t rows) {
