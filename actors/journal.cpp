@@ -1,6 +1,7 @@
 #include "actors/journal.hpp"
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <set>
 
@@ -12,6 +13,8 @@
 namespace ordernode {
 
 namespace {
+
+constexpr std::array<const char*, 2> journal_sync_names{"normal", "full"};
 
 constexpr caf::timespan min_retry_delay = std::chrono::milliseconds(50);
 constexpr caf::timespan max_retry_delay = std::chrono::seconds(2);
@@ -390,12 +393,16 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
   };
 }
 
+const char* to_string(journal_sync x) {
+  return journal_sync_names[static_cast<size_t>(x)];
+}
+
 option_table option_table_of(journal_options& x) {
-  static constexpr std::array<const char*, 2> syncs{"normal", "full"};
   option_table result{"journal"};
   result.add(x.path, "path", "SQLite file of the order journal", text_rule::not_empty)
     .add(x.max_batch, "max-batch", "most rows in one commit", 1, 1000000)
-    .add(x.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)", syncs)
+    .add(x.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)",
+         journal_sync_names)
     .add(x.wal_limit_mib, "wal-limit", "MiB of write-ahead log before it starts over", 1, 65536)
     .add(x.failures_file, "failures-file", "also append each failed order to this JSON-lines file");
   return result;

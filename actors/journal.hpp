@@ -21,6 +21,8 @@ namespace ordernode {
 // take the last commits, a crash of the node does not).
 enum class journal_sync : uint8_t { normal, full };
 
+const char* to_string(journal_sync x);
+
 struct journal_options {
   std::string path = "ordernode.db";
   int32_t max_batch = 4096;

@@ -330,7 +330,7 @@ sqlite_options sqlite_options_of(const journal_options& x) {
 
 std::string describe(const journal_options& x) {
   auto full = x.synchronous == journal_sync::full;
-  return std::string{"journal.synchronous="} + (full ? "full" : "normal") + " journal.wal-limit="
+  return std::string{"journal.synchronous="} + to_string(x.synchronous) + " journal.wal-limit="
          + std::to_string(x.wal_limit_mib) + " journal.max-batch=" + std::to_string(x.max_batch)
          + (full ? " (fsync at every commit)" : " (fsync at checkpoints only)");
 }

@@ -23,6 +23,7 @@
 #include "runtime/store/sqlite_store.hpp"
 #include "tools/bench/baselines.hpp"
 #include "tools/bench/bench_flags.hpp"
+#include "tools/bench/database_files_guard.hpp"
 #include "tools/bench/flow_driver.hpp"
 #include "tools/bench/latency_histogram.hpp"
 #include "tools/bench/store_ceiling.hpp"
@@ -65,6 +66,7 @@ void quiet_disk() {
 flow_run run_flow(caf::actor_system& sys, node_config& cfg, const std::string& path,
                   uint64_t orders, double rate) {
   quiet_disk();
+  database_files_guard files{path};
   cfg.journal.path = path;
   auto store = open_sqlite_store(sqlite_options_of(cfg.journal));
   if (!store)
@@ -86,9 +88,6 @@ flow_run run_flow(caf::actor_system& sys, node_config& cfg, const std::string& p
   // Closing the store checkpoints its WAL: let that finish before the next run starts.
   for (int i = 0; i < 3000 && !alive.expired(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::filesystem::remove(path);
-  std::filesystem::remove(path + "-wal");
-  std::filesystem::remove(path + "-shm");
   return result;
 }
 
@@ -130,8 +129,7 @@ void print_json(const bench_options& opts, const node_config& cfg,
                 const std::vector<flow_run>& runs, double caf_rate, double sqlite_rate,
                 double store_rate) {
   std::printf("{\"journal\": {\"synchronous\": \"%s\", \"wal_limit_mib\": %d, \"max_batch\": %d}, ",
-              cfg.journal.synchronous == journal_sync::full ? "full" : "normal",
-              cfg.journal.wal_limit_mib, cfg.journal.max_batch);
+              to_string(cfg.journal.synchronous), cfg.journal.wal_limit_mib, cfg.journal.max_batch);
   std::printf(
     "\"baseline\": {\"caf_one_way_msgs_per_second\": %.0f, "
     "\"sqlite_batched_rows_per_second\": %.0f, "
