@@ -3,6 +3,8 @@
 # Usage: tools/services.sh start-rabbitmq DIR | stop-rabbitmq DIR
 #                          pause-rabbitmq DIR | resume-rabbitmq DIR   (the broker app only)
 #                          start-prometheus DIR CONFIG | stop-prometheus DIR
+#                          start-postgres DIR | stop-postgres DIR
+#                          crash-postgres DIR (stops it as a crash would) | restart-postgres DIR
 set -euo pipefail
 
 RMQ_NODE=ordertest@localhost
@@ -11,6 +13,8 @@ RMQ_MGMT_PORT=15673
 RMQ_DIST_PORT=25673
 PROM_ADDR=127.0.0.1:9091
 RMQ_BIN=/usr/lib/rabbitmq/bin
+PG_PORT=${ORDERNODE_PG_PORT:-55432}
+PG_BIN=/usr/lib/postgresql/15/bin
 
 die() { echo "services: $*" >&2; exit 1; }
 
@@ -117,6 +121,53 @@ stop_prometheus() {
   echo "services: Prometheus stopped"
 }
 
+# initdb and postgres refuse to run as root: as root, they run as the user postgres.
+as_pg() {
+  if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_ctl() { as_pg "$PG_BIN/pg_ctl" "$@"; }
+
+# A private PostgreSQL 15 on 127.0.0.1:$PG_PORT with its data, socket and log in DIR; the
+# database ordernode belongs to the user ordernode, who logs in without a password.
+start_postgres() {
+  local d
+  d=$(mkdir -p "$1" && cd "$1" && pwd)
+  port_free "$PG_PORT" || die "port $PG_PORT already in use"
+  ((EUID != 0)) || chown postgres:postgres "$d"
+  as_pg test -w "$d" || die "$d must be reachable and writable by the user postgres"
+  if [[ ! -d $d/data ]]; then
+    as_pg "$PG_BIN/initdb" -D "$d/data" -A trust -U ordernode -E UTF8 >"$d/initdb.log" 2>&1 ||
+      { tail -n 20 "$d/initdb.log" >&2; die "initdb failed (log in $d/initdb.log)"; }
+  fi
+  pg_ctl -D "$d/data" -l "$d/log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $d -c fsync=on" start >/dev/null ||
+    { tail -n 20 "$d/log" >&2; die "PostgreSQL did not start (log in $d/log)"; }
+  as_pg psql -h 127.0.0.1 -p "$PG_PORT" -U ordernode -d postgres -qAt \
+    -c "SELECT 1 FROM pg_database WHERE datname = 'ordernode'" | grep -q 1 ||
+    as_pg psql -h 127.0.0.1 -p "$PG_PORT" -U ordernode -d postgres -q \
+      -c "CREATE DATABASE ordernode" >/dev/null
+  echo "services: PostgreSQL up on postgresql://ordernode@127.0.0.1:$PG_PORT/ordernode"
+}
+
+# -m immediate: no checkpoint and no goodbye to clients, as if the server crashed.
+stop_postgres() {
+  local d mode=${2:-fast}
+  d=$(cd "$1" && pwd)
+  [[ -f $d/data/postmaster.pid ]] || return 0
+  pg_ctl -D "$d/data" -m "$mode" -w -t 60 stop >/dev/null || true
+  echo "services: PostgreSQL stopped ($mode)"
+}
+
+restart_postgres() {
+  local d
+  d=$(cd "$1" && pwd)
+  pg_ctl -D "$d/data" -l "$d/log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $d -c fsync=on" start >/dev/null ||
+    { tail -n 20 "$d/log" >&2; die "PostgreSQL did not start again (log in $d/log)"; }
+  echo "services: PostgreSQL up again"
+}
+
 case "${1:-}" in
   start-rabbitmq) [[ $# -eq 2 ]] || die "usage: $0 start-rabbitmq DIR"; start_rabbitmq "$2" ;;
   stop-rabbitmq) [[ $# -eq 2 ]] || die "usage: $0 stop-rabbitmq DIR"; stop_rabbitmq "$2" ;;
@@ -124,5 +175,9 @@ case "${1:-}" in
   resume-rabbitmq) [[ $# -eq 2 ]] || die "usage: $0 resume-rabbitmq DIR"; rabbitmq_app start_app "$2" ;;
   start-prometheus) [[ $# -eq 3 ]] || die "usage: $0 start-prometheus DIR CONFIG"; start_prometheus "$2" "$3" ;;
   stop-prometheus) [[ $# -eq 2 ]] || die "usage: $0 stop-prometheus DIR"; stop_prometheus "$2" ;;
-  *) die "usage: $0 start-rabbitmq DIR | stop-rabbitmq DIR | start-prometheus DIR CONFIG | stop-prometheus DIR" ;;
+  start-postgres) [[ $# -eq 2 ]] || die "usage: $0 start-postgres DIR"; start_postgres "$2" ;;
+  stop-postgres) [[ $# -eq 2 ]] || die "usage: $0 stop-postgres DIR"; stop_postgres "$2" ;;
+  crash-postgres) [[ $# -eq 2 ]] || die "usage: $0 crash-postgres DIR"; stop_postgres "$2" immediate ;;
+  restart-postgres) [[ $# -eq 2 ]] || die "usage: $0 restart-postgres DIR"; restart_postgres "$2" ;;
+  *) die "usage: $0 start-rabbitmq DIR | stop-rabbitmq DIR | start-prometheus DIR CONFIG | stop-prometheus DIR | start-postgres DIR | stop-postgres DIR | crash-postgres DIR | restart-postgres DIR" ;;
 esac

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 group=${1:-build}
 build_pkgs=(build-essential cmake pkg-config libcaf-dev libspdlog-dev libsqlitecpp-dev
   libsqlite3-dev doctest-dev libboost-dev nlohmann-json3-dev prometheus-cpp-dev librabbitmq-dev
-  libcurl4-openssl-dev libedit-dev libgoogle-perftools-dev sqlite3 clang-format)
-test_pkgs=(rabbitmq-server amqp-tools prometheus chromium curl python3)
+  libpq-dev libcurl4-openssl-dev libedit-dev libgoogle-perftools-dev sqlite3 clang-format)
+test_pkgs=(rabbitmq-server amqp-tools postgresql prometheus chromium curl python3)
 
 case "$group" in
   build) pkgs=("${build_pkgs[@]}") ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and test ordernode twice (RelWithDebInfo, then ASan+UBSan); prints "N passed, M failed".
-# Services: RabbitMQ and Prometheus are started when a test carries the ctest label
-# rabbitmq, prometheus or services, or when ORDERNODE_TEST_SERVICES=1 (=0 never starts them).
+# Services: RabbitMQ, PostgreSQL and Prometheus are started when a test carries the ctest label
+# rabbitmq, postgresql, prometheus or services, or when ORDERNODE_TEST_SERVICES=1 (=0 never
+# starts them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,12 +11,14 @@ tools/check-layers
 tools/setup.sh test
 
 svc=$(mktemp -d)
+chmod 755 "$svc"  # PostgreSQL runs as the user postgres and keeps its data in here.
 services_up=0
 logs=$(mktemp -d)
 cleanup() {
   if ((services_up)); then
     tools/services.sh stop-rabbitmq "$svc/rabbitmq" &
     tools/services.sh stop-prometheus "$svc/prometheus" &
+    tools/services.sh stop-postgres "$svc/postgres" &
     wait
     services_up=0
   fi
@@ -28,7 +31,7 @@ needs_services() {
     1) return 0 ;;
     0) return 1 ;;
   esac
-  [[ $(ctest --test-dir "$1" -N -L '^(rabbitmq|prometheus|services)$') =~ Total\ Tests:\ [1-9] ]]
+  [[ $(ctest --test-dir "$1" -N -L '^(rabbitmq|postgresql|prometheus|services)$') =~ Total\ Tests:\ [1-9] ]]
 }
 
 start_services() {
@@ -44,12 +47,15 @@ YML
   services_up=1
   tools/services.sh start-rabbitmq "$svc/rabbitmq"
   tools/services.sh start-prometheus "$svc/prometheus" "$svc/prometheus.yml"
+  tools/services.sh start-postgres "$svc/postgres"
   export ORDERNODE_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5673
   export ORDERNODE_TEST_RABBITMQ_MGMT=http://127.0.0.1:15673
   export ORDERNODE_TEST_RABBITMQ_CTL="$PWD/tools/services.sh"
   export ORDERNODE_TEST_RABBITMQ_DIR=$svc/rabbitmq
   export ORDERNODE_TEST_PROMETHEUS=http://127.0.0.1:9091
   export ORDERNODE_TEST_PROMETHEUS_CONFIG=$svc/prometheus.yml
+  export ORDERNODE_TEST_POSTGRES_URL=postgresql://ordernode@127.0.0.1:55432/ordernode
+  export ORDERNODE_TEST_POSTGRES_DIR=$svc/postgres
 }
 
 passed=0

@@ -1,0 +1,237 @@
+#include "runtime/store/pg_connection.hpp"
+
+#include <poll.h>
+
+#include <cstdlib>
+
+#include <libpq-fe.h>
+
+#include "runtime/core/errors.hpp"
+
+namespace ordernode {
+
+namespace {
+
+std::string trimmed(const char* message) {
+  std::string result = message != nullptr ? message : "";
+  while (!result.empty() && (result.back() == '\n' || result.back() == ' '))
+    result.pop_back();
+  return result;
+}
+
+std::vector<const char*> values_of(const std::vector<std::string>& params) {
+  std::vector<const char*> result;
+  result.reserve(params.size());
+  for (auto& x : params)
+    result.push_back(x.c_str());
+  return result;
+}
+
+}  // namespace
+
+pg_rows::pg_rows(pg_result* x) : ptr_(x, PQclear) {
+  // nop
+}
+
+int pg_rows::size() const {
+  return PQntuples(ptr_.get());
+}
+
+bool pg_rows::null(int row, int column) const {
+  return PQgetisnull(ptr_.get(), row, column) != 0;
+}
+
+std::string pg_rows::text(int row, int column) const {
+  return std::string{PQgetvalue(ptr_.get(), row, column),
+                     static_cast<size_t>(PQgetlength(ptr_.get(), row, column))};
+}
+
+int64_t pg_rows::int64(int row, int column) const {
+  return std::strtoll(PQgetvalue(ptr_.get(), row, column), nullptr, 10);
+}
+
+bool pg_rows::boolean(int row, int column) const {
+  return PQgetvalue(ptr_.get(), row, column)[0] == 't';
+}
+
+int64_t pg_rows::affected() const {
+  return std::strtoll(PQcmdTuples(ptr_.get()), nullptr, 10);
+}
+
+void pg_array::next() {
+  items_ += items_.empty() ? '{' : ',';
+}
+
+void pg_array::add(int64_t x) {
+  next();
+  items_ += std::to_string(x);
+}
+
+void pg_array::add(bool x) {
+  next();
+  items_ += x ? 't' : 'f';
+}
+
+void pg_array::add(const std::string& x) {
+  next();
+  items_ += '"';
+  for (auto c : x) {
+    if (c == '"' || c == '\\')
+      items_ += '\\';
+    items_ += c;
+  }
+  items_ += '"';
+}
+
+caf::expected<std::unique_ptr<pg_connection>> pg_connection::open(
+  const std::string& url, std::chrono::milliseconds statement_timeout,
+  std::chrono::seconds connect_timeout) {
+  auto timeout = std::to_string(connect_timeout.count());
+  // The URL comes last: what it says overrides the defaults before it.
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), "ordernode", url.c_str(), nullptr};
+  auto conn = PQconnectdbParams(keys, values, 1);
+  if (conn == nullptr)
+    return make_error(errc::store_failure, "out of memory for a PostgreSQL connection");
+  std::unique_ptr<pg_connection> result{new pg_connection(conn)};
+  if (PQstatus(conn) != CONNECTION_OK)
+    return make_error(errc::store_failure, trimmed(PQerrorMessage(conn)));
+  PQsetNoticeProcessor(
+    conn, [](void*, const char*) {}, nullptr);
+  if (PQsetnonblocking(conn, 1) != 0)
+    return result->fail("cannot switch the connection to non-blocking sends");
+  if (auto err =
+        result->exec("SET statement_timeout = " + std::to_string(statement_timeout.count())))
+    return err;
+  return result;
+}
+
+pg_connection::pg_connection(pg_conn* x) : conn_(x) {
+  // nop
+}
+
+pg_connection::~pg_connection() {
+  PQfinish(conn_);
+}
+
+bool pg_connection::alive() const {
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
+caf::error pg_connection::fail(const std::string& what) const {
+  auto message = trimmed(PQerrorMessage(conn_));
+  return make_error(errc::store_failure, what + (message.empty() ? "" : ": " + message));
+}
+
+caf::expected<pg_rows> pg_connection::result_of(pg_result* x, const std::string& what) const {
+  if (x == nullptr)
+    return fail(what);
+  pg_rows rows{x};
+  switch (PQresultStatus(x)) {
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+    case PGRES_PIPELINE_SYNC:
+      return rows;
+    default:
+      return make_error(errc::store_failure, what + ": " + trimmed(PQresultErrorMessage(x)));
+  }
+}
+
+caf::error pg_connection::exec(const std::string& sql) {
+  auto result = result_of(PQexec(conn_, sql.c_str()), "statement failed");
+  return result ? caf::none : result.error();
+}
+
+caf::expected<pg_rows> pg_connection::query(const std::string& sql,
+                                            const std::vector<std::string>& params) {
+  auto values = values_of(params);
+  return result_of(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                values.data(), nullptr, nullptr, 0),
+                   "query failed");
+}
+
+caf::error pg_connection::prepare(const std::string& name, const std::string& sql) {
+  auto result =
+    result_of(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), "cannot prepare " + name);
+  return result ? caf::none : result.error();
+}
+
+void pg_connection::send(const std::string& name, const std::vector<std::string>& params) {
+  if (send_failed_)
+    return;
+  if (queued_ == 0
+      && (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1)) {
+    send_failed_ = true;
+    return;
+  }
+  auto values = values_of(params);
+  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
+                          nullptr, nullptr, 0)
+      != 1)
+    send_failed_ = true;
+  else
+    ++queued_;
+}
+
+// Sends what the pipeline holds while taking in what the server answers meanwhile: a server
+// that cannot write its results stops reading, and a client that only writes would wait forever.
+caf::error pg_connection::flush() {
+  for (;;) {
+    auto rc = PQflush(conn_);
+    if (rc == 0)
+      return caf::none;
+    if (rc < 0)
+      return fail("cannot send to PostgreSQL");
+    pollfd fd{PQsocket(conn_), POLLIN | POLLOUT, 0};
+    if (::poll(&fd, 1, -1) < 0)
+      return fail("cannot wait for PostgreSQL");
+    if ((fd.revents & POLLIN) != 0 && PQconsumeInput(conn_) != 1)
+      return fail("cannot read from PostgreSQL");
+  }
+}
+
+caf::expected<std::vector<pg_rows>> pg_connection::sync() {
+  auto queued = queued_;
+  queued_ = 0;
+  std::vector<pg_rows> result;
+  caf::error err;
+  if (send_failed_ || PQpipelineSync(conn_) != 1)
+    err = fail("cannot send to PostgreSQL");
+  else
+    err = flush();
+  send_failed_ = false;
+  if (!err) {
+    result.reserve(queued);
+    for (size_t i = 0; i < queued; ++i) {
+      auto rows = result_of(PQgetResult(conn_), "statement failed");
+      if (!rows && !err)
+        err = rows.error();
+      else if (rows)
+        result.push_back(std::move(*rows));
+      // Each statement's results end with a null result.
+      while (auto extra = PQgetResult(conn_))
+        PQclear(extra);
+      if (!alive())
+        break;
+    }
+    if (alive()) {
+      auto end = result_of(PQgetResult(conn_), "the pipeline did not end");
+      if (!end && !err)
+        err = end.error();
+    }
+  }
+  if (alive())
+    PQexitPipelineMode(conn_);
+  if (err)
+    return err;
+  return result;
+}
+
+std::string pg_connection::where() const {
+  std::string host = PQhost(conn_) != nullptr ? PQhost(conn_) : "";
+  std::string port = PQport(conn_) != nullptr ? PQport(conn_) : "";
+  std::string db = PQdb(conn_) != nullptr ? PQdb(conn_) : "";
+  return host + ":" + port + "/" + db;
+}
+
+}  // namespace ordernode

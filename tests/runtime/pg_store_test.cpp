@@ -1,0 +1,86 @@
+// What the PostgreSQL store does beyond the contract: connection failures and their recovery.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "runtime/core/errors.hpp"
+#include "tests/support/orders.hpp"
+#include "tests/support/store_backends.hpp"
+
+using namespace ordernode;
+using namespace ordernode::test;
+
+namespace {
+
+std::vector<int64_t> commit_ok(order_store& store, const journal_batch& batch) {
+  auto seqs = store.commit(batch);
+  REQUIRE_MESSAGE(seqs, describe(seqs.error()));
+  return *seqs;
+}
+
+// Ends the server side of every connection the store holds to `db`, as a server restart would.
+void drop_connections(const pg_database& db) {
+  auto rows = pg_connect(postgres_url())
+                ->query(
+                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                  "WHERE datname = $1 AND application_name = 'ordernode'",
+                  {db.name()});
+  REQUIRE_MESSAGE(rows, describe(rows.error()));
+  REQUIRE(rows->size() >= 1);
+}
+
+}  // namespace
+
+TEST_CASE("a lost connection fails the commit, and the next one reconnects and writes it once") {
+  pg_backend backend;
+  auto store = open_store(backend);
+  auto a = new_order("mouse", 3, "eu");
+  journal_batch first;
+  first.new_orders = {a};
+  auto seq = commit_ok(*store, first).at(0);
+  drop_connections(backend.db);
+  auto b = new_order("dock", 5, "us");
+  journal_batch second;
+  second.new_orders = {b};
+  second.changes = {state_change{
+    seq, 1, order_event{a.id, order_state::validated, stage_id::validator, "", now()}}};
+  second.errors = {error_report{a.id, stage_id::validator, error_type::validation, "x", 5}};
+  auto failed = store->commit(second);
+  REQUIRE_FALSE(failed);
+  CHECK(describe(failed.error()).find("store_failure") != std::string::npos);
+  // The journal refuses the new orders of a failed commit and commits the rest again.
+  second.new_orders.clear();
+  commit_ok(*store, second);
+  commit_ok(*store, second);
+  CHECK(backend.sql_int("SELECT COUNT(*) FROM orders") == 1);
+  CHECK(backend.sql_strings(
+          "SELECT state FROM order_events WHERE order_seq = " + std::to_string(seq) + " ORDER BY n")
+        == std::vector<std::string>{"received", "validated"});
+  CHECK(backend.sql_int("SELECT COUNT(*) FROM errors") == 1);
+  auto unfinished = store->unfinished();
+  REQUIRE(unfinished);
+  REQUIRE(unfinished->size() == 1);
+  CHECK(unfinished->at(0).item.state == order_state::validated);
+}
+
+TEST_CASE("an unreachable server is an error that names it") {
+  auto store = open_pg_store({"postgresql://ordernode@127.0.0.1:1/ordernode"});
+  REQUIRE_FALSE(store);
+  CHECK(describe(store.error()).find("127.0.0.1") != std::string::npos);
+}
+
+TEST_CASE("a missing database and a refused login are errors that say so") {
+  auto base = postgres_url();
+  auto slash = base.rfind('/');
+  auto missing = open_pg_store({base.substr(0, slash + 1) + "no_such_database"});
+  REQUIRE_FALSE(missing);
+  CHECK(describe(missing.error()).find("no_such_database") != std::string::npos);
+  auto at = base.find('@');
+  auto stranger = open_pg_store({"postgresql://no_such_user" + base.substr(at)});
+  REQUIRE_FALSE(stranger);
+  CHECK(describe(stranger.error()).find("no_such_user") != std::string::npos);
+  auto garbage = open_pg_store({"postgresql://[::1"});
+  REQUIRE_FALSE(garbage);
+}
