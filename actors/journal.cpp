@@ -397,14 +397,27 @@ const char* to_string(journal_sync x) {
   return journal_sync_names[static_cast<size_t>(x)];
 }
 
+journal_location location_of(const journal_options& x) {
+  if (x.url.empty())
+    return journal_location::sqlite_file(x.path);
+  auto result = parse_journal_url(x.url);
+  return result ? *result : journal_location::sqlite_file(x.path);
+}
+
 option_table option_table_of(journal_options& x) {
   option_table result{"journal"};
-  result.add(x.path, "path", "SQLite file of the order journal", text_rule::not_empty)
+  result
+    .add(x.url, "url",
+         "sqlite:PATH or postgresql://user[:password]@host:port/dbname (empty: journal.path)")
+    .rule("url", [&x] { return x.url.empty() ? std::string{} : why_not_journal_url(x.url); })
+    .add(x.path, "path", "SQLite file of the order journal", text_rule::not_empty)
     .add(x.max_batch, "max-batch", "most rows in one commit", 1, 1000000)
     .add(x.synchronous, "synchronous", "\"normal\" or \"full\" (fsync every commit)",
          journal_sync_names)
     .add(x.wal_limit_mib, "wal-limit", "MiB of write-ahead log before it starts over", 1, 65536)
-    .add(x.failures_file, "failures-file", "also append each failed order to this JSON-lines file");
+    .add(x.failures_file, "failures-file", "also append each failed order to this JSON-lines file")
+    .add(x.statement_timeout, "statement-timeout",
+         "PostgreSQL cancels a statement of the journal that runs longer", span_rule::positive);
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include "runtime/metrics/node_metrics.hpp"
 #include "runtime/core/option_table.hpp"
 #include "runtime/core/stages.hpp"
+#include "runtime/store/journal_location.hpp"
 #include "runtime/store/order_store.hpp"
 
 namespace ordernode {
@@ -24,12 +25,17 @@ enum class journal_sync : uint8_t { normal, full };
 const char* to_string(journal_sync x);
 
 struct journal_options {
+  std::string url;  // Empty: sqlite: and `path`.
   std::string path = "ordernode.db";
   int32_t max_batch = 4096;
   journal_sync synchronous = journal_sync::full;
   int32_t wal_limit_mib = 64;  // The write-ahead log starts over once it passes this.
   std::string failures_file;   // Also append each failed order here as a JSON line.
+  caf::timespan statement_timeout = std::chrono::seconds(30);  // PostgreSQL cancels slower ones.
 };
+
+// Where the journal lives: journal.url, or else the SQLite file journal.path.
+journal_location location_of(const journal_options& x);
 
 // The config keys journal.*.
 option_table option_table_of(journal_options& x);

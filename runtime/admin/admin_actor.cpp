@@ -46,7 +46,7 @@ std::optional<int64_t> parse_count(const std::string& x, int64_t max) {
   return n;
 }
 
-admin_reply run_query(journal_reader& reader, const std::string& journal_path,
+admin_reply run_query(journal_reader& reader, const journal_location& journal,
                       const std::vector<std::string>& words) {
   auto& cmd = words[0];
   if (cmd == "order") {
@@ -94,7 +94,7 @@ admin_reply run_query(journal_reader& reader, const std::string& journal_path,
     return ok(format_errors(*errors));
   }
   if (cmd == "report") {
-    auto data = load_report_data(journal_path);
+    auto data = load_report_data(journal);
     if (!data)
       return failed(describe(data.error()));
     return {admin_reply::ok, render_summary(*data), render_html(*data)};
@@ -102,19 +102,23 @@ admin_reply run_query(journal_reader& reader, const std::string& journal_path,
   return failed("unknown query " + cmd);
 }
 
-// Runs on its own thread: SQLite blocks.
+// Runs on its own thread: the journal's reads block.
 query_actor::behavior_type queries(query_actor::stateful_pointer<query_state> self,
-                                   std::string journal_path) {
+                                   journal_location journal) {
   return {
     [=](admin_atom, const std::vector<std::string>& words) -> admin_reply {
       auto& st = self->state;
       if (!st.reader) {
-        auto reader = open_journal_reader(journal_path);
+        auto reader = open_journal_reader(journal);
         if (!reader)
           return failed("cannot open the journal: " + describe(reader.error()));
         st.reader = std::move(*reader);
       }
-      return run_query(*st.reader, journal_path, words);
+      auto reply = run_query(*st.reader, journal, words);
+      // A reader whose connection failed is opened anew for the next query.
+      if (reply.code != admin_reply::ok)
+        st.reader.reset();
+      return reply;
     },
   };
 }
@@ -158,7 +162,7 @@ caf::result<admin_reply> run_inject(admin_pointer self, const admin_context& ctx
 }
 
 admin_commands_actor::behavior_type admin(admin_pointer self, admin_context ctx) {
-  self->state.queries = self->spawn<caf::detached + caf::linked>(queries, ctx.journal_path);
+  self->state.queries = self->spawn<caf::detached + caf::linked>(queries, ctx.journal_at);
   return {
     [=](admin_atom, const std::string& line) -> caf::result<admin_reply> {
       auto words = split_words(line);

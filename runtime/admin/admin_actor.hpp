@@ -11,6 +11,7 @@
 #include "runtime/core/actor_registry.hpp"
 #include "runtime/admin/admin_protocol.hpp"
 #include "runtime/core/stages.hpp"
+#include "runtime/store/journal_location.hpp"
 
 namespace ordernode {
 
@@ -19,7 +20,7 @@ struct admin_context {
   std::shared_ptr<actor_registry> registry;
   source_ref source;  // May be invalid: source.enabled is off.
   aggregator_ref aggregator;
-  std::string journal_path;  // Read on a detached worker, never on the scheduler.
+  journal_location journal_at;  // Read on a detached worker, never on the scheduler.
 };
 
 // The commands, one line each.

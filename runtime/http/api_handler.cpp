@@ -18,7 +18,7 @@ namespace ordernode {
 // Read-only journal connections, at most one per HTTP thread at a time.
 class reader_pool {
 public:
-  explicit reader_pool(std::string path) : path_(std::move(path)) {}
+  explicit reader_pool(journal_location where) : where_(std::move(where)) {}
 
   // Runs `f` with a reader; an error when no reader can be opened.
   template <class F>
@@ -32,19 +32,22 @@ public:
       }
     }
     if (!reader) {
-      auto opened = open_journal_reader(path_);
+      auto opened = open_journal_reader(where_);
       if (!opened)
         return opened.error();
       reader = std::move(*opened);
     }
     auto result = f(*reader);
-    std::lock_guard<std::mutex> guard{mtx_};
-    free_.push_back(std::move(reader));
+    // A reader that failed may have lost its connection: the next request opens a new one.
+    if (result) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      free_.push_back(std::move(reader));
+    }
     return result;
   }
 
 private:
-  std::string path_;
+  journal_location where_;
   std::mutex mtx_;
   std::vector<std::unique_ptr<journal_reader>> free_;
 };
@@ -157,7 +160,7 @@ api_response error_response(const api_error& x) {
 api_handler::api_handler(api_context ctx, flow_gateway& gateway)
     : ctx_(std::move(ctx)),
       gateway_(gateway),
-      readers_(std::make_unique<reader_pool>(ctx_.journal_path)),
+      readers_(std::make_unique<reader_pool>(ctx_.journal_at)),
       reports_(std::make_unique<report_worker>()) {}
 
 api_handler::~api_handler() = default;

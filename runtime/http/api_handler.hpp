@@ -57,7 +57,7 @@ struct api_context {
   http_hooks hooks;
   order_rules rules;
   std::set<std::string> regions;
-  std::string journal_path;
+  journal_location journal_at;
   std::shared_ptr<const static_files> pages;    // The web page; none: every file is a 404.
   std::function<nlohmann::json()> extra_stats;  // Merged into GET /api/stats.
   std::function<bool()> journal_failing;        // True while journal commits fail.

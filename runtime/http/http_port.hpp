@@ -8,14 +8,15 @@
 
 #include "runtime/core/order_rules.hpp"
 #include "runtime/core/stages.hpp"
+#include "runtime/store/journal_location.hpp"
 
 namespace ordernode {
 
 struct http_port {
-  intake_ref intake;          // Takes the submitted orders.
-  aggregator_ref aggregator;  // Answers GET /api/stats.
-  journal_actor journal;      // Feeds /ws with its committed changes.
-  std::string journal_path;   // Read by GET /api/orders on threads of the server's own.
+  intake_ref intake;            // Takes the submitted orders.
+  aggregator_ref aggregator;    // Answers GET /api/stats.
+  journal_actor journal;        // Feeds /ws with its committed changes.
+  journal_location journal_at;  // Read by GET /api/orders on threads of the server's own.
   std::set<std::string> regions;
   order_rules rules;
   std::function<bool()> journal_failing;  // True while journal commits fail; may be empty.

@@ -81,7 +81,7 @@ public:
     ctx.hooks = std::move(hooks);
     ctx.rules = port.rules;
     ctx.regions = std::move(port.regions);
-    ctx.journal_path = std::move(port.journal_path);
+    ctx.journal_at = std::move(port.journal_at);
     ctx.journal_failing = std::move(port.journal_failing);
     if (auto pages = static_files::load(static_dir(options)))
       ctx.pages = std::make_shared<const static_files>(std::move(*pages));

@@ -17,6 +17,7 @@
 #include "runtime/admin/admin_protocol.hpp"
 #include "runtime/core/errors.hpp"
 #include "runtime/core/messages.hpp"
+#include "runtime/store/pg_store.hpp"
 
 namespace ordernode {
 
@@ -328,7 +329,25 @@ sqlite_options sqlite_options_of(const journal_options& x) {
   return result;
 }
 
+caf::expected<std::unique_ptr<order_store>> open_journal_store(const journal_options& x) {
+  auto where = location_of(x);
+  if (where.engine == journal_engine::sqlite)
+    return open_sqlite_store(sqlite_options_of(x));
+  pg_options options;
+  options.url = where.target;
+  options.statement_timeout =
+    std::chrono::duration_cast<std::chrono::milliseconds>(x.statement_timeout);
+  auto store = open_pg_store(options);
+  if (!store)
+    return make_error(errc::store_failure, to_string(where) + ": " + describe(store.error()));
+  return store;
+}
+
 std::string describe(const journal_options& x) {
+  auto where = location_of(x);
+  if (where.engine == journal_engine::postgresql)
+    return "journal.url=" + to_string(where) + " journal.max-batch=" + std::to_string(x.max_batch)
+           + " (PostgreSQL, synchronous_commit as the server has it: on by default)";
   auto full = x.synchronous == journal_sync::full;
   return std::string{"journal.synchronous="} + to_string(x.synchronous) + " journal.wal-limit="
          + std::to_string(x.wal_limit_mib) + " journal.max-batch=" + std::to_string(x.max_batch)

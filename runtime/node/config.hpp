@@ -100,6 +100,9 @@ private:
 // The SQLite store as the journal options ask for it.
 sqlite_options sqlite_options_of(const journal_options& x);
 
+// Opens the journal's store on the engine journal.url names, as the options ask for it.
+caf::expected<std::unique_ptr<order_store>> open_journal_store(const journal_options& x);
+
 // One line naming the journal options a measurement ran with, and what a commit survives.
 std::string describe(const journal_options& x);
 

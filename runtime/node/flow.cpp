@@ -234,7 +234,7 @@ http_port http_port_of(const flow& f, const node_config& cfg) {
   result.intake = f.intake;
   result.aggregator = f.aggregator;
   result.journal = f.journal;
-  result.journal_path = cfg.journal.path;
+  result.journal_at = location_of(cfg.journal);
   for (auto& [name, ref] : f.dispatchers)
     result.regions.insert(name);
   result.rules = cfg.validation;

@@ -22,7 +22,6 @@
 #include "runtime/metrics/metrics_endpoint.hpp"
 #include "runtime/report/report.hpp"
 #include "runtime/store/report_query.hpp"
-#include "runtime/store/sqlite_store.hpp"
 #include "runtime/core/version.hpp"
 
 using namespace ordernode;
@@ -88,7 +87,7 @@ caf::expected<std::unique_ptr<admin_endpoint>> start_admin(caf::actor_system& sy
   x.bind = cfg.admin.bind;
   x.port = static_cast<uint16_t>(cfg.admin.port);
   x.max_message = static_cast<size_t>(cfg.admin.max_message);
-  x.context = {registry, f.source, f.aggregator, cfg.journal.path};
+  x.context = {registry, f.source, f.aggregator, location_of(cfg.journal)};
   x.supervision = cfg.supervisor;
   x.intake = f.intake;
   x.errors = f.errors;
@@ -128,10 +127,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   raise_open_files_limit();
-  auto store = open_sqlite_store(sqlite_options_of(cfg.journal));
+  // A journal that cannot be opened is a setup error, like a bad config: exit code 2.
+  auto store = open_journal_store(cfg.journal);
   if (!store) {
     std::cerr << "ordernode: cannot open the journal: " << describe(store.error()) << "\n";
-    return 1;
+    return 2;
   }
   if (cfg.replay_dead_letters) {
     auto moved = (*store)->replay_dead_letters();
@@ -188,9 +188,10 @@ int main(int argc, char** argv) {
     std::unique_ptr<http_server> http;
     if (exit_code == 0 && cfg.http.enabled) {
       http_hooks hooks;
-      hooks.report = make_report_hook(
-        [path = cfg.journal.path](auto deadline) { return load_report_data(path, deadline); },
-        cfg.http.request_timeout);
+      hooks.report =
+        make_report_hook([where = location_of(cfg.journal)](
+                           auto deadline) { return load_report_data(where, deadline); },
+                         cfg.http.request_timeout);
       hooks.metrics = [metrics] {
         return render_metrics(*metrics);
       };
@@ -224,7 +225,7 @@ int main(int argc, char** argv) {
       regions += fmt::format(" {}({} workers)", route.name, route.workers);
     if (exit_code == 0)
       spdlog::info("ordernode {} started: journal {}, regions{}, source {}", version,
-                   cfg.journal.path, regions, cfg.source.enabled ? "on" : "off");
+                   to_string(location_of(cfg.journal)), regions, cfg.source.enabled ? "on" : "off");
     auto sig = exit_code == 0 ? wait_for_signal(signals, gave_up) : 0;
     if (http)
       http->stop(gave_up || exit_code != 0 ? caf::timespan{0} : cfg.node.shutdown_deadline);

@@ -1,63 +1,60 @@
 #include "runtime/store/journal_reader.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include <stdexcept>
 
 #include "runtime/core/errors.hpp"
+#include "runtime/store/sql_connection.hpp"
 
 namespace ordernode {
 
 namespace {
 
 constexpr const char* order_columns =
-  "seq, id, product_name, quantity, region, customer, vip, created_at, state, detail, "
-  "updated_at, recoveries";
+  "seq, id, product_name, quantity, region, customer, CASE WHEN vip THEN 1 ELSE 0 END, "
+  "created_at, state, detail, updated_at, recoveries";
 
 // A state as the journal stores it; the schema admits no other names.
-order_state state_of(const SQLite::Column& column) {
-  auto name = column.getString();
+order_state state_of(const std::string& name) {
   auto x = parse_order_state(name);
   if (!x)
     throw std::runtime_error("the journal holds an unknown state \"" + name + "\"");
   return *x;
 }
 
-order_record read_order(SQLite::Statement& q) {
+order_record read_order(sql_cursor& q) {
   order_record x;
-  x.seq = q.getColumn(0).getInt64();
-  x.item.id = q.getColumn(1).getString();
-  x.item.product_name = q.getColumn(2).getString();
-  x.item.quantity = q.getColumn(3).getInt();
-  x.item.region = q.getColumn(4).getString();
-  x.item.customer = q.getColumn(5).getString();
-  x.item.vip = q.getColumn(6).getInt() != 0;
-  x.item.created_at = q.getColumn(7).getInt64();
-  x.state = state_of(q.getColumn(8));
-  x.detail = q.getColumn(9).getString();
-  x.updated_at = q.getColumn(10).getInt64();
-  x.recoveries = q.getColumn(11).getInt();
+  x.seq = q.int64(0);
+  x.item.id = q.text(1);
+  x.item.product_name = q.text(2);
+  x.item.quantity = static_cast<int32_t>(q.int64(3));
+  x.item.region = q.text(4);
+  x.item.customer = q.text(5);
+  x.item.vip = q.int64(6) != 0;
+  x.item.created_at = q.int64(7);
+  x.state = state_of(q.text(8));
+  x.detail = q.text(9);
+  x.updated_at = q.int64(10);
+  x.recoveries = static_cast<int32_t>(q.int64(11));
   return x;
 }
 
-class sqlite_journal_reader : public journal_reader {
+// The same queries on either engine.
+class sql_journal_reader : public journal_reader {
 public:
-  sqlite_journal_reader(const std::string& path, int busy_timeout_ms)
-      : db_(path, SQLite::OPEN_READONLY, busy_timeout_ms) {}
+  explicit sql_journal_reader(std::unique_ptr<sql_connection> db) : db_(std::move(db)) {}
 
   caf::expected<std::optional<order_record>> find(const std::string& id) override {
     try {
-      SQLite::Statement q(db_,
-                          std::string{"SELECT "} + order_columns + " FROM orders WHERE id = ?");
-      q.bind(1, id);
-      if (!q.executeStep())
+      auto q =
+        db_->query(std::string{"SELECT "} + order_columns + " FROM orders WHERE id = ?", {id});
+      if (!q->next())
         return std::optional<order_record>{};
-      auto result = read_order(q);
-      SQLite::Statement h(db_,
-                          "SELECT state, stage, detail, at FROM order_events WHERE order_seq = ? "
-                          "ORDER BY n");
-      h.bind(1, static_cast<int64_t>(result.seq));
-      while (h.executeStep())
-        result.history.push_back({state_of(h.getColumn(0)), h.getColumn(1).getString(),
-                                  h.getColumn(2).getString(), h.getColumn(3).getInt64()});
+      auto result = read_order(*q);
+      auto h = db_->query(
+        "SELECT state, stage, detail, at FROM order_events WHERE order_seq = ? ORDER BY n",
+        {result.seq});
+      while (h->next())
+        result.history.push_back({state_of(h->text(0)), h->text(1), h->text(2), h->int64(3)});
       return std::optional<order_record>{std::move(result)};
     } catch (const std::exception& ex) {
       return make_error(errc::store_failure, ex.what());
@@ -67,22 +64,21 @@ public:
   caf::expected<std::vector<order_record>> list(const order_filter& filter) override {
     try {
       std::string sql = std::string{"SELECT "} + order_columns + " FROM orders WHERE seq > ?";
-      if (filter.state)
+      std::vector<sql_param> params{filter.after};
+      if (filter.state) {
         sql += " AND state = ?";
-      if (!filter.region.empty())
+        params.emplace_back(state_name(*filter.state));
+      }
+      if (!filter.region.empty()) {
         sql += " AND region = ?";
+        params.emplace_back(filter.region);
+      }
       sql += " ORDER BY seq LIMIT ?";
-      SQLite::Statement q(db_, sql);
-      int arg = 1;
-      q.bind(arg++, static_cast<int64_t>(filter.after));
-      if (filter.state)
-        q.bind(arg++, state_name(*filter.state));
-      if (!filter.region.empty())
-        q.bind(arg++, filter.region);
-      q.bind(arg, static_cast<int64_t>(filter.limit));
+      params.emplace_back(static_cast<int64_t>(filter.limit));
+      auto q = db_->query(sql, params);
       std::vector<order_record> result;
-      while (q.executeStep())
-        result.push_back(read_order(q));
+      while (q->next())
+        result.push_back(read_order(*q));
       return result;
     } catch (const std::exception& ex) {
       return make_error(errc::store_failure, ex.what());
@@ -91,15 +87,14 @@ public:
 
   caf::expected<std::vector<error_record>> errors(size_t limit) override {
     try {
-      SQLite::Statement q(db_,
-                          "SELECT id, order_id, stage, type, cause, at FROM errors "
-                          "ORDER BY id DESC LIMIT ?");
-      q.bind(1, static_cast<int64_t>(limit));
+      auto q = db_->query(
+        "SELECT id, order_id, stage, type, cause, at FROM errors "
+        "ORDER BY id DESC LIMIT ?",
+        {static_cast<int64_t>(limit)});
       std::vector<error_record> result;
-      while (q.executeStep())
-        result.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
-                          q.getColumn(2).getString(), q.getColumn(3).getString(),
-                          q.getColumn(4).getString(), q.getColumn(5).getInt64()});
+      while (q->next())
+        result.push_back(
+          {q->int64(0), q->text(1), q->text(2), q->text(3), q->text(4), q->int64(5)});
       return result;
     } catch (const std::exception& ex) {
       return make_error(errc::store_failure, ex.what());
@@ -108,11 +103,10 @@ public:
 
   caf::expected<std::vector<std::pair<order_state, uint64_t>>> count_by_state() override {
     try {
-      SQLite::Statement q(db_, "SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state");
+      auto q = db_->query("SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state");
       std::vector<std::pair<order_state, uint64_t>> result;
-      while (q.executeStep())
-        result.emplace_back(state_of(q.getColumn(0)),
-                            static_cast<uint64_t>(q.getColumn(1).getInt64()));
+      while (q->next())
+        result.emplace_back(state_of(q->text(0)), static_cast<uint64_t>(q->int64(1)));
       return result;
     } catch (const std::exception& ex) {
       return make_error(errc::store_failure, ex.what());
@@ -120,18 +114,18 @@ public:
   }
 
 private:
-  SQLite::Database db_;
+  std::unique_ptr<sql_connection> db_;
 };
 
 }  // namespace
 
-caf::expected<std::unique_ptr<journal_reader>> open_journal_reader(const std::string& path,
+caf::expected<std::unique_ptr<journal_reader>> open_journal_reader(const journal_location& where,
                                                                    int busy_timeout_ms) {
-  try {
-    return std::unique_ptr<journal_reader>{new sqlite_journal_reader(path, busy_timeout_ms)};
-  } catch (const std::exception& ex) {
-    return make_error(errc::store_failure, std::string{"cannot open "} + path + ": " + ex.what());
-  }
+  auto db =
+    open_sql_connection(where, std::chrono::steady_clock::time_point::max(), busy_timeout_ms);
+  if (!db)
+    return db.error();
+  return std::unique_ptr<journal_reader>{new sql_journal_reader(std::move(*db))};
 }
 
 }  // namespace ordernode

@@ -1,5 +1,5 @@
-// Read-only queries over the journal database, on a connection of their own (WAL readers never
-// block the writer). Not thread-safe: give each thread its own reader.
+// Read-only queries over the journal database, on a connection of their own (neither engine
+// lets readers block the writer). Not thread-safe: give each thread its own reader.
 #pragma once
 
 #include <memory>
@@ -10,6 +10,7 @@
 #include <caf/expected.hpp>
 
 #include "runtime/core/messages.hpp"
+#include "runtime/store/journal_location.hpp"
 
 namespace ordernode {
 
@@ -67,8 +68,8 @@ public:
   virtual caf::expected<std::vector<std::pair<order_state, uint64_t>>> count_by_state() = 0;
 };
 
-// Opens a read-only connection to the journal at `path`; the file must exist.
-caf::expected<std::unique_ptr<journal_reader>> open_journal_reader(const std::string& path,
+// Opens a read-only connection to the journal at `where`; an SQLite file must exist.
+caf::expected<std::unique_ptr<journal_reader>> open_journal_reader(const journal_location& where,
                                                                    int busy_timeout_ms = 5000);
 
 }  // namespace ordernode

@@ -12,9 +12,18 @@ namespace ordernode {
 
 namespace {
 
+// libpq's messages span lines ("...failed\n\tIs the server running..."): one line for logs.
 std::string trimmed(const char* message) {
-  std::string result = message != nullptr ? message : "";
-  while (!result.empty() && (result.back() == '\n' || result.back() == ' '))
+  std::string result;
+  for (auto p = message; p != nullptr && *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\t' || *p == '\r') {
+      if (!result.empty() && result.back() != ' ')
+        result += ' ';
+    } else {
+      result += *p;
+    }
+  }
+  while (!result.empty() && result.back() == ' ')
     result.pop_back();
   return result;
 }

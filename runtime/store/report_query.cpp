@@ -4,10 +4,8 @@
 #include <cmath>
 #include <map>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-#include <sqlite3.h>
-
 #include "runtime/core/errors.hpp"
+#include "runtime/store/sql_connection.hpp"
 #include "runtime/store/state_sql.hpp"
 
 namespace ordernode {
@@ -18,26 +16,17 @@ constexpr size_t max_buckets = 60;
 
 // Each finished order with the time it was first received and the time it finished.
 std::string timings_sql() {
-  return "SELECT o.vip, o.state, r.at, o.updated_at FROM orders o "
+  return "SELECT CASE WHEN o.vip THEN 1 ELSE 0 END, o.state, r.at, o.updated_at FROM orders o "
          "JOIN (SELECT order_seq, MIN(at) AS at FROM order_events WHERE state = 'received' "
          "GROUP BY order_seq) r ON r.order_seq = o.seq WHERE o.state IN "
          + final_states_sql();
 }
 
-// SQLite's progress handler: a non-zero result interrupts the statement.
-int past_deadline(void* deadline) {
-  return std::chrono::steady_clock::now()
-             >= *static_cast<std::chrono::steady_clock::time_point*>(deadline)
-           ? 1
-           : 0;
-}
-
-std::vector<count_row> counts(SQLite::Database& db, const std::string& sql) {
+std::vector<count_row> counts(sql_connection& db, const std::string& sql) {
   std::vector<count_row> result;
-  SQLite::Statement q(db, sql);
-  while (q.executeStep())
-    result.push_back(
-      {q.getColumn(0).getString(), static_cast<uint64_t>(q.getColumn(1).getInt64())});
+  auto q = db.query(sql);
+  while (q->next())
+    result.push_back({q->text(0), static_cast<uint64_t>(q->int64(1))});
   return result;
 }
 
@@ -52,7 +41,7 @@ int64_t nice_width(int64_t span) {
   return hours * 3600 * s;
 }
 
-void load_throughput(SQLite::Database& db, report_data& x) {
+void load_throughput(sql_connection& db, report_data& x) {
   if (x.first_received == 0)
     return;
   auto span = std::max<int64_t>(x.last_update - x.first_received, 1);
@@ -66,51 +55,47 @@ void load_throughput(SQLite::Database& db, report_data& x) {
     auto i = at < origin ? 0 : static_cast<size_t>((at - origin) / x.bucket_width);
     return std::min(i, buckets - 1);
   };
-  SQLite::Statement received(db,
-                             "SELECT MIN(at) FROM order_events WHERE state = 'received' "
-                             "GROUP BY order_seq");
-  while (received.executeStep())
-    ++x.throughput[index(received.getColumn(0).getInt64())].received;
-  SQLite::Statement done(db, "SELECT updated_at FROM orders WHERE state IN " + final_states_sql());
-  while (done.executeStep())
-    ++x.throughput[index(done.getColumn(0).getInt64())].finished;
+  auto received =
+    db.query("SELECT MIN(at) FROM order_events WHERE state = 'received' GROUP BY order_seq");
+  while (received->next())
+    ++x.throughput[index(received->int64(0))].received;
+  auto done = db.query("SELECT updated_at FROM orders WHERE state IN " + final_states_sql());
+  while (done->next())
+    ++x.throughput[index(done->int64(0))].finished;
 }
 
 }  // namespace
 
-caf::expected<report_data> load_report_data(const std::string& path,
+caf::expected<report_data> load_report_data(const journal_location& where,
                                             std::chrono::steady_clock::time_point deadline) {
+  auto name = where.engine == journal_engine::sqlite ? where.target : to_string(where);
+  auto opened = open_sql_connection(where, deadline);
+  if (!opened)
+    return opened.error();
+  auto& db = **opened;
   try {
-    SQLite::Database db(path, SQLite::OPEN_READONLY, 5000);
-    if (deadline != std::chrono::steady_clock::time_point::max())
-      sqlite3_progress_handler(db.getHandle(), 1000, past_deadline, &deadline);
-    if (past_deadline(&deadline))
-      throw std::runtime_error("deadline passed");
     report_data x;
-    x.journal_path = path;
+    x.journal_path = name;
     x.generated_at = now();
-    x.orders = static_cast<uint64_t>(db.execAndGet("SELECT COUNT(*) FROM orders").getInt64());
+    x.orders = static_cast<uint64_t>(db.value("SELECT COUNT(*) FROM orders"));
     x.by_state = counts(db, "SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY 2 DESC, 1");
     {
-      SQLite::Statement q(db,
-                          "SELECT region, COUNT(*), SUM(state = 'completed'), "
-                          "SUM(state IN ('failed', 'dead_letter')), SUM(state = 'rejected') "
-                          "FROM orders GROUP BY region ORDER BY 2 DESC, 1");
-      while (q.executeStep())
-        x.by_region.push_back({q.getColumn(0).getString(),
-                               static_cast<uint64_t>(q.getColumn(1).getInt64()),
-                               static_cast<uint64_t>(q.getColumn(2).getInt64()),
-                               static_cast<uint64_t>(q.getColumn(3).getInt64()),
-                               static_cast<uint64_t>(q.getColumn(4).getInt64())});
+      auto q = db.query(
+        "SELECT region, COUNT(*), SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN state IN ('failed', 'dead_letter') THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN state = 'rejected' THEN 1 ELSE 0 END) "
+        "FROM orders GROUP BY region ORDER BY 2 DESC, 1");
+      while (q->next())
+        x.by_region.push_back(
+          {q->text(0), static_cast<uint64_t>(q->int64(1)), static_cast<uint64_t>(q->int64(2)),
+           static_cast<uint64_t>(q->int64(3)), static_cast<uint64_t>(q->int64(4))});
     }
     {
-      SQLite::Statement q(db,
-                          "SELECT product_name, COUNT(*), SUM(quantity) FROM orders "
-                          "GROUP BY product_name ORDER BY 2 DESC, 1 LIMIT 20");
-      while (q.executeStep())
-        x.by_product.push_back({q.getColumn(0).getString(),
-                                static_cast<uint64_t>(q.getColumn(1).getInt64()),
-                                q.getColumn(2).getInt64()});
+      auto q = db.query(
+        "SELECT product_name, COUNT(*), SUM(quantity) FROM orders "
+        "GROUP BY product_name ORDER BY 2 DESC, 1 LIMIT 20");
+      while (q->next())
+        x.by_product.push_back({q->text(0), static_cast<uint64_t>(q->int64(1)), q->int64(2)});
     }
     x.error_types = counts(db,
                            "SELECT stage || ' / ' || type, COUNT(*) FROM errors "
@@ -124,19 +109,19 @@ caf::expected<report_data> load_report_data(const std::string& path,
     x.shipping_attempts = counts(db,
                                  "SELECT attempts, COUNT(*) FROM (SELECT COUNT(*) AS attempts "
                                  "FROM order_events WHERE state = 'shipping' AND stage = 'shipper' "
-                                 "GROUP BY order_seq) GROUP BY attempts ORDER BY attempts");
+                                 "GROUP BY order_seq) a GROUP BY attempts ORDER BY attempts");
     for (auto& row : x.shipping_attempts)
       x.retries += (std::stoull(row.label) - 1) * row.count;
     {
       std::vector<int64_t> all;
       std::vector<int64_t> vip;
       std::vector<int64_t> normal;
-      SQLite::Statement q(db, timings_sql());
-      while (q.executeStep()) {
-        auto duration = q.getColumn(3).getInt64() - q.getColumn(2).getInt64();
+      auto q = db.query(timings_sql());
+      while (q->next()) {
+        auto duration = q->int64(3) - q->int64(2);
         all.push_back(duration);
-        if (q.getColumn(1).getString() == "completed")
-          (q.getColumn(0).getInt() != 0 ? vip : normal).push_back(duration);
+        if (q->text(1) == "completed")
+          (q->int64(0) != 0 ? vip : normal).push_back(duration);
       }
       x.processing = summarize_latencies(all);
       x.vip = summarize_latencies(vip);
@@ -144,17 +129,16 @@ caf::expected<report_data> load_report_data(const std::string& path,
     }
     if (x.orders > 0) {
       x.first_received =
-        db.execAndGet("SELECT COALESCE(MIN(at), 0) FROM order_events WHERE state = 'received'")
-          .getInt64();
-      x.last_update = db.execAndGet("SELECT COALESCE(MAX(at), 0) FROM order_events").getInt64();
+        db.value("SELECT COALESCE(MIN(at), 0) FROM order_events WHERE state = 'received'");
+      x.last_update = db.value("SELECT COALESCE(MAX(at), 0) FROM order_events");
       load_throughput(db, x);
     }
     return x;
   } catch (const std::exception& ex) {
     if (std::chrono::steady_clock::now() >= deadline)
       return make_error(errc::store_failure,
-                        "the report of " + path + " did not finish before its deadline");
-    return make_error(errc::store_failure, "cannot read the journal " + path + ": " + ex.what());
+                        "the report of " + name + " did not finish before its deadline");
+    return make_error(errc::store_failure, "cannot read the journal " + name + ": " + ex.what());
   }
 }
 

@@ -203,13 +203,13 @@ TEST_CASE("a journal that cannot be opened stops the node with a clear error") {
   temp_dir dir;
   SUBCASE("a folder that does not exist") {
     auto r = run_to_exit(dir.path(), {"--journal.path=" + (dir.path() / "no/such/j.db").string()});
-    CHECK(r.exit_code == 1);
+    CHECK(r.exit_code == 2);
     CHECK(r.err.find("cannot open the journal") != std::string::npos);
   }
   SUBCASE("a file that is not a database") {
     auto junk = dir.write("junk.db", std::string(4096, 'x'));
     auto r = run_to_exit(dir.path(), {"--journal.path=" + junk});
-    CHECK(r.exit_code == 1);
+    CHECK(r.exit_code == 2);
     CHECK(r.err.find("cannot open the journal") != std::string::npos);
     CHECK(read_file(junk) == std::string(4096, 'x'));
   }

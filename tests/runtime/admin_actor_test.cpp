@@ -57,7 +57,8 @@ struct admin_fixture : fixture {
     auto aggregator = spawn(aggregator_probe, t);
     registry->started("source", "source", caf::actor_cast<caf::actor>(source));
     registry->started("aggregator", "aggregator", caf::actor_cast<caf::actor>(aggregator));
-    uut = track(spawn_admin(sys, {registry, source, aggregator, journal_path}));
+    uut = track(spawn_admin(
+      sys, {registry, source, aggregator, journal_location::sqlite_file(journal_path)}));
   }
 
   admin_reply run(const std::string& line) {
@@ -169,8 +170,10 @@ TEST_CASE_FIXTURE(admin_fixture, "journal queries run on the worker") {
 TEST_CASE("a missing journal is a clear failure, not a crash") {
   fixture f;
   temp_dir dir;
-  auto uut = f.track(
-    spawn_admin(f.sys, {std::make_shared<actor_registry>(), {}, {}, dir.file("missing.db")}));
+  auto uut = f.track(spawn_admin(f.sys, {std::make_shared<actor_registry>(),
+                                         {},
+                                         {},
+                                         journal_location::sqlite_file(dir.file("missing.db"))}));
   auto r = f.ask<admin_reply>(uut, admin_atom::value, std::string{"orders"});
   CHECK(r.code == admin_reply::failed);
   CHECK(contains(r.text, "cannot open the journal"));

@@ -27,7 +27,7 @@ struct fixture {
   }
 
   std::unique_ptr<journal_reader> reader() {
-    auto result = open_journal_reader(path);
+    auto result = open_journal_reader(journal_location::sqlite_file(path));
     REQUIRE_MESSAGE(result, describe(result.error()));
     return std::move(*result);
   }
@@ -41,7 +41,8 @@ struct fixture {
     batch.changes.push_back(
       {(*seqs)[0], 1, {orders[0].id, order_state::validated, stage_id::validator, "", now()}});
     batch.changes.push_back(
-      {(*seqs)[1], 1,
+      {(*seqs)[1],
+       1,
        {orders[1].id, order_state::rejected, stage_id::validator, "bad quantity", now()}});
     batch.errors.push_back(
       {orders[1].id, stage_id::validator, error_type::validation, "bad quantity", now()});
@@ -108,7 +109,7 @@ TEST_CASE_FIXTURE(fixture, "errors come newest first and states are counted") {
 
 TEST_CASE("a journal that does not exist is a clear error") {
   temp_dir dir;
-  auto r = open_journal_reader(dir.file("missing.db"));
+  auto r = open_journal_reader(journal_location::sqlite_file(dir.file("missing.db")));
   REQUIRE_FALSE(r);
   CHECK(describe(r.error()).find("missing.db") != std::string::npos);
 }

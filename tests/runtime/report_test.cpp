@@ -26,12 +26,12 @@ constexpr timestamp sec = 1'000 * ms;
 
 report_loader loader(const std::string& path) {
   return [path](auto deadline) {
-    return load_report_data(path, deadline);
+    return load_report_data(journal_location::sqlite_file(path), deadline);
   };
 }
 
 caf::expected<std::string> render_report(const std::string& path) {
-  auto data = load_report_data(path);
+  auto data = load_report_data(journal_location::sqlite_file(path));
   if (!data)
     return std::move(data.error());
   return render_html(*data);
@@ -128,7 +128,7 @@ TEST_CASE("summarize_latencies takes nearest-rank percentiles") {
 }
 
 TEST_CASE_FIXTURE(known_journal, "load_report_data reads the known numbers") {
-  auto x = load_report_data(path);
+  auto x = load_report_data(journal_location::sqlite_file(path));
   REQUIRE_MESSAGE(x, describe(x.error()));
   CHECK(x->orders == 6);
   auto count_of = [](const std::vector<count_row>& rows, const std::string& label) -> int64_t {
@@ -225,7 +225,7 @@ TEST_CASE_FIXTURE(known_journal, "render_report is one self-contained page with 
 }
 
 TEST_CASE_FIXTURE(known_journal, "render_summary gives the totals in a few lines") {
-  auto x = load_report_data(path);
+  auto x = load_report_data(journal_location::sqlite_file(path));
   REQUIRE(x);
   auto text = render_summary(*x);
   CHECK(contains(text, "orders: 6\n"));
@@ -245,7 +245,7 @@ TEST_CASE("an empty journal renders, a missing one is an error") {
   CHECK(contains(*html, "nothing recorded"));
   auto missing = render_report(dir.file("missing.db"));
   REQUIRE_FALSE(missing);
-  CHECK(contains(describe(missing.error()), "cannot read the journal"));
+  CHECK(contains(describe(missing.error()), "cannot open"));
   CHECK(contains(describe(missing.error()), "missing.db"));
 }
 
@@ -280,10 +280,12 @@ TEST_CASE_FIXTURE(known_journal, "the HTTP hook renders the report, or a page na
 }
 
 TEST_CASE_FIXTURE(known_journal, "a report past its deadline is interrupted with an error") {
-  auto late = load_report_data(path, std::chrono::steady_clock::now());
+  auto late =
+    load_report_data(journal_location::sqlite_file(path), std::chrono::steady_clock::now());
   REQUIRE_FALSE(late);
   CHECK(contains(describe(late.error()), "deadline"));
   auto hook = make_report_hook(loader(path), caf::timespan{0});
   CHECK_FALSE(hook());
-  CHECK(load_report_data(path, std::chrono::steady_clock::now() + std::chrono::seconds(10)));
+  CHECK(load_report_data(journal_location::sqlite_file(path),
+                         std::chrono::steady_clock::now() + std::chrono::seconds(10)));
 }

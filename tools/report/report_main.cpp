@@ -6,6 +6,7 @@
 
 #include "runtime/core/errors.hpp"
 #include "runtime/report/report.hpp"
+#include "runtime/store/journal_location.hpp"
 #include "runtime/store/report_query.hpp"
 
 using namespace ordernode;
@@ -13,8 +14,10 @@ using namespace ordernode;
 namespace {
 
 constexpr const char* usage =
-  "usage: ordernode-report [--summary] JOURNAL.db [OUTPUT.html]\n"
+  "usage: ordernode-report [--summary] JOURNAL [OUTPUT.html]\n"
   "  Renders the journal as one HTML file (default: ordernode-report.html; '-' for stdout).\n"
+  "  JOURNAL is an SQLite file, or a journal.url: sqlite:PATH or\n"
+  "  postgresql://user[:password]@host:port/dbname\n"
   "  --summary  print a text summary instead\n";
 
 }  // namespace
@@ -50,7 +53,16 @@ int main(int argc, char** argv) {
     std::cerr << "ordernode-report: no journal given\n" << usage;
     return 2;
   }
-  auto data = load_report_data(journal);
+  auto where = journal_location::sqlite_file(journal);
+  if (journal.rfind("sqlite:", 0) == 0 || journal.rfind("postgres", 0) == 0) {
+    auto parsed = parse_journal_url(journal);
+    if (!parsed) {
+      std::cerr << "ordernode-report: " << describe(parsed.error()) << "\n";
+      return 2;
+    }
+    where = std::move(*parsed);
+  }
+  auto data = load_report_data(where);
   if (!data) {
     std::cerr << "ordernode-report: " << describe(data.error()) << "\n";
     return 1;
