@@ -1,6 +1,7 @@
 // The HTTP API of the real ordernode binary, over real HTTP: contract, errors, idempotency,
 // reads, paging, overload and the WebSocket feed.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <sys/socket.h>

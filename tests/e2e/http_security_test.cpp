@@ -2,6 +2,7 @@
 // break the parser, racing retries, forged log lines, reports that hog the server, and a
 // journal that cannot commit.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <atomic>

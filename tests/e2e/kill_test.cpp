@@ -8,18 +8,22 @@
 #include "tests/support/journal_view.hpp"
 #include "tests/support/node_output.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/pg_database.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/waiting.hpp"
 
+using namespace ordernode;
 using namespace ordernode::test;
 
 namespace {
 
-std::vector<std::string> node_args(const temp_dir& dir, bool source_on) {
+std::vector<std::string> node_args(const temp_dir& dir, const journal_location& where,
+                                   bool source_on) {
   auto path = [&](const char* name) {
     return (dir.path() / name).string();
   };
-  return {"--journal.path=" + path("journal.db"),
+  return {where.engine == journal_engine::sqlite ? "--journal.path=" + where.target
+                                                 : "--journal.url=" + where.target,
           "--shipper.ledger=" + path("ledger.txt"),
           "--notifier.mock-file=" + path("notifications.jsonl"),
           source_on ? "--source.enabled=true" : "--source.enabled=false",
@@ -39,18 +43,18 @@ std::vector<std::string> node_args(const temp_dir& dir, bool source_on) {
 
 }  // namespace
 
-TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once") {
-  temp_dir dir;
+// Five rounds of SIGKILL at a random moment, then a drain run without the source.
+void kill_five_times(const temp_dir& dir, const journal_location& where) {
   std::mt19937 rng{std::random_device{}()};
   std::uniform_int_distribution<int> pause_ms{300, 1200};
   int64_t accepted_before_last_kill = 0;
   for (int round = 0; round < 5; ++round) {
-    node_process node{dir.path(), "run" + std::to_string(round), node_args(dir, true)};
+    node_process node{dir.path(), "run" + std::to_string(round), node_args(dir, where, true)};
     REQUIRE(node.wait_for_log("started", 10s));
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
     node.signal(SIGKILL);
     REQUIRE(node.wait(5s) == 128 + SIGKILL);
-    journal_view journal{dir.path() / "journal.db"};
+    journal_view journal{where};
     auto accepted = journal.count("SELECT COUNT(*) FROM orders");
     CHECK(accepted >= accepted_before_last_kill);
     accepted_before_last_kill = accepted;
@@ -58,14 +62,14 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
   REQUIRE(accepted_before_last_kill > 0);
   int64_t unfinished_at_restart = 0;
   {
-    journal_view journal{dir.path() / "journal.db"};
+    journal_view journal{where};
     unfinished_at_restart = journal.count("SELECT COUNT(*) FROM orders WHERE " + unfinished);
   }
-  node_process drain{dir.path(), "drain", node_args(dir, false)};
+  node_process drain{dir.path(), "drain", node_args(dir, where, false)};
   REQUIRE(drain.wait_for_log("started", 10s));
   auto drained = wait_until(
     [&] {
-      journal_view journal{dir.path() / "journal.db"};
+      journal_view journal{where};
       return journal.count("SELECT COUNT(*) FROM orders WHERE " + unfinished) == 0;
     },
     30s);
@@ -77,7 +81,7 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
   CHECK(drain.err().find("recovered " + std::to_string(unfinished_at_restart) + " unfinished")
         != std::string::npos);
 
-  journal_view journal{dir.path() / "journal.db"};
+  journal_view journal{where};
   auto all = journal.count("SELECT COUNT(*) FROM orders");
   MESSAGE("accepted " << all << " orders over five SIGKILLs; " << unfinished_at_restart
                       << " were unfinished at the last restart");
@@ -88,7 +92,7 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
   // Exactly one final event per order: final states are never entered twice.
   CHECK(journal.count("SELECT COUNT(*) FROM (SELECT order_seq FROM order_events WHERE state IN "
                       "('completed', 'failed', 'rejected') GROUP BY order_seq HAVING COUNT(*) "
-                      "<> 1)")
+                      "<> 1) a")
         == 0);
   CHECK(journal.count("SELECT COUNT(DISTINCT order_seq) FROM order_events WHERE state IN "
                       "('completed', 'failed', 'rejected')")
@@ -112,4 +116,15 @@ TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once")
     == journal.count("SELECT COALESCE(SUM(quantity), 0) FROM orders WHERE state = 'completed'"));
   CHECK(totals->failed == states["failed"]);
   CHECK(totals->rejected == states["rejected"]);
+}
+
+TEST_CASE("an order accepted before any of five SIGKILLs finishes exactly once") {
+  temp_dir dir;
+  SUBCASE("with the journal in SQLite") {
+    kill_five_times(dir, journal_location::sqlite_file((dir.path() / "journal.db").string()));
+  }
+  SUBCASE("with the journal in PostgreSQL") {
+    pg_database db;
+    kill_five_times(dir, journal_location{journal_engine::postgresql, db.url()});
+  }
 }

@@ -1,5 +1,6 @@
 // Starts the real ordernode binary, reads its stdout, stderr and journal database.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>

@@ -1,5 +1,6 @@
 // Runs ordernode-shell as a process against a real ordernode binary and checks what it prints.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <netinet/in.h>
