@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian (and npm) packages the project needs.
-# Usage: tools/setup.sh build|test
+# Usage: tools/setup.sh build|test|postgres
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,12 +12,13 @@ test_pkgs=(rabbitmq-server amqp-tools postgresql prometheus chromium curl python
 
 case "$group" in
   build) pkgs=("${build_pkgs[@]}") ;;
+  postgres) pkgs=(postgresql) ;;
   test)
     pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")
     command -v node >/dev/null || pkgs+=(nodejs)
     command -v npm >/dev/null || pkgs+=(npm)
     ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  *) echo "usage: $0 build|test|postgres" >&2; exit 2 ;;
 esac
 
 missing=()
