@@ -236,6 +236,40 @@ caf::expected<std::vector<pg_rows>> pg_connection::sync() {
   return result;
 }
 
+caf::error pg_connection::copy_in(const std::string& copy_sql, const std::string& data) {
+  auto started = PQexec(conn_, copy_sql.c_str());
+  if (started == nullptr || PQresultStatus(started) != PGRES_COPY_IN) {
+    auto rows = result_of(started, copy_sql);
+    return rows ? make_error(errc::store_failure, copy_sql + " reads nothing from the client")
+                : rows.error();
+  }
+  PQclear(started);
+  // Blocking while the data goes out: a COPY has nothing to read back before its end.
+  PQsetnonblocking(conn_, 0);
+  auto sent = PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1
+              && PQputCopyEnd(conn_, nullptr) == 1;
+  PQsetnonblocking(conn_, 1);
+  if (!sent)
+    return fail("cannot send the rows of " + copy_sql);
+  caf::error err;
+  while (auto x = PQgetResult(conn_)) {
+    auto rows = result_of(x, copy_sql);
+    if (!rows && !err)
+      err = rows.error();
+  }
+  return err;
+}
+
+std::string pg_url_with_database(const std::string& url, const std::string& dbname) {
+  auto query = url.find('?');
+  auto scheme = url.find("://");
+  auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (slash == std::string::npos || (query != std::string::npos && slash > query))
+    return url.substr(0, query) + "/" + dbname
+           + (query == std::string::npos ? "" : url.substr(query));
+  return url.substr(0, slash + 1) + dbname + (query == std::string::npos ? "" : url.substr(query));
+}
+
 std::string pg_connection::where() const {
   std::string host = PQhost(conn_) != nullptr ? PQhost(conn_) : "";
   std::string port = PQport(conn_) != nullptr ? PQport(conn_) : "";

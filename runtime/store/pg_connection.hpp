@@ -60,6 +60,9 @@ private:
   std::string items_;
 };
 
+// `url` (a libpq URI) naming the database `dbname` instead of its own.
+std::string pg_url_with_database(const std::string& url, const std::string& dbname);
+
 class pg_connection {
 public:
   // Connects to `url` (a libpq URI or key=value string), waiting at most `connect_timeout`.
@@ -91,6 +94,9 @@ public:
   void send(const std::string& name, const std::vector<std::string>& params);
 
   caf::expected<std::vector<pg_rows>> sync();
+
+  // Runs `copy_sql` (COPY ... FROM STDIN) with `data`, rows in COPY's text format.
+  caf::error copy_in(const std::string& copy_sql, const std::string& data);
 
   // The connection's server, for messages: "host:port/dbname".
   std::string where() const;

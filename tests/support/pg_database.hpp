@@ -36,11 +36,7 @@ public:
     auto id = make_uuid();
     name_ = "t_" + id.substr(0, 8) + id.substr(24);
     check(admin_->exec("CREATE DATABASE " + name_));
-    auto base = postgres_url();
-    auto query = base.find('?');
-    auto slash = base.rfind('/', query);
-    url_ =
-      base.substr(0, slash + 1) + name_ + (query == std::string::npos ? "" : base.substr(query));
+    url_ = pg_url_with_database(postgres_url(), name_);
   }
 
   pg_database(const pg_database&) = delete;

@@ -16,6 +16,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <caf/all.hpp>
 
+#include "runtime/core/errors.hpp"
+#include "runtime/store/pg_connection.hpp"
 #include "tools/bench/database_files_guard.hpp"
 
 namespace ordernode::bench {
@@ -206,6 +208,51 @@ double sqlite_batched_insert_rate(const sqlite_options& options, std::size_t n, 
     tx.commit();
   }
   auto elapsed = clock_type::now() - start;
+  return per_second(n, elapsed);
+}
+
+double pg_copy_rate(const std::string& url, std::size_t n, std::size_t batch) {
+  if (batch == 0)
+    throw std::invalid_argument("pg_copy_rate: batch == 0");
+  if (n == 0)
+    return 0;
+  auto conn = pg_connection::open(url, std::chrono::minutes{10});
+  if (!conn)
+    throw std::runtime_error(describe(conn.error()));
+  auto& db = **conn;
+  auto check = [](const caf::error& err) {
+    if (err)
+      throw std::runtime_error(describe(err));
+  };
+  check(db.exec("DROP TABLE IF EXISTS copy_baseline"));
+  check(
+    db.exec("CREATE TABLE copy_baseline (id TEXT NOT NULL, product TEXT NOT NULL, "
+            "quantity INTEGER NOT NULL, region TEXT NOT NULL, vip BOOLEAN NOT NULL, "
+            "created_at BIGINT NOT NULL)"));
+  static constexpr const char* products[] = {"widget-standard", "widget-pro", "gadget", "gizmo-xl"};
+  static constexpr const char* regions[] = {"eu-west", "us-east", "ap-south"};
+  uuid_source ids;
+  std::string rows;
+  auto start = clock_type::now();
+  for (std::size_t done = 0; done < n;) {
+    rows.clear();
+    auto stop = std::min(n, done + batch);
+    for (; done < stop; ++done) {
+      rows += ids.next();
+      rows += '\t';
+      rows += products[done % 4];
+      rows += '\t';
+      rows += std::to_string(done % 10 + 1);
+      rows += '\t';
+      rows += regions[done % 3];
+      rows += done % 7 == 0 ? "\tt\t" : "\tf\t";
+      rows += std::to_string(unix_millis());
+      rows += '\n';
+    }
+    check(db.copy_in("COPY copy_baseline FROM STDIN", rows));
+  }
+  auto elapsed = clock_type::now() - start;
+  check(db.exec("DROP TABLE copy_baseline"));
   return per_second(n, elapsed);
 }
 

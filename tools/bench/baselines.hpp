@@ -25,6 +25,11 @@ double caf_one_way_rate(caf::actor_system& sys, std::size_t n);
 // database errors, std::invalid_argument if batch == 0. Returns 0 for n == 0.
 double sqlite_batched_insert_rate(const sqlite_options& options, std::size_t n, std::size_t batch);
 
+// Rows per second copied (COPY ... FROM STDIN, text format) into a fresh table shaped like the
+// SQLite baseline's, in the PostgreSQL database at `url`, one transaction every `batch` rows.
+// Creates and drops the table. Throws std::runtime_error on database errors.
+double pg_copy_rate(const std::string& url, std::size_t n, std::size_t batch);
+
 // Peak resident set size of this process in bytes (VmHWM from
 // /proc/self/status); 0 if unavailable.
 std::size_t peak_rss_bytes();

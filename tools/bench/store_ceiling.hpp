@@ -1,4 +1,4 @@
-// The rate of the journal's SQLite store alone: the ceiling of any flow that journals through it.
+// The rate of the journal's store alone: the ceiling of any flow that journals through it.
 #pragma once
 
 #include <cstddef>
@@ -17,5 +17,8 @@ namespace ordernode::bench {
 // store does not hold all `n` orders completed at the end, std::invalid_argument if per_commit ==
 // 0. Returns 0 for n == 0.
 double journal_store_rate(const sqlite_options& options, std::size_t n, std::size_t per_commit);
+
+// The same on a fresh `store` of any engine, which the caller opens and removes.
+double journal_store_rate(order_store& store, std::size_t n, std::size_t per_commit);
 
 }  // namespace ordernode::bench

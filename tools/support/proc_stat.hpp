@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -41,6 +42,22 @@ inline double cpu_seconds(pid_t pid) {
       stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The CPU seconds of every process named `comm` (its /proc/PID/comm), e.g. all processes of a
+// PostgreSQL server on this machine.
+inline double cpu_seconds_of_all(const std::string& comm) {
+  double result = 0;
+  for (auto& entry : std::filesystem::directory_iterator{"/proc"}) {
+    auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    std::ifstream in{entry.path() / "comm"};
+    std::string found;
+    if (std::getline(in, found) && found == comm)
+      result += cpu_seconds(static_cast<pid_t>(std::stol(name)));
+  }
+  return result;
 }
 
 }  // namespace ordernode::proc
