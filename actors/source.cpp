@@ -65,6 +65,11 @@ source_actor::behavior_type source(source_pointer self, source_options options,
       self->delayed_send(self, st.interval, tick_atom::value);
       if (st.paused)
         return;
+      if (st.held_ticks > 0) {
+        --st.held_ticks;
+        ++st.skipped;
+        return;
+      }
       if (st.overloaded) {
         st.overloaded = false;
         ++st.skipped;
@@ -84,9 +89,20 @@ source_actor::behavior_type source(source_pointer self, source_options options,
           .then([](admission) {},
                 [=](const caf::error& err) {
                   ++self->state.refused;
+                  auto& st = self->state;
                   if (err.category() == caf::atom("ordernode")
                       && err.code() == static_cast<uint8_t>(errc::overloaded))
-                    self->state.overloaded = true;
+                    st.overloaded = true;
+                  // While the journal cannot record anything the source holds back for a
+                  // second at a time instead of making orders only to see them refused.
+                  if (err.category() == caf::atom("ordernode")
+                      && err.code() == static_cast<uint8_t>(errc::store_failure)
+                      && st.held_ticks == 0) {
+                    st.held_ticks = st.interval.count() > 0
+                                      ? std::max<int64_t>(1, std::chrono::seconds(1) / st.interval)
+                                      : 1;
+                    spdlog::warn("source holds back for 1 s: {}", describe(err));
+                  }
                   spdlog::warn("order {}: not accepted: {}", id, describe(err));
                 });
       }

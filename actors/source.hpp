@@ -32,6 +32,7 @@ struct source_state {
   uint64_t refused = 0;
   uint64_t skipped = 0;
   bool overloaded = false;
+  int64_t held_ticks = 0;  // Ticks left to skip while the journal cannot record orders.
 
   static inline const char* name = "source";
 };

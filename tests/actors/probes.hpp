@@ -163,8 +163,9 @@ inline validator_actor::behavior_type validator_probe(validator_actor::pointer s
 }
 
 // Answers every submission with `answer`, or with `overloaded` when `overloaded` is set.
+// Takes every order, or refuses each with `refuses`.
 inline intake_actor::behavior_type intake_probe(intake_actor::pointer self, caf::actor sink,
-                                                bool overloaded) {
+                                                refusal refuses) {
   return {
     [=](finished_atom, std::vector<finished_order>& xs) {
       forward(self, sink, "intake", finished_atom::value, std::move(xs));
@@ -174,14 +175,14 @@ inline intake_actor::behavior_type intake_probe(intake_actor::pointer self, caf:
     },
     [=](submit_atom, order& x) -> caf::result<admission> {
       forward(self, sink, "intake", submit_atom::value, std::move(x));
-      if (overloaded)
-        return make_error(errc::overloaded, "probe is full");
+      if (refuses != refusal::none)
+        return make_error(refuses, "the probe refuses");
       return admission::accepted;
     },
     [=](submit_atom, order& x, admission_listener& listener) {
       forward(self, sink, "intake", submit_atom::value, x);
-      auto note = overloaded
-                    ? admission_note::refused_for(x.id, refusal::overloaded, "probe is full")
+      auto note = refuses != refusal::none
+                    ? admission_note::refused_for(x.id, refuses, "the probe refuses")
                     : admission_note::taken_as(x.id, admission::accepted);
       self->send(listener, admitted_atom::value, std::vector<admission_note>{std::move(note)});
     },

@@ -40,8 +40,8 @@ struct source_fixture : fixture {
     return result;
   }
 
-  source_actor start(source_options opts) {
-    return spawn(source, opts, regions, spawn(intake_probe, sink(), false));
+  source_actor start(source_options opts, refusal refuses = refusal::none) {
+    return spawn(source, opts, regions, spawn(intake_probe, sink(), refuses));
   }
 
   order next_submission(caf::timespan timeout = default_timeout) {
@@ -130,6 +130,21 @@ TEST_CASE_FIXTURE(source_fixture, "a paused source skips its ticks until resumed
   self->send(uut, tick_atom::value);
   submissions(2);
   expect_quiet("intake", 100ms);
+}
+
+TEST_CASE_FIXTURE(source_fixture, "a source refused by a failing journal holds back for a second") {
+  auto uut = start(options(std::chrono::milliseconds(250), 2), refusal::journal_unavailable);
+  submissions(2);
+  // The refusals arrive before the next tick; the three ticks of the next 750 ms send nothing.
+  expect_quiet("intake", 850ms);
+  submissions(2);
+}
+
+TEST_CASE_FIXTURE(source_fixture, "an overloaded intake costs the source one burst") {
+  auto uut = start(options(std::chrono::milliseconds(100), 1), refusal::overloaded);
+  submissions(1);
+  expect_quiet("intake", 150ms);
+  submissions(1);
 }
 
 TEST_CASE("pace_for_rate spreads a rate over at most 100 bursts a second") {

@@ -46,7 +46,7 @@ struct supervisor_fixture : deterministic_fixture {
       {"validator", "validator", spawn_validator, {order_state::received}, "", first}};
     for (auto& x : extra)
       children.push_back(std::move(x));
-    intake_ref intake{spawn(intake_probe, sink(), false)};
+    intake_ref intake{spawn(intake_probe, sink(), refusal::none)};
     error_channel_ref errors{spawn(error_channel_probe, sink())};
     uut = spawn(supervisor, std::move(options), std::move(children), registry, intake, errors,
                 escalation{[log = gave_up](const std::string& why) {
