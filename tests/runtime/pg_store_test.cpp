@@ -3,11 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime/core/errors.hpp"
 #include "tests/support/orders.hpp"
 #include "tests/support/store_backends.hpp"
+#include "tests/support/tcp_proxy.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;
@@ -31,7 +33,65 @@ void drop_connections(const pg_database& db) {
   REQUIRE(rows->size() >= 1);
 }
 
+// `url` with its host and port replaced by 127.0.0.1:port.
+std::string through(const std::string& url, uint16_t port) {
+  auto at = url.find('@');
+  auto slash = url.find('/', at);
+  return url.substr(0, at + 1) + "127.0.0.1:" + std::to_string(port) + url.substr(slash);
+}
+
+uint16_t port_of(const std::string& url) {
+  auto at = url.find('@');
+  auto colon = url.find(':', at);
+  return static_cast<uint16_t>(std::stoi(url.substr(colon + 1)));
+}
+
 }  // namespace
+
+TEST_CASE("a commit whose answer was lost, but which happened, is taken back on reconnect") {
+  pg_backend backend;
+  tcp_proxy proxy{port_of(backend.db.url())};
+  auto opened = open_pg_store({through(backend.db.url(), proxy.port())});
+  REQUIRE_MESSAGE(opened, describe(opened.error()));
+  auto& store = *opened;
+  auto a = new_order("mouse", 3, "eu");
+  journal_batch first;
+  first.new_orders = {a};
+  auto seq = commit_ok(*store, first).at(0);
+  auto b = new_order("dock", 5, "us");
+  journal_batch second;
+  second.new_orders = {b};
+  second.changes = {state_change{
+    seq, 1, order_event{a.id, order_state::validated, stage_id::validator, "", now()}}};
+  second.errors = {error_report{a.id, stage_id::validator, error_type::validation, "x", 5}};
+  second.outbox = {outbox_message{0, "orders", "us", b.id, "{}", 7},
+                   outbox_message{0, "order-results", "eu", a.id, "{}", 8}};
+  // The server runs the commit; its answer never arrives, then the connection breaks.
+  proxy.swallow_answers();
+  std::thread cutter{[&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    proxy.cut();
+  }};
+  auto failed = store->commit(second);
+  cutter.join();
+  REQUIRE_FALSE(failed);
+  CHECK(backend.sql_int("SELECT COUNT(*) FROM orders WHERE id = '" + b.id + "'") == 1);
+  // The journal refused b and withdrew its forward; it commits the rest again.
+  second.new_orders.clear();
+  second.outbox.erase(second.outbox.begin());
+  commit_ok(*store, second);
+  CHECK(backend.sql_int("SELECT COUNT(*) FROM orders") == 1);
+  CHECK(backend.sql_int("SELECT COUNT(*) FROM event_log") == 2);
+  CHECK(backend.sql_strings(
+          "SELECT state FROM order_events WHERE order_seq = " + std::to_string(seq) + " ORDER BY n")
+        == std::vector<std::string>{"received", "validated"});
+  CHECK(backend.sql_int("SELECT COUNT(*) FROM errors") == 1);
+  CHECK(backend.sql_strings("SELECT exchange FROM outbox")
+        == std::vector<std::string>{"order-results"});
+  auto page = store->outbox(0, 10);
+  REQUIRE(page);
+  CHECK(page->backlog == 1);
+}
 
 TEST_CASE("a lost connection fails the commit, and the next one reconnects and writes it once") {
   pg_backend backend;
