@@ -7,6 +7,7 @@
 
 #include "runtime/core/errors.hpp"
 #include "runtime/core/random.hpp"
+#include "runtime/store/finished_totals.hpp"
 #include "runtime/store/pg_connection.hpp"
 #include "runtime/store/state_sql.hpp"
 
@@ -337,31 +338,14 @@ public:
   caf::expected<totals> finished_totals() override {
     if (auto err = ready())
       return err;
-    auto rows = conn_->query(
-      "SELECT region, state, COUNT(*), COALESCE(SUM(quantity), 0) FROM orders "
-      "WHERE state IN ('completed', 'rejected', 'failed') GROUP BY region, state");
+    auto rows = conn_->query(finished_totals_sql);
     if (!rows)
       return rows.error();
     totals result;
-    for (int i = 0; i < rows->size(); ++i) {
-      auto& region = result.by_region[rows->text(i, 0)];
-      auto state = rows->text(i, 1);
-      auto count = static_cast<uint64_t>(rows->int64(i, 2));
-      if (state == "completed") {
-        region.completed += count;
-        region.quantity += rows->int64(i, 3);
-      } else if (state == "failed") {
-        region.failed += count;
-      } else {
-        region.rejected += count;
-      }
-    }
-    for (auto& [name, region] : result.by_region) {
-      result.all.completed += region.completed;
-      result.all.quantity += region.quantity;
-      result.all.failed += region.failed;
-      result.all.rejected += region.rejected;
-    }
+    for (int i = 0; i < rows->size(); ++i)
+      add_finished_row(result, rows->text(i, 0), rows->text(i, 1),
+                       static_cast<uint64_t>(rows->int64(i, 2)), rows->int64(i, 3));
+    sum_regions(result);
     return result;
   }
 

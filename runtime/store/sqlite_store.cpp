@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "runtime/core/errors.hpp"
+#include "runtime/store/finished_totals.hpp"
 #include "runtime/store/state_sql.hpp"
 
 namespace ordernode {
@@ -365,30 +366,13 @@ public:
 
   caf::expected<totals> finished_totals() override {
     try {
-      SQLite::Statement q(db_,
-                          "SELECT region, state, COUNT(*), COALESCE(SUM(quantity), 0) FROM orders "
-                          "WHERE state IN ('completed', 'rejected', 'failed') "
-                          "GROUP BY region, state");
+      SQLite::Statement q(db_, finished_totals_sql);
       totals result;
-      while (q.executeStep()) {
-        auto& region = result.by_region[q.getColumn(0).getString()];
-        auto state = q.getColumn(1).getString();
-        auto count = static_cast<uint64_t>(q.getColumn(2).getInt64());
-        if (state == "completed") {
-          region.completed += count;
-          region.quantity += q.getColumn(3).getInt64();
-        } else if (state == "failed") {
-          region.failed += count;
-        } else {
-          region.rejected += count;
-        }
-      }
-      for (auto& [name, region] : result.by_region) {
-        result.all.completed += region.completed;
-        result.all.quantity += region.quantity;
-        result.all.failed += region.failed;
-        result.all.rejected += region.rejected;
-      }
+      while (q.executeStep())
+        add_finished_row(result, q.getColumn(0).getString(), q.getColumn(1).getString(),
+                         static_cast<uint64_t>(q.getColumn(2).getInt64()),
+                         q.getColumn(3).getInt64());
+      sum_regions(result);
       return result;
     } catch (const std::exception& ex) {
       return make_error(errc::store_failure, ex.what());

@@ -33,6 +33,25 @@ void drop_connections(const pg_database& db) {
   REQUIRE(rows->size() >= 1);
 }
 
+// Order a committed; the next batch holds the new order b, a's next state and an error.
+struct two_commits {
+  explicit two_commits(order_store& store)
+      : a(new_order("mouse", 3, "eu")), b(new_order("dock", 5, "us")) {
+    journal_batch first;
+    first.new_orders = {a};
+    seq = commit_ok(store, first).at(0);
+    second.new_orders = {b};
+    second.changes = {state_change{
+      seq, 1, order_event{a.id, order_state::validated, stage_id::validator, "", now()}}};
+    second.errors = {error_report{a.id, stage_id::validator, error_type::validation, "x", 5}};
+  }
+
+  order a;
+  order b;
+  int64_t seq = 0;
+  journal_batch second;
+};
+
 // `url` with its host and port replaced by 127.0.0.1:port.
 std::string through(const std::string& url, uint16_t port) {
   auto at = url.find('@');
@@ -54,16 +73,8 @@ TEST_CASE("a commit whose answer was lost, but which happened, is taken back on 
   auto opened = open_pg_store({through(backend.db.url(), proxy.port())});
   REQUIRE_MESSAGE(opened, describe(opened.error()));
   auto& store = *opened;
-  auto a = new_order("mouse", 3, "eu");
-  journal_batch first;
-  first.new_orders = {a};
-  auto seq = commit_ok(*store, first).at(0);
-  auto b = new_order("dock", 5, "us");
-  journal_batch second;
-  second.new_orders = {b};
-  second.changes = {state_change{
-    seq, 1, order_event{a.id, order_state::validated, stage_id::validator, "", now()}}};
-  second.errors = {error_report{a.id, stage_id::validator, error_type::validation, "x", 5}};
+  two_commits t{*store};
+  auto& [a, b, seq, second] = t;
   second.outbox = {outbox_message{0, "orders", "us", b.id, "{}", 7},
                    outbox_message{0, "order-results", "eu", a.id, "{}", 8}};
   // The server runs the commit; its answer never arrives, then the connection breaks.
@@ -96,17 +107,9 @@ TEST_CASE("a commit whose answer was lost, but which happened, is taken back on 
 TEST_CASE("a lost connection fails the commit, and the next one reconnects and writes it once") {
   pg_backend backend;
   auto store = open_store(backend);
-  auto a = new_order("mouse", 3, "eu");
-  journal_batch first;
-  first.new_orders = {a};
-  auto seq = commit_ok(*store, first).at(0);
+  two_commits t{*store};
+  auto& [a, b, seq, second] = t;
   drop_connections(backend.db);
-  auto b = new_order("dock", 5, "us");
-  journal_batch second;
-  second.new_orders = {b};
-  second.changes = {state_change{
-    seq, 1, order_event{a.id, order_state::validated, stage_id::validator, "", now()}}};
-  second.errors = {error_report{a.id, stage_id::validator, error_type::validation, "x", 5}};
   auto failed = store->commit(second);
   REQUIRE_FALSE(failed);
   CHECK(describe(failed.error()).find("store_failure") != std::string::npos);
