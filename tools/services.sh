@@ -134,14 +134,14 @@ start_postgres() {
   local d
   d=$(mkdir -p "$1" && cd "$1" && pwd)
   port_free "$PG_PORT" || die "port $PG_PORT already in use"
-  ((EUID != 0)) || chown postgres:postgres "$d"
+  ((EUID != 0)) || chown -R postgres:postgres "$d"
   as_pg test -w "$d" || die "$d must be reachable and writable by the user postgres"
   if [[ ! -d $d/data ]]; then
     as_pg "$PG_BIN/initdb" -D "$d/data" -A trust -U ordernode -E UTF8 >"$d/initdb.log" 2>&1 ||
       { tail -n 20 "$d/initdb.log" >&2; die "initdb failed (log in $d/initdb.log)"; }
   fi
   pg_ctl -D "$d/data" -l "$d/log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $d -c fsync=on" start >/dev/null ||
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$d' -c fsync=on" start >/dev/null ||
     { tail -n 20 "$d/log" >&2; die "PostgreSQL did not start (log in $d/log)"; }
   as_pg psql -h 127.0.0.1 -p "$PG_PORT" -U ordernode -d postgres -qAt \
     -c "SELECT 1 FROM pg_database WHERE datname = 'ordernode'" | grep -q 1 ||
@@ -155,7 +155,7 @@ stop_postgres() {
   local d mode=${2:-fast}
   d=$(cd "$1" && pwd)
   [[ -f $d/data/postmaster.pid ]] || return 0
-  pg_ctl -D "$d/data" -m "$mode" -w -t 60 stop >/dev/null || true
+  pg_ctl -D "$d/data" -m "$mode" -w -t 60 stop >/dev/null || die "PostgreSQL did not stop"
   echo "services: PostgreSQL stopped ($mode)"
 }
 
@@ -163,7 +163,7 @@ restart_postgres() {
   local d
   d=$(cd "$1" && pwd)
   pg_ctl -D "$d/data" -l "$d/log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $d -c fsync=on" start >/dev/null ||
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$d' -c fsync=on" start >/dev/null ||
     { tail -n 20 "$d/log" >&2; die "PostgreSQL did not start again (log in $d/log)"; }
   echo "services: PostgreSQL up again"
 }

@@ -54,7 +54,7 @@ YML
   export ORDERNODE_TEST_RABBITMQ_DIR=$svc/rabbitmq
   export ORDERNODE_TEST_PROMETHEUS=http://127.0.0.1:9091
   export ORDERNODE_TEST_PROMETHEUS_CONFIG=$svc/prometheus.yml
-  export ORDERNODE_TEST_POSTGRES_URL=postgresql://ordernode@127.0.0.1:55432/ordernode
+  export ORDERNODE_TEST_POSTGRES_URL=postgresql://ordernode@127.0.0.1:${ORDERNODE_PG_PORT:-55432}/ordernode
   export ORDERNODE_TEST_POSTGRES_DIR=$svc/postgres
 }
 

@@ -35,6 +35,8 @@ caf::error take_string(const json& doc, const char* key, std::string& out, size_
   out = i->get<std::string>();
   if (out.size() > max_size)
     return bad(key, "is longer than " + std::to_string(max_size) + " bytes");
+  if (out.find('\0') != std::string::npos)
+    return bad(key, "must not contain the character U+0000");
   return caf::none;
 }
 

@@ -27,6 +27,10 @@ std::optional<api_error> read_string(const json& doc, const char* key, std::stri
   if (!i->is_string())
     return bad_request("wrong_type", key, std::string{"field "} + key + " must be a string");
   out = i->get<std::string>();
+  // "\u0000" is valid JSON, but no database keeps it in text.
+  if (out.find('\0') != std::string::npos)
+    return bad_request("invalid_text", key,
+                       std::string{"field "} + key + " must not contain the character U+0000");
   return std::nullopt;
 }
 

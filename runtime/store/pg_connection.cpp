@@ -2,7 +2,9 @@
 
 #include <poll.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <utility>
 
 #include <libpq-fe.h>
 
@@ -96,9 +98,15 @@ caf::expected<std::unique_ptr<pg_connection>> pg_connection::open(
   const std::string& url, std::chrono::milliseconds statement_timeout,
   std::chrono::seconds connect_timeout) {
   auto timeout = std::to_string(connect_timeout.count());
+  // A server that goes silent (a cut network, a paused machine) fails the connection within
+  // about the statement timeout instead of the minutes TCP waits by itself.
+  auto unacked_ms = std::to_string(statement_timeout.count() + 5000);
   // The URL comes last: what it says overrides the defaults before it.
-  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), "ordernode", url.c_str(), nullptr};
+  const char* keys[] = {
+    "connect_timeout",     "application_name", "client_encoding",  "keepalives", "keepalives_idle",
+    "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname",     nullptr};
+  const char* values[] = {timeout.c_str(),    "ordernode", "UTF8", "1", "10", "5", "3",
+                          unacked_ms.c_str(), url.c_str(), nullptr};
   auto conn = PQconnectdbParams(keys, values, 1);
   if (conn == nullptr)
     return make_error(errc::store_failure, "out of memory for a PostgreSQL connection");
@@ -109,8 +117,9 @@ caf::expected<std::unique_ptr<pg_connection>> pg_connection::open(
     conn, [](void*, const char*) {}, nullptr);
   if (PQsetnonblocking(conn, 1) != 0)
     return result->fail("cannot switch the connection to non-blocking sends");
-  if (auto err =
-        result->exec("SET statement_timeout = " + std::to_string(statement_timeout.count())))
+  // A 202 means the order is on the server's disk, whatever the role or database says.
+  if (auto err = result->exec("SET statement_timeout = " + std::to_string(statement_timeout.count())
+                              + "; SET synchronous_commit = on"))
     return err;
   return result;
 }
@@ -124,7 +133,12 @@ pg_connection::~pg_connection() {
 }
 
 bool pg_connection::alive() const {
-  return PQstatus(conn_) == CONNECTION_OK;
+  return !broken_ && PQstatus(conn_) == CONNECTION_OK;
+}
+
+caf::error pg_connection::broken(const std::string& what) {
+  broken_ = true;
+  return fail(what);
 }
 
 caf::error pg_connection::fail(const std::string& what) const {
@@ -139,7 +153,6 @@ caf::expected<pg_rows> pg_connection::result_of(pg_result* x, const std::string&
   switch (PQresultStatus(x)) {
     case PGRES_COMMAND_OK:
     case PGRES_TUPLES_OK:
-    case PGRES_PIPELINE_SYNC:
       return rows;
     default:
       return make_error(errc::store_failure, what + ": " + trimmed(PQresultErrorMessage(x)));
@@ -192,45 +205,56 @@ caf::error pg_connection::flush() {
     if (rc < 0)
       return fail("cannot send to PostgreSQL");
     pollfd fd{PQsocket(conn_), POLLIN | POLLOUT, 0};
-    if (::poll(&fd, 1, -1) < 0)
+    if (::poll(&fd, 1, -1) < 0) {
+      if (errno == EINTR)
+        continue;
       return fail("cannot wait for PostgreSQL");
+    }
     if ((fd.revents & POLLIN) != 0 && PQconsumeInput(conn_) != 1)
       return fail("cannot read from PostgreSQL");
   }
 }
 
+// Anything but a clean answer to every statement breaks the connection: a pipeline half sent or
+// half read would mix this commit with the next one.
 caf::expected<std::vector<pg_rows>> pg_connection::sync() {
-  auto queued = queued_;
-  queued_ = 0;
+  auto queued = std::exchange(queued_, 0);
+  auto send_failed = std::exchange(send_failed_, false);
+  if (send_failed || PQpipelineSync(conn_) != 1)
+    return broken("cannot send to PostgreSQL");
+  if (auto err = flush())
+    return broken(describe(err));
   std::vector<pg_rows> result;
+  result.reserve(queued);
   caf::error err;
-  if (send_failed_ || PQpipelineSync(conn_) != 1)
-    err = fail("cannot send to PostgreSQL");
-  else
-    err = flush();
-  send_failed_ = false;
-  if (!err) {
-    result.reserve(queued);
-    for (size_t i = 0; i < queued; ++i) {
-      auto rows = result_of(PQgetResult(conn_), "statement failed");
-      if (!rows && !err)
-        err = rows.error();
-      else if (rows)
-        result.push_back(std::move(*rows));
-      // Each statement's results end with a null result.
-      while (auto extra = PQgetResult(conn_))
-        PQclear(extra);
-      if (!alive())
-        break;
+  auto lost = [&](const char* what) {
+    if (!err)
+      return broken(what);
+    broken_ = true;
+    return err;
+  };
+  for (size_t i = 0; i < queued; ++i) {
+    auto x = PQgetResult(conn_);
+    if (x == nullptr || PQresultStatus(x) == PGRES_PIPELINE_SYNC) {
+      PQclear(x);
+      return lost("the pipeline ended early");
     }
-    if (alive()) {
-      auto end = result_of(PQgetResult(conn_), "the pipeline did not end");
-      if (!end && !err)
-        err = end.error();
+    // A failed statement fails the rest: each answers PGRES_PIPELINE_ABORTED.
+    auto rows = result_of(x, "statement failed");
+    if (rows)
+      result.push_back(std::move(*rows));
+    else if (!err)
+      err = rows.error();
+    if (auto extra = PQgetResult(conn_)) {
+      PQclear(extra);
+      return broken("a statement answered twice");
     }
   }
-  if (alive())
-    PQexitPipelineMode(conn_);
+  auto end = PQgetResult(conn_);
+  auto synced = end != nullptr && PQresultStatus(end) == PGRES_PIPELINE_SYNC;
+  PQclear(end);
+  if (!synced || PQexitPipelineMode(conn_) != 1)
+    return lost("the pipeline did not end");
   if (err)
     return err;
   return result;
@@ -268,6 +292,10 @@ std::string pg_url_with_database(const std::string& url, const std::string& dbna
     return url.substr(0, query) + "/" + dbname
            + (query == std::string::npos ? "" : url.substr(query));
   return url.substr(0, slash + 1) + dbname + (query == std::string::npos ? "" : url.substr(query));
+}
+
+int pg_connection::backend_pid() const {
+  return PQbackendPID(conn_);
 }
 
 std::string pg_connection::where() const {

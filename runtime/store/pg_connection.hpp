@@ -98,6 +98,9 @@ public:
   // Runs `copy_sql` (COPY ... FROM STDIN) with `data`, rows in COPY's text format.
   caf::error copy_in(const std::string& copy_sql, const std::string& data);
 
+  // The process serving this connection on the server.
+  int backend_pid() const;
+
   // The connection's server, for messages: "host:port/dbname".
   std::string where() const;
 
@@ -106,6 +109,9 @@ private:
 
   caf::error fail(const std::string& what) const;
 
+  // Fails and marks the connection as lost.
+  caf::error broken(const std::string& what);
+
   caf::expected<pg_rows> result_of(pg_result* x, const std::string& what) const;
 
   caf::error flush();
@@ -113,6 +119,7 @@ private:
   pg_conn* conn_;
   size_t queued_ = 0;
   bool send_failed_ = false;
+  bool broken_ = false;
 };
 
 }  // namespace ordernode

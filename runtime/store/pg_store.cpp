@@ -1,6 +1,7 @@
 #include "runtime/store/pg_store.hpp"
 
 #include <optional>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS outbox(
   message_id TEXT NOT NULL,
   payload TEXT NOT NULL,
   created_at BIGINT NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS outbox_once ON outbox(exchange, message_id);
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_once ON outbox(exchange, message_id, created_at);
 CREATE OR REPLACE VIEW order_history AS
   SELECT o.id AS order_id, e.state, e.stage, e.detail, e.at
   FROM order_events e JOIN orders o ON o.seq = e.order_seq;
@@ -137,7 +138,9 @@ const std::vector<std::pair<const char*, std::string>>& statements() {
      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
      "ON CONFLICT DO NOTHING"},
     {"delete_outbox", "DELETE FROM outbox WHERE seq = ANY($1::bigint[])"},
-    {"mark_commit", "UPDATE journal_writers SET last_commit = $2 WHERE writer = $1"},
+    {"mark_commit",
+     "INSERT INTO journal_writers(writer, last_commit) VALUES($1, $2) "
+     "ON CONFLICT (writer) DO UPDATE SET last_commit = EXCLUDED.last_commit"},
   };
   return result;
 }
@@ -146,9 +149,11 @@ const std::vector<std::pair<const char*, std::string>>& statements() {
 struct unsettled_commit {
   int64_t token = 0;
   timestamp at = 0;
+  int server_pid = 0;  // The server process that ran it, and may still be running it.
   pg_array new_ids;
   pg_array outbox_exchanges;
   pg_array outbox_ids;
+  pg_array outbox_created;
 };
 
 class pg_store : public order_store {
@@ -243,18 +248,21 @@ public:
       conn_->send("insert_errors", {ids.str(), stages.str(), types.str(), causes.str(), ats.str()});
       ++sent;
     }
-    unsettled_commit unsettled{token, at, {}, {}, {}};
+    unsettled_commit unsettled;
+    unsettled.token = token;
+    unsettled.at = at;
     if (!batch.outbox.empty()) {
-      pg_array keys, payloads, created;
+      pg_array keys, payloads;
       for (auto& x : batch.outbox) {
         unsettled.outbox_exchanges.add(x.exchange);
         keys.add(x.routing_key);
         unsettled.outbox_ids.add(x.message_id);
         payloads.add(x.payload);
-        created.add(int64_t{x.created_at});
+        unsettled.outbox_created.add(int64_t{x.created_at});
       }
-      conn_->send("insert_outbox", {unsettled.outbox_exchanges.str(), keys.str(),
-                                    unsettled.outbox_ids.str(), payloads.str(), created.str()});
+      conn_->send("insert_outbox",
+                  {unsettled.outbox_exchanges.str(), keys.str(), unsettled.outbox_ids.str(),
+                   payloads.str(), unsettled.outbox_created.str()});
       added_outbox = sent++;
     }
     if (!batch.published.empty()) {
@@ -268,6 +276,7 @@ public:
     auto results = conn_->sync();
     if (!results) {
       if (!conn_->alive()) {
+        unsettled.server_pid = conn_->backend_pid();
         for (auto& x : batch.new_orders)
           unsettled.new_ids.add(x.id);
         unsettled_ = std::move(unsettled);
@@ -449,16 +458,32 @@ private:
     if (!unsettled_)
       return caf::none;
     auto& x = *unsettled_;
+    // The server may still run the lost commit: end its process first, so that the token read
+    // below tells for good whether the commit happened.
+    if (x.server_pid != 0 && x.server_pid != conn_->backend_pid()) {
+      auto pid = std::to_string(x.server_pid);
+      auto gone = conn_->query("SELECT pg_terminate_backend($1)", {pid});
+      for (int i = 0; gone && i < 500; ++i) {
+        gone = conn_->query("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1", {pid});
+        if (!gone || gone->int64(0, 0) == 0)
+          break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (!gone)
+        return gone.error();
+    }
     auto rows = conn_->query(
       "WITH landed AS (SELECT 1 FROM journal_writers WHERE writer = $1 AND last_commit = $2), "
       "gone AS (DELETE FROM orders WHERE EXISTS (SELECT 1 FROM landed) AND id = ANY($3::text[]) "
       "AND updated_at = $4 AND state = $5 RETURNING seq), "
       "gone_events AS (DELETE FROM event_log WHERE order_seq IN (SELECT seq FROM gone)), "
       "gone_outbox AS (DELETE FROM outbox WHERE EXISTS (SELECT 1 FROM landed) AND "
-      "(exchange, message_id) IN (SELECT * FROM unnest($6::text[], $7::text[]))) "
+      "(exchange, message_id, created_at) IN "
+      "(SELECT * FROM unnest($6::text[], $7::text[], $8::bigint[]))) "
       "SELECT COUNT(*) FROM landed",
       {writer_, std::to_string(x.token), x.new_ids.str(), std::to_string(x.at),
-       state_name(order_state::received), x.outbox_exchanges.str(), x.outbox_ids.str()});
+       state_name(order_state::received), x.outbox_exchanges.str(), x.outbox_ids.str(),
+       x.outbox_created.str()});
     if (!rows)
       return rows.error();
     unsettled_.reset();

@@ -53,6 +53,7 @@ TEST_CASE("a body that is no order is refused with the field it gets wrong") {
   CHECK(codec_refusal(with("quantity", "4294967296")).find("'quantity' is out of range")
         != std::string::npos);
   CHECK(codec_refusal(with("vip", "1")).find("'vip' must be true or false") != std::string::npos);
+  CHECK(codec_refusal(with("customer", R"("a\u0000b")")).find("U+0000") != std::string::npos);
   CHECK(codec_refusal(with("region", "null")).find("'region' must be a string")
         != std::string::npos);
   CHECK(codec_refusal(std::string{valid}.replace(1, 4, R"("idx")")).find("'idx' is unknown")

@@ -71,6 +71,8 @@ TEST_CASE("malformed requests are 400 errors naming the field") {
      "quantity"},
     {R"({"productName":"p","quantity":1,"customer":"a"})", "missing_field", "region"},
     {R"({"productName":"p","quantity":1,"region":"eu","customer":[]})", "wrong_type", "customer"},
+    {R"({"productName":"p\u0000q","quantity":1,"region":"eu","customer":"a"})", "invalid_text",
+     "productName"},
     {R"({"productName":"p","quantity":1,"region":"eu","customer":"a","vip":1})", "wrong_type",
      "vip"},
     {R"({"productName":"p","quantity":1,"region":"eu","customer":"a","id":"x"})", "unknown_field",
