@@ -347,7 +347,7 @@ std::string describe(const journal_options& x) {
   auto where = location_of(x);
   if (where.engine == journal_engine::postgresql)
     return "journal.url=" + to_string(where) + " journal.max-batch=" + std::to_string(x.max_batch)
-           + " (PostgreSQL, synchronous_commit as the server has it: on by default)";
+           + " (PostgreSQL, synchronous_commit on: a commit is on the server's disk)";
   auto full = x.synchronous == journal_sync::full;
   return std::string{"journal.synchronous="} + to_string(x.synchronous) + " journal.wal-limit="
          + std::to_string(x.wal_limit_mib) + " journal.max-batch=" + std::to_string(x.max_batch)
