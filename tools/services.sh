@@ -128,6 +128,14 @@ as_pg() {
 
 pg_ctl() { as_pg "$PG_BIN/pg_ctl" "$@"; }
 
+# Starts the server of the data folder in DIR, listening on 127.0.0.1 only.
+pg_run() {
+  local d=$1
+  pg_ctl -D "$d/data" -l "$d/log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$d' -c fsync=on" start >/dev/null ||
+    { tail -n 20 "$d/log" >&2; die "PostgreSQL did not start (log in $d/log)"; }
+}
+
 # A private PostgreSQL 15 on 127.0.0.1:$PG_PORT with its data, socket and log in DIR; the
 # database ordernode belongs to the user ordernode, who logs in without a password.
 start_postgres() {
@@ -140,9 +148,7 @@ start_postgres() {
     as_pg "$PG_BIN/initdb" -D "$d/data" -A trust -U ordernode -E UTF8 >"$d/initdb.log" 2>&1 ||
       { tail -n 20 "$d/initdb.log" >&2; die "initdb failed (log in $d/initdb.log)"; }
   fi
-  pg_ctl -D "$d/data" -l "$d/log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$d' -c fsync=on" start >/dev/null ||
-    { tail -n 20 "$d/log" >&2; die "PostgreSQL did not start (log in $d/log)"; }
+  pg_run "$d"
   as_pg psql -h 127.0.0.1 -p "$PG_PORT" -U ordernode -d postgres -qAt \
     -c "SELECT 1 FROM pg_database WHERE datname = 'ordernode'" | grep -q 1 ||
     as_pg psql -h 127.0.0.1 -p "$PG_PORT" -U ordernode -d postgres -q \
@@ -162,9 +168,7 @@ stop_postgres() {
 restart_postgres() {
   local d
   d=$(cd "$1" && pwd)
-  pg_ctl -D "$d/data" -l "$d/log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$d' -c fsync=on" start >/dev/null ||
-    { tail -n 20 "$d/log" >&2; die "PostgreSQL did not start again (log in $d/log)"; }
+  pg_run "$d"
   echo "services: PostgreSQL up again"
 }
 

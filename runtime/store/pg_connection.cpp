@@ -48,10 +48,6 @@ int pg_rows::size() const {
   return PQntuples(ptr_.get());
 }
 
-bool pg_rows::null(int row, int column) const {
-  return PQgetisnull(ptr_.get(), row, column) != 0;
-}
-
 std::string pg_rows::text(int row, int column) const {
   return std::string{PQgetvalue(ptr_.get(), row, column),
                      static_cast<size_t>(PQgetlength(ptr_.get(), row, column))};
@@ -296,13 +292,6 @@ std::string pg_url_with_database(const std::string& url, const std::string& dbna
 
 int pg_connection::backend_pid() const {
   return PQbackendPID(conn_);
-}
-
-std::string pg_connection::where() const {
-  std::string host = PQhost(conn_) != nullptr ? PQhost(conn_) : "";
-  std::string port = PQport(conn_) != nullptr ? PQport(conn_) : "";
-  std::string db = PQdb(conn_) != nullptr ? PQdb(conn_) : "";
-  return host + ":" + port + "/" + db;
 }
 
 }  // namespace ordernode

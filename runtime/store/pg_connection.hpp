@@ -22,8 +22,6 @@ public:
 
   int size() const;
 
-  bool null(int row, int column) const;
-
   std::string text(int row, int column) const;
 
   int64_t int64(int row, int column) const;
@@ -100,9 +98,6 @@ public:
 
   // The process serving this connection on the server.
   int backend_pid() const;
-
-  // The connection's server, for messages: "host:port/dbname".
-  std::string where() const;
 
 private:
   explicit pg_connection(pg_conn* x);

@@ -316,11 +316,7 @@ private:
     for (auto& [name, sql] : pg_commit_statements())
       if (auto err = conn_->prepare(name, sql))
         return err;
-    auto rows = conn_->query(
-      "INSERT INTO journal_writers(writer, last_commit) VALUES($1, $2) "
-      "ON CONFLICT (writer) DO NOTHING",
-      {writer_, std::to_string(last_token_)});
-    return rows ? caf::none : rows.error();
+    return caf::none;
   }
 
   // The journal refused the new orders of a failed commit, and it commits its other rows
@@ -363,9 +359,8 @@ private:
   }
 
   caf::error migrate() {
-    auto rows = conn_->query("BEGIN");
-    if (!rows)
-      return rows.error();
+    if (auto err = conn_->exec("BEGIN"))
+      return err;
     auto result = [&]() -> caf::error {
       if (auto err = conn_->exec(pg_schema_lock))
         return err;

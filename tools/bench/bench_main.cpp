@@ -69,10 +69,7 @@ flow_run run_flow(caf::actor_system& sys, node_config& cfg, const std::string& d
                   const std::string& name, uint64_t orders, double rate) {
   quiet_disk();
   scratch_journal journal{cfg.journal, dir, name};
-  auto base = cfg.journal;
-  cfg.journal = journal.options();
-  auto store = open_journal_store(cfg.journal);
-  cfg.journal = base;
+  auto store = open_journal_store(journal.options());
   if (!store)
     throw std::runtime_error(describe(store.error()));
   std::shared_ptr<order_store> journal_store{std::move(*store)};
