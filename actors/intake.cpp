@@ -151,6 +151,11 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
+    [=](resume_atom, std::vector<stored_order>& xs) {
+      self->state.in_flight += xs.size();
+      for (auto& x : xs)
+        reenter(self, entries, x);
+    },
     [=](finished_atom, const std::vector<finished_order>& batch) {
       auto& st = self->state;
       st.in_flight -= std::min(st.in_flight, static_cast<uint64_t>(batch.size()));

@@ -43,7 +43,8 @@ using intake_pointer = intake_actor::stateful_pointer<intake_state>;
 // source pauses, the API answers 503): memory stays flat whatever the input rate. A submitted
 // order goes on to the validator only after the journal committed it; a duplicate id is
 // answered `duplicate` and goes nowhere. A submission answers with a response, or with a
-// batched admission note when it names a listener. `recover` re-queues every unfinished order;
+// batched admission note when it names a listener. `recover` re-queues every unfinished order,
+// `resume` the given ones (taken over from a node that is down);
 // `redrive` re-sends the unfinished orders in the given states (of one region, or all when the
 // region is empty): the supervisor's way to replace what a dead stage held. With a valid
 // `forward_to`, submitted orders of a served region go to the broker through the journal's

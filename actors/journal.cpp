@@ -72,6 +72,35 @@ void refuse_admissions(journal_pointer self) {
   send_notes(self);
 }
 
+// Forgets the orders whose changes the store fenced off: another node took them over while this
+// one was down or paused. Their changes of this commit did not happen: no finished order, no
+// live view, no broker result of theirs goes out.
+void drop_lost(journal_pointer self, const std::vector<int64_t>& seqs) {
+  auto& st = self->state;
+  std::set<int64_t> lost{seqs.begin(), seqs.end()};
+  std::set<std::string> ids;
+  for (auto& x : st.batch.changes)
+    if (lost.count(x.seq) > 0)
+      ids.insert(x.event.order_id);
+  for (auto& id : ids) {
+    spdlog::warn("order {}: another node owns it now; this node drops it", id);
+    st.live.erase(id);
+  }
+  for (size_t i = st.finished.size(); i-- > 0;)
+    if (ids.count(st.finished[i].item.id) > 0) {
+      st.finished.erase(st.finished.begin() + static_cast<std::ptrdiff_t>(i));
+      st.finished_seconds.erase(st.finished_seconds.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  auto& changes = st.changes;
+  changes.erase(std::remove_if(changes.begin(), changes.end(),
+                               [&](auto& x) { return ids.count(x.event.order_id) > 0; }),
+                changes.end());
+  spdlog::warn(
+    "journal: {} orders were taken over by another node while this one was away; "
+    "dropped them",
+    ids.size());
+}
+
 void commit(journal_pointer self) {
   auto& st = self->state;
   if (st.batch.empty() && st.flushes.empty()) {
@@ -107,6 +136,8 @@ void commit(journal_pointer self) {
     st.refusal.clear();
     m.failing->Set(0);
   }
+  if (auto fenced = st.store->fenced(); !fenced.empty())
+    drop_lost(self, fenced);
   auto committed_at = now();
   for (size_t i = 0; i < st.batch.new_orders.size(); ++i) {
     auto& x = st.batch.new_orders[i];
@@ -231,10 +262,11 @@ void record(journal_pointer self, order_event& e) {
       st.batch.outbox.push_back(std::move(*result));
     auto seq = x.seq;
     auto n = x.next_event;
+    auto epoch = x.epoch;
     st.live.erase(i);
-    st.batch.changes.push_back(state_change{seq, n, std::move(e)});
+    st.batch.changes.push_back(state_change{seq, n, std::move(e), epoch});
   } else {
-    st.batch.changes.push_back(state_change{x.seq, x.next_event++, std::move(e)});
+    st.batch.changes.push_back(state_change{x.seq, x.next_event++, std::move(e), x.epoch});
   }
 }
 
@@ -262,7 +294,7 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
       st.recovered.push_back(x.item);
       st.live.emplace(x.item.item.id,
                       journal_state::live_order{x.seq, x.item.item, x.item.state, x.item.recoveries,
-                                                0, x.next_event});
+                                                0, x.next_event, x.epoch});
     }
   } else {
     spdlog::critical("journal cannot read unfinished orders: {}", describe(unfinished.error()));
@@ -366,6 +398,27 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
     [=](live_atom) {
       commit(self);
       return static_cast<uint64_t>(self->state.live.size());
+    },
+    [=](take_over_atom, const std::string& from, const std::vector<std::string>& regions,
+        caf::timespan lease) -> caf::result<std::vector<stored_order>> {
+      commit(self);
+      auto& st = self->state;
+      auto taken = st.store->take_over(from, regions, lease);
+      if (!taken)
+        return taken.error();
+      std::vector<stored_order> result;
+      for (auto& x : *taken) {
+        spdlog::info("order {}: taken over from node {} in state {} (epoch {})", x.item.item.id,
+                     from, to_string(x.item.state), x.epoch);
+        st.live.insert_or_assign(
+          x.item.item.id, journal_state::live_order{x.seq, x.item.item, x.item.state,
+                                                    x.item.recoveries, 0, x.next_event, x.epoch});
+        result.push_back(std::move(x.item));
+      }
+      if (!result.empty())
+        spdlog::warn("recovered {} orders from node {}", result.size(), from);
+      st.metrics->in_flight().Set(static_cast<double>(st.live.size()));
+      return result;
     },
     [=](totals_atom) -> caf::result<totals> {
       maybe_commit(self);

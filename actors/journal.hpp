@@ -48,6 +48,7 @@ struct journal_state {
     int32_t recoveries = 0;
     timestamp accepted_at = 0;  // 0 for orders recovered at start.
     int32_t next_event = 1;     // The `n` of its next recorded event.
+    int64_t epoch = 1;          // Its epoch in the store: changes are fenced by it.
   };
 
   std::shared_ptr<order_store> store;

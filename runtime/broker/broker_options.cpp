@@ -15,8 +15,7 @@ option_table option_table_of(broker_options& x) {
     .add(x.results_exchange, "results-exchange", "topic exchange of results", text_rule::not_empty)
     .add(x.queue_prefix, "queue-prefix", "queue of region R: this prefix followed by R",
          text_rule::not_empty)
-    .add(x.node_id, "node-id", "names this node's results queue; unique per node",
-         text_rule::not_empty)
+    .add(x.node_id, "node-id", "names this node's results queue; unique per node (empty: node.id)")
     .add(x.prefetch, "prefetch", "unacknowledged deliveries per queue, at most", 1, 65535)
     .add(x.batch, "batch", "outbox messages published per round of confirms", 1, 100000)
     .add(x.poll_interval, "poll-interval", "time between two looks into an empty outbox", positive)

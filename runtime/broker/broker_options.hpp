@@ -25,7 +25,7 @@ struct broker_options {
   std::string results_exchange = "order-results";
   std::string queue_prefix = "orders.";  // The queue of region R is queue_prefix + R.
   // Names this node's results queue (`order-results.<node-id>`), used to see orders come back.
-  std::string node_id = "ordernode";
+  std::string node_id;  // Empty: node.id.
   int32_t prefetch = 500;
   int32_t batch = 1000;  // Outbox messages per publish round; their confirms are awaited together.
   caf::timespan poll_interval = std::chrono::milliseconds(20);

@@ -28,6 +28,8 @@ std::string to_string(errc x) {
       return "shutting_down";
     case errc::injected_crash:
       return "injected_crash";
+    case errc::node_id_taken:
+      return "node_id_taken";
     case errc::broker_failure:
       return "broker_failure";
   }

@@ -19,6 +19,7 @@ enum class errc : uint8_t {
   shutting_down,
   injected_crash,
   broker_failure,
+  node_id_taken,  // A live node of the cluster has this node's id.
 };
 
 std::string to_string(errc x);

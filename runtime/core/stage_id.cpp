@@ -7,10 +7,10 @@ namespace ordernode {
 
 namespace {
 
-const std::array<std::string, 16> stage_names{"source",    "intake",  "validator",  "dispatcher",
-                                              "processor", "shipper", "aggregator", "error_channel",
-                                              "notifier",  "journal", "supervisor", "watchdog",
-                                              "broker",    "admin",   "test",       "replay"};
+const std::array<std::string, 17> stage_names{
+  "source",     "intake",        "validator", "dispatcher", "processor",  "shipper",
+  "aggregator", "error_channel", "notifier",  "journal",    "supervisor", "watchdog",
+  "broker",     "admin",         "test",      "replay",     "cluster"};
 
 const std::array<std::string, 16> error_type_names{
   "validation",      "processing",        "shipping",       "recovery",

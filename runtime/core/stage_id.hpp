@@ -24,11 +24,12 @@ enum class stage_id : uint8_t {
   watchdog,
   broker,
   admin,
-  test,    // Events and errors made by tests and tools.
-  replay,  // An operator moved the order back into the flow (--replay-dead-letters).
+  test,     // Events and errors made by tests and tools.
+  replay,   // An operator moved the order back into the flow (--replay-dead-letters).
+  cluster,  // A node took the order over from a node that is down.
 };
 
-constexpr stage_id last_stage_id = stage_id::replay;
+constexpr stage_id last_stage_id = stage_id::cluster;
 
 const std::string& to_string(stage_id x);
 

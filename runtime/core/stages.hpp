@@ -8,6 +8,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "runtime/core/messages.hpp"
@@ -50,6 +51,7 @@ using published_atom = caf::atom_constant<caf::atom("published")>;
 using take_atom = caf::atom_constant<caf::atom("take")>;
 using result_atom = caf::atom_constant<caf::atom("result")>;
 using check_results_atom = caf::atom_constant<caf::atom("chkresult")>;
+using take_over_atom = caf::atom_constant<caf::atom("takeover")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
@@ -64,7 +66,8 @@ using finished_listener =
 using change_listener = caf::typed_actor<caf::reacts_to<changed_atom, std::vector<order_change>>>;
 
 // Owns the durable record of every order; answers appends only after the commit, either as a
-// response (`append`) or as a batched admission note to the sender (`admit`).
+// response (`append`) or as a batched admission note to the sender (`admit`). `take_over`
+// moves the unfinished orders of a node that is down to this one (regions, lease).
 using journal_actor =
   caf::typed_actor<caf::replies_to<append_atom, order>::with<admission>,
                    caf::reacts_to<admit_atom, order>, caf::reacts_to<order_event>,
@@ -76,7 +79,9 @@ using journal_actor =
                    caf::replies_to<totals_atom>::with<totals>,
                    caf::replies_to<subscribe_atom, finished_listener>::with<totals>,
                    caf::reacts_to<subscribe_atom, change_listener>,
-                   caf::reacts_to<unsubscribe_atom, change_listener>, caf::reacts_to<tick_atom>>;
+                   caf::reacts_to<unsubscribe_atom, change_listener>, caf::reacts_to<tick_atom>,
+                   caf::replies_to<take_over_atom, std::string, std::vector<std::string>,
+                                   caf::timespan>::with<std::vector<stored_order>>>;
 
 // The journal's outbox: `forward` records an order for the broker instead of the local flow
 // (answered with a batched admission note after the commit), `outbox` pages through what waits
@@ -121,6 +126,7 @@ using intake_actor = finished_listener::extend_with<admission_listener>::extend<
   caf::reacts_to<submit_atom, order, admission_listener>,
   caf::reacts_to<take_atom, order, admission_listener>,
   caf::replies_to<recover_atom>::with<uint64_t>, caf::replies_to<in_flight_atom>::with<uint64_t>,
+  caf::reacts_to<resume_atom, std::vector<stored_order>>,
   caf::reacts_to<redrive_atom, std::vector<order_state>, std::string>>;
 
 // Generates mock orders on a timer; `rate` sets orders per second.

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -179,7 +180,20 @@ caf::error node_config::load(int argc, char** argv) {
     return caf::none;
   if (auto err = check_file_keys())
     return err;
-  return check_values();
+  if (auto err = check_values())
+    return err;
+  if (node.id.empty()) {
+    std::array<char, 256> host{};
+    gethostname(host.data(), host.size() - 1);
+    node.id = std::string{host.data()} + ":" + http.bind.substr(http.bind.rfind(':') + 1);
+  }
+  if (broker.node_id.empty())
+    broker.node_id = node.id;
+  return caf::none;
+}
+
+bool node_config::clustered() const {
+  return cluster.enabled && location_of(journal).engine == journal_engine::postgresql;
 }
 
 caf::error node_config::check_file_keys() const {
@@ -242,6 +256,8 @@ std::vector<option_table> node_config::own_tables() {
                  span_rule::positive);
   option_table node_group{"node"};
   node_group
+    .add(node.id, "id",
+         "this node's name in the cluster, unique among live nodes (empty: host name:HTTP port)")
     .add(node.max_in_flight, "max-in-flight", "accepted orders not yet finished, at most", 1,
          100000000)
     .add(node.max_recoveries, "max-recoveries",
@@ -292,6 +308,7 @@ std::vector<option_table> node_config::own_tables() {
   result.push_back(std::move(metrics_group));
   result.push_back(option_table_of(watchdog));
   result.push_back(option_table_of(broker));
+  result.push_back(option_table_of(cluster));
   result.push_back(std::move(log));
   return result;
 }
@@ -329,11 +346,15 @@ sqlite_options sqlite_options_of(const journal_options& x) {
   return result;
 }
 
-caf::expected<std::unique_ptr<order_store>> open_journal_store(const journal_options& x) {
+caf::expected<std::unique_ptr<order_store>> open_journal_store(const journal_options& x,
+                                                               const std::string& node,
+                                                               bool cluster) {
   auto where = location_of(x);
   if (where.engine == journal_engine::sqlite)
     return open_sqlite_store(sqlite_options_of(x));
   pg_options options;
+  options.node = node;
+  options.cluster = cluster;
   options.url = where.target;
   options.statement_timeout =
     std::chrono::duration_cast<std::chrono::milliseconds>(x.statement_timeout);

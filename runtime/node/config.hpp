@@ -10,6 +10,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/cluster.hpp"
 #include "actors/journal.hpp"
 #include "actors/notifier.hpp"
 #include "actors/processor.hpp"
@@ -35,6 +36,7 @@ enum class log_level : uint8_t { trace, debug, info, warn, error, off };
 const char* to_string(log_level x);
 
 struct node_options {
+  std::string id;  // Empty: the host name and the HTTP port, "host:8080".
   int32_t max_in_flight = 10000;
   int32_t max_recoveries = 5;
   caf::timespan shutdown_deadline = std::chrono::seconds(10);
@@ -77,6 +79,10 @@ public:
   metrics_options metrics;
   watchdog_options watchdog;
   broker_options broker;
+  cluster_options cluster;
+
+  // Whether this node runs as a member of a cluster: cluster.enabled on a PostgreSQL journal.
+  bool clustered() const;
 
   // The configured regions with their worker counts resolved.
   std::vector<region_route> routes() const;
@@ -100,8 +106,12 @@ private:
 // The SQLite store as the journal options ask for it.
 sqlite_options sqlite_options_of(const journal_options& x);
 
-// Opens the journal's store on the engine journal.url names, as the options ask for it.
-caf::expected<std::unique_ptr<order_store>> open_journal_store(const journal_options& x);
+// Opens the journal's store on the engine journal.url names, as the options ask for it. On
+// PostgreSQL the store records `node` as the owner of what it writes; with `cluster` it resumes
+// only that node's orders.
+caf::expected<std::unique_ptr<order_store>> open_journal_store(const journal_options& x,
+                                                               const std::string& node = {},
+                                                               bool cluster = false);
 
 // One line naming the journal options a measurement ran with, and what a commit survives.
 std::string describe(const journal_options& x);

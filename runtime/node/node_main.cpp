@@ -1,4 +1,7 @@
 // The ordernode binary: loads the config, builds the flow, runs until SIGINT or SIGTERM.
+#include <unistd.h>
+
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -23,6 +26,7 @@
 #include "runtime/report/report.hpp"
 #include "runtime/store/report_query.hpp"
 #include "runtime/core/version.hpp"
+#include "runtime/store/membership.hpp"
 
 using namespace ordernode;
 
@@ -103,6 +107,24 @@ caf::expected<std::unique_ptr<admin_endpoint>> start_admin(caf::actor_system& sy
   return std::move(*endpoint);
 }
 
+// `bind` (host:port) with the port a listener took.
+std::string with_port(const std::string& bind, int port) {
+  return bind.substr(0, bind.rfind(':')) + ":" + std::to_string(port);
+}
+
+node_info node_info_of(const node_config& cfg) {
+  node_info result;
+  result.id = cfg.node.id;
+  for (auto& route : cfg.routes())
+    result.regions.push_back(route.name);
+  result.version = version;
+  std::array<char, 256> host{};
+  gethostname(host.data(), host.size() - 1);
+  result.host = host.data();
+  result.pid = static_cast<int32_t>(getpid());
+  return result;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,10 +150,26 @@ int main(int argc, char** argv) {
   }
   raise_open_files_limit();
   // A journal that cannot be opened is a setup error, like a bad config: exit code 2.
-  auto store = open_journal_store(cfg.journal);
+  auto store = open_journal_store(cfg.journal, cfg.node.id, cfg.clustered());
   if (!store) {
     std::cerr << "ordernode: cannot open the journal: " << describe(store.error()) << "\n";
     return 2;
+  }
+  // A member joins before its journal takes its own unfinished orders: while another live
+  // process has this node's id, it takes nothing.
+  auto self_info = node_info_of(cfg);
+  std::shared_ptr<membership> members;
+  if (cfg.clustered()) {
+    auto opened = open_pg_membership(
+      location_of(cfg.journal).target,
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.journal.statement_timeout));
+    if (opened) {
+      members = std::move(*opened);
+      if (auto err = members->join(self_info, cfg.cluster.lease)) {
+        std::cerr << "ordernode: cannot join the cluster: " << describe(err) << "\n";
+        return 2;
+      }
+    }
   }
   if (cfg.replay_dead_letters) {
     auto moved = (*store)->replay_dead_letters();
@@ -218,6 +256,21 @@ int main(int argc, char** argv) {
                    gave_up = true;
                  });
     }
+    cluster_actor member;
+    if (exit_code == 0 && members) {
+      self_info.http = http ? with_port(cfg.http.bind, http->port()) : "";
+      self_info.admin = admin ? with_port(cfg.admin.bind + ":0", admin->port()) : "";
+      self_info.metrics =
+        metrics_listener ? with_port(cfg.metrics.bind, metrics_listener->port()) : "";
+      if (auto err = members->advertise(self_info))
+        spdlog::error("cannot publish this node's addresses to the cluster: {}", describe(err));
+      member = sys.spawn<caf::detached>(cluster, cfg.cluster, members, self_info.regions, f.journal,
+                                        f.intake, metrics);
+      spdlog::info(
+        "cluster member {} (heartbeat {} ms, lease {} ms)", cfg.node.id,
+        std::chrono::duration_cast<std::chrono::milliseconds>(cfg.cluster.heartbeat).count(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(cfg.cluster.lease).count());
+    }
     if (http)
       http->set_ready(!gave_up);
     std::string regions;
@@ -239,6 +292,13 @@ int main(int argc, char** argv) {
     } else {
       spdlog::info("{} received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
       drain(sys, f, cfg.node.shutdown_deadline);
+    }
+    if (member) {
+      // Gone, not down: the other nodes take what is still unfinished at once.
+      caf::scoped_actor self{sys};
+      self->request(member, std::chrono::seconds(5), leave_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+      self->send_exit(member, caf::exit_reason::user_shutdown);
     }
     flush_notifications(sys, f, std::chrono::seconds(5));
     if (admin)

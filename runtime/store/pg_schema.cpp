@@ -83,7 +83,26 @@ CREATE OR REPLACE VIEW order_history AS
 CREATE TABLE IF NOT EXISTS journal_writers(
   writer TEXT PRIMARY KEY,
   last_commit BIGINT NOT NULL);
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS epoch BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS nodes(
+  id TEXT PRIMARY KEY,
+  http TEXT NOT NULL,
+  admin TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  regions TEXT NOT NULL,
+  version TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  heartbeat BIGINT NOT NULL,
+  left_at BIGINT NOT NULL DEFAULT 0,
+  in_flight BIGINT NOT NULL DEFAULT 0,
+  finished BIGINT NOT NULL DEFAULT 0,
+  finished_rate DOUBLE PRECISION NOT NULL DEFAULT 0);
 )sql";
+
+const char* const pg_clock = "(extract(epoch from clock_timestamp()) * 1000000000)::bigint";
 
 const char* const pg_schema_lock = "SELECT pg_advisory_xact_lock(7303885)";
 
@@ -94,22 +113,30 @@ const std::vector<std::pair<const char*, std::string>>& pg_commit_statements() {
      "$5::text[], $6::bool[], $7::bigint[]) WITH ORDINALITY "
      "AS u(id, product_name, quantity, region, customer, vip, created_at, i)), "
      "added AS (INSERT INTO orders(id, product_name, quantity, region, customer, vip, "
-     "created_at, state, updated_at) SELECT id, product_name, quantity, region, customer, vip, "
-     "created_at, $8, $9 FROM input ORDER BY i ON CONFLICT (id) DO NOTHING RETURNING seq, id), "
+     "created_at, state, updated_at, owner, epoch) SELECT id, product_name, quantity, region, "
+     "customer, vip, created_at, $8, $9, $12, 1 FROM input ORDER BY i "
+     "ON CONFLICT (id) DO NOTHING RETURNING seq, id), "
      "events AS (INSERT INTO event_log(order_seq, n, state, stage, detail, at) "
      "SELECT seq, 0, $10, $11, '', $9 FROM added) "
      "SELECT id, seq FROM added"},
-    {"insert_events",
-     "INSERT INTO event_log(order_seq, n, state, stage, detail, at) SELECT * FROM "
-     "unnest($1::bigint[], $2::int[], $3::smallint[], $4::smallint[], $5::text[], $6::bigint[]) "
-     "ON CONFLICT DO NOTHING"},
-    {"insert_failures",
-     "INSERT INTO failures(order_seq, stage, cause, at) SELECT * FROM "
-     "unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) ON CONFLICT DO NOTHING"},
+    // Runs first: the rows it locks stay this node's until the commit ends, so the statements
+    // after it that join them write nothing for an order another node took over.
     {"update_orders",
      "UPDATE orders o SET state = u.state, detail = u.detail, updated_at = u.at FROM "
-     "unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS u(seq, state, detail, at) "
-     "WHERE o.seq = u.seq"},
+     "unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
+     "AS u(seq, state, detail, at, epoch) "
+     "WHERE o.seq = u.seq AND o.owner = $6 AND o.epoch = u.epoch RETURNING o.seq"},
+    {"insert_events",
+     "INSERT INTO event_log(order_seq, n, state, stage, detail, at) "
+     "SELECT u.seq, u.n, u.state, u.stage, u.detail, u.at FROM "
+     "unnest($1::bigint[], $2::int[], $3::smallint[], $4::smallint[], $5::text[], $6::bigint[], "
+     "$7::bigint[]) AS u(seq, n, state, stage, detail, at, epoch) "
+     "JOIN orders o ON o.seq = u.seq AND o.owner = $8 AND o.epoch = u.epoch "
+     "ON CONFLICT DO NOTHING"},
+    {"insert_failures",
+     "INSERT INTO failures(order_seq, stage, cause, at) SELECT u.seq, u.stage, u.cause, u.at FROM "
+     "unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS u(seq, stage, cause, at) "
+     "JOIN orders o ON o.seq = u.seq AND o.owner = $5 ON CONFLICT DO NOTHING"},
     {"insert_errors",
      "INSERT INTO errors(order_id, stage, type, cause, at) SELECT * FROM "
      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "

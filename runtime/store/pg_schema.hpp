@@ -11,6 +11,9 @@ namespace ordernode {
 // keys on failures, errors and the outbox make a retried batch write each row once.
 extern const char* const pg_schema;
 
+// The server's clock in UTC nanoseconds: heartbeats and leases are judged by one clock.
+extern const char* const pg_clock;
+
 // Serializes schema changes of nodes that start together on one database.
 extern const char* const pg_schema_lock;
 

@@ -4,6 +4,7 @@
 #include <thread>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "runtime/core/errors.hpp"
@@ -67,11 +68,13 @@ public:
                   {ids.str(), names.str(), quantities.str(), regions.str(), customers.str(),
                    vips.str(), created.str(), state_name(order_state::received), std::to_string(at),
                    std::to_string(static_cast<int>(order_state::received)),
-                   std::to_string(static_cast<int>(stage_id::intake))});
+                   std::to_string(static_cast<int>(stage_id::intake)), options_.node});
       added_rows = sent++;
     }
+    std::optional<size_t> updated;
+    std::vector<int64_t> changed;
     if (!batch.changes.empty()) {
-      pg_array seqs, ns, states, stages, details, ats;
+      pg_array seqs, ns, states, stages, details, ats, epochs;
       pg_array failed_seqs, failed_stages, failed_causes, failed_ats;
       std::unordered_map<int64_t, const state_change*> latest;
       for (auto& x : batch.changes) {
@@ -81,6 +84,7 @@ public:
         stages.add(int64_t{static_cast<int>(x.event.stage)});
         details.add(x.event.detail);
         ats.add(int64_t{x.event.at});
+        epochs.add(x.epoch);
         latest[x.seq] = &x;
         if (x.event.state == order_state::failed) {
           failed_seqs.add(x.seq);
@@ -89,24 +93,26 @@ public:
           failed_ats.add(int64_t{x.event.at});
         }
       }
-      conn_->send("insert_events",
-                  {seqs.str(), ns.str(), states.str(), stages.str(), details.str(), ats.str()});
-      ++sent;
-      if (!failed_seqs.empty()) {
-        conn_->send("insert_failures", {failed_seqs.str(), failed_stages.str(), failed_causes.str(),
-                                        failed_ats.str()});
-        ++sent;
-      }
-      pg_array order_seqs, order_states, order_details, order_ats;
+      pg_array order_seqs, order_states, order_details, order_ats, order_epochs;
       for (auto& [seq, x] : latest) {
+        changed.push_back(seq);
         order_seqs.add(seq);
         order_states.add(state_name(x->event.state));
         order_details.add(x->event.detail);
         order_ats.add(int64_t{x->event.at});
+        order_epochs.add(x->epoch);
       }
-      conn_->send("update_orders",
-                  {order_seqs.str(), order_states.str(), order_details.str(), order_ats.str()});
+      conn_->send("update_orders", {order_seqs.str(), order_states.str(), order_details.str(),
+                                    order_ats.str(), order_epochs.str(), options_.node});
+      updated = sent++;
+      conn_->send("insert_events", {seqs.str(), ns.str(), states.str(), stages.str(), details.str(),
+                                    ats.str(), epochs.str(), options_.node});
       ++sent;
+      if (!failed_seqs.empty()) {
+        conn_->send("insert_failures", {failed_seqs.str(), failed_stages.str(), failed_causes.str(),
+                                        failed_ats.str(), options_.node});
+        ++sent;
+      }
     }
     if (!batch.errors.empty()) {
       pg_array ids, stages, types, causes, ats;
@@ -157,6 +163,16 @@ public:
       return results.error();
     }
     auto& rows = *results;
+    fenced_.clear();
+    if (updated) {
+      std::unordered_set<int64_t> written;
+      auto& xs = rows[*updated];
+      for (int i = 0; i < xs.size(); ++i)
+        written.insert(xs.int64(i, 0));
+      for (auto seq : changed)
+        if (written.count(seq) == 0)
+          fenced_.push_back(seq);
+    }
     if (added_outbox)
       outbox_rows_ += rows[*added_outbox].affected();
     if (deleted_outbox)
@@ -188,32 +204,47 @@ public:
   caf::expected<std::vector<stored_entry>> unfinished() override {
     if (auto err = ready())
       return err;
-    auto rows = conn_->query(
-      "SELECT o.seq, o.id, o.product_name, o.quantity, o.region, o.customer, o.vip, "
-      "o.created_at, o.state, o.recoveries, "
-      "(SELECT COALESCE(MAX(e.n), -1) + 1 FROM event_log e WHERE e.order_seq = o.seq) "
-      "FROM orders o WHERE o.state NOT IN "
-      + final_states_sql() + " ORDER BY o.vip DESC, o.seq");
-    if (!rows)
-      return rows.error();
-    std::vector<stored_entry> result;
-    result.reserve(static_cast<size_t>(rows->size()));
-    for (int i = 0; i < rows->size(); ++i) {
-      stored_entry x;
-      x.seq = rows->int64(i, 0);
-      x.item.item.id = rows->text(i, 1);
-      x.item.item.product_name = rows->text(i, 2);
-      x.item.item.quantity = static_cast<int32_t>(rows->int64(i, 3));
-      x.item.item.region = rows->text(i, 4);
-      x.item.item.customer = rows->text(i, 5);
-      x.item.item.vip = rows->boolean(i, 6);
-      x.item.item.created_at = rows->int64(i, 7);
-      x.item.state = parse_order_state(rows->text(i, 8)).value_or(order_state::received);
-      x.item.recoveries = static_cast<int32_t>(rows->int64(i, 9));
-      x.next_event = static_cast<int32_t>(rows->int64(i, 10));
-      result.push_back(std::move(x));
-    }
-    return result;
+    // Each order taken for this run gets a new epoch: a former run of this node, or a node that
+    // shared the database without a cluster, writes nothing more for it.
+    return read_entries(conn_->query(
+      "WITH taken AS (UPDATE orders SET owner = $1, epoch = epoch + 1 WHERE state NOT IN "
+        + final_states_sql() + " AND (NOT $2::boolean OR owner = $1 OR owner = '') RETURNING *) "
+        + entry_select("taken"),
+      {options_.node, options_.cluster ? "true" : "false"}));
+  }
+
+  std::vector<int64_t> fenced() override {
+    return fenced_;
+  }
+
+  caf::expected<std::vector<stored_entry>> take_over(const std::string& from,
+                                                     const std::vector<std::string>& regions,
+                                                     caf::timespan lease) override {
+    if (auto err = ready())
+      return err;
+    pg_array names;
+    for (auto& x : regions)
+      names.add(x);
+    auto lease_ns = std::to_string(lease.count());
+    // The advisory lock lets one node at a time take over `from`; SKIP LOCKED leaves the rows
+    // of a commit still running for a later pass.
+    return read_entries(conn_->query(
+      std::string{"WITH taken AS (UPDATE orders o SET owner = $1, epoch = o.epoch + 1 FROM "
+                  "(SELECT seq FROM orders WHERE owner = $2 AND state NOT IN "}
+        + final_states_sql()
+        + " AND region = ANY($3::text[]) AND pg_try_advisory_xact_lock(7303886, hashtext($2)) "
+          "AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = $2 AND n.left_at = 0 AND "
+          "n.heartbeat >= "
+        + pg_clock
+        + " - $4::bigint) FOR UPDATE SKIP LOCKED) c WHERE o.seq = c.seq RETURNING o.*), "
+          "events AS (INSERT INTO event_log(order_seq, n, state, stage, detail, at) "
+          "SELECT t.seq, (SELECT COALESCE(MAX(e.n), -1) + 1 FROM event_log e "
+          "WHERE e.order_seq = t.seq), s.code, $5::smallint, 'takeover from ' || "
+          "CASE WHEN $2 = '' THEN 'a node without an id' ELSE 'node ' || $2 END || "
+          "', epoch ' || t.epoch, $6::bigint FROM taken t JOIN state_names s ON s.name = t.state) "
+        + entry_select("taken", 2),
+      {options_.node, from, names.str(), lease_ns,
+       std::to_string(static_cast<int>(stage_id::cluster)), std::to_string(now())}));
   }
 
   caf::expected<totals> finished_totals() override {
@@ -270,19 +301,55 @@ public:
     auto at = std::to_string(now());
     auto rows = conn_->query(
       "WITH moved AS (UPDATE orders SET state = 'received', detail = 'replayed', recoveries = 0, "
-      "updated_at = $1 WHERE state = 'dead_letter' RETURNING seq), "
+      "updated_at = $1, owner = $4, epoch = epoch + 1 WHERE state = 'dead_letter' "
+      "RETURNING seq), "
       "events AS (INSERT INTO event_log(order_seq, n, state, stage, detail, at) "
       "SELECT m.seq, (SELECT COALESCE(MAX(e.n), -1) + 1 FROM event_log e "
       "WHERE e.order_seq = m.seq), $2, $3, 'replayed from dead_letter', $1 FROM moved m) "
       "SELECT COUNT(*) FROM moved",
       {at, std::to_string(static_cast<int>(order_state::received)),
-       std::to_string(static_cast<int>(stage_id::replay))});
+       std::to_string(static_cast<int>(stage_id::replay)), options_.node});
     if (!rows)
       return rows.error();
     return static_cast<uint64_t>(rows->int64(0, 0));
   }
 
 private:
+  // Selects the entries of the CTE `from`, VIP first, then oldest first. `next` is the number
+  // of events the statement adds per order besides those in its snapshot.
+  static std::string entry_select(const char* from, int next = 1) {
+    return std::string{
+             "SELECT t.seq, t.id, t.product_name, t.quantity, t.region, t.customer, "
+             "t.vip, t.created_at, t.state, t.recoveries, "
+             "(SELECT COALESCE(MAX(e.n), -1) + "}
+           + std::to_string(next) + " FROM event_log e WHERE e.order_seq = t.seq), t.epoch FROM "
+           + from + " t ORDER BY t.vip DESC, t.seq";
+  }
+
+  static caf::expected<std::vector<stored_entry>> read_entries(caf::expected<pg_rows> rows) {
+    if (!rows)
+      return rows.error();
+    std::vector<stored_entry> result;
+    result.reserve(static_cast<size_t>(rows->size()));
+    for (int i = 0; i < rows->size(); ++i) {
+      stored_entry x;
+      x.seq = rows->int64(i, 0);
+      x.item.item.id = rows->text(i, 1);
+      x.item.item.product_name = rows->text(i, 2);
+      x.item.item.quantity = static_cast<int32_t>(rows->int64(i, 3));
+      x.item.item.region = rows->text(i, 4);
+      x.item.item.customer = rows->text(i, 5);
+      x.item.item.vip = rows->boolean(i, 6);
+      x.item.item.created_at = rows->int64(i, 7);
+      x.item.state = parse_order_state(rows->text(i, 8)).value_or(order_state::received);
+      x.item.recoveries = static_cast<int32_t>(rows->int64(i, 9));
+      x.next_event = static_cast<int32_t>(rows->int64(i, 10));
+      x.epoch = rows->int64(i, 11);
+      result.push_back(std::move(x));
+    }
+    return result;
+  }
+
   caf::error connect() {
     auto conn =
       pg_connection::open(options_.url, options_.statement_timeout, options_.connect_timeout);
@@ -366,6 +433,11 @@ private:
         return err;
       if (auto err = conn_->exec(pg_schema))
         return err;
+      // The unfinished orders by owner: what a node resumes and what a takeover moves.
+      if (auto err = conn_->exec("CREATE INDEX IF NOT EXISTS orders_open ON orders(owner, region) "
+                                 "WHERE state NOT IN "
+                                 + final_states_sql()))
+        return err;
       if (auto err = name_codes())
         return err;
       auto version = conn_->query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
@@ -433,6 +505,7 @@ private:
   std::unique_ptr<pg_connection> conn_;
   std::optional<unsettled_commit> unsettled_;
   int64_t outbox_rows_ = 0;
+  std::vector<int64_t> fenced_;
 };
 
 }  // namespace

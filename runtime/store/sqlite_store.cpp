@@ -91,6 +91,28 @@ CREATE TABLE IF NOT EXISTS outbox(
 CREATE VIEW IF NOT EXISTS order_history AS
   SELECT o.id AS order_id, e.state, e.stage, e.detail, e.at
   FROM order_events e JOIN orders o ON o.seq = e.order_seq;
+CREATE TABLE IF NOT EXISTS nodes(
+  id TEXT PRIMARY KEY,
+  http TEXT NOT NULL,
+  admin TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  regions TEXT NOT NULL,
+  version TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  heartbeat INTEGER NOT NULL,
+  left_at INTEGER NOT NULL DEFAULT 0,
+  in_flight INTEGER NOT NULL DEFAULT 0,
+  finished INTEGER NOT NULL DEFAULT 0,
+  finished_rate REAL NOT NULL DEFAULT 0);
+)sql";
+
+// Schema 4 gives each order an owner node and an epoch, as on PostgreSQL (one node owns all of
+// an SQLite journal's orders, so nothing reads them here but the views).
+constexpr const char* add_owners = R"sql(
+ALTER TABLE orders ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 // Schema 2 kept each event's state and stage as text in a table order_events with a rowid and
@@ -474,6 +496,10 @@ private:
     if (text_events)
       db_.exec(drop_text_events);
     db_.exec(schema);
+    if (db_.execAndGet("SELECT COUNT(*) FROM pragma_table_info('orders') WHERE name = 'owner'")
+          .getInt()
+        == 0)
+      db_.exec(add_owners);
     name_codes();
     if (text_events) {
       SQLite::Statement names(db_,

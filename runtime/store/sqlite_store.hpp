@@ -19,6 +19,7 @@ struct sqlite_options {
 caf::expected<std::unique_ptr<order_store>> open_sqlite_store(const sqlite_options& options);
 
 // The schema version this build writes.
-constexpr int sqlite_schema_version = 3;  // 2: the broker's outbox; 3: events as codes.
+// 2: the broker's outbox; 3: events as codes; 4: owners and epochs of orders, the nodes.
+constexpr int sqlite_schema_version = 4;
 
 }  // namespace ordernode

@@ -96,6 +96,9 @@ inline journal_actor::behavior_type journal_probe(
     [=](subscribe_atom, change_listener&) {},
     [=](unsubscribe_atom, change_listener&) {},
     [=](tick_atom) {},
+    [=](take_over_atom, std::string&, std::vector<std::string>&, caf::timespan) {
+      return std::vector<stored_order>{};
+    },
   };
 }
 
@@ -193,6 +196,9 @@ inline intake_actor::behavior_type intake_probe(intake_actor::pointer self, caf:
     },
     [=](recover_atom) { return uint64_t{0}; },
     [=](in_flight_atom) { return uint64_t{0}; },
+    [=](resume_atom, std::vector<stored_order>& xs) {
+      forward(self, sink, "intake", resume_atom::value, std::move(xs));
+    },
     [=](redrive_atom, std::vector<order_state>& states, std::string& region) {
       forward(self, sink, "intake", redrive_atom::value, std::move(states), std::move(region));
     },

@@ -240,7 +240,6 @@ TEST_CASE("the broker is off by default, and its values are checked") {
   CHECK(names("[broker]\nexchange=\"\"\n", "broker.exchange"));
   CHECK(names("[broker]\nresults-exchange=\"orders\"\n", "broker.results-exchange"));
   CHECK(names("[broker]\nqueue-prefix=\"\"\n", "broker.queue-prefix"));
-  CHECK(names("[broker]\nnode-id=\"\"\n", "broker.node-id"));
   CHECK(names("[broker]\nprefetch=0\n", "broker.prefetch"));
   CHECK(names("[broker]\nprefetch=70000\n", "broker.prefetch"));
   CHECK(names("[broker]\nbatch=0\n", "broker.batch"));
@@ -249,6 +248,24 @@ TEST_CASE("the broker is off by default, and its values are checked") {
   CHECK(names("[broker]\npublish=\"yes\"\n", "broker.publish"));
   CHECK(
     names("[broker]\nreconnect-delay=20s\nmax-reconnect-delay=10s\n", "broker.reconnect-delay"));
+}
+
+TEST_CASE("the node's id defaults to host:port, the broker's follows it, the lease is checked") {
+  node_config cfg;
+  argv_list args{{"--http.bind=127.0.0.1:8123"}};
+  REQUIRE(!cfg.load(args.argc(), args.argv()));
+  CHECK(cfg.node.id.size() > 5);
+  CHECK(cfg.node.id.substr(cfg.node.id.size() - 5) == ":8123");
+  CHECK(cfg.broker.node_id == cfg.node.id);
+  CHECK(!cfg.clustered());
+  node_config named;
+  argv_list more{{"--node.id=a", "--journal.url=postgresql://u@127.0.0.1:1/db"}};
+  REQUIRE(!named.load(more.argc(), more.argv()));
+  CHECK(named.broker.node_id == "a");
+  CHECK(named.clustered());
+  CHECK(load_file("[cluster]\nlease=2s\n").find("cluster.lease") != std::string::npos);
+  CHECK(load_file("[cluster]\nheartbeat=0s\n").find("cluster.heartbeat") != std::string::npos);
+  CHECK(load_file("[cluster]\nenabled=false\nlease=30s\n").empty());
 }
 
 TEST_CASE("a bind address that cannot be listened on is an error naming its key") {

@@ -16,6 +16,12 @@ using namespace ordernode::test;
 
 namespace {
 
+pg_options options_at(std::string url) {
+  pg_options result;
+  result.url = std::move(url);
+  return result;
+}
+
 std::vector<int64_t> commit_ok(order_store& store, const journal_batch& batch) {
   auto seqs = store.commit(batch);
   REQUIRE_MESSAGE(seqs, describe(seqs.error()));
@@ -70,7 +76,7 @@ uint16_t port_of(const std::string& url) {
 TEST_CASE("a commit whose answer was lost, but which happened, is taken back on reconnect") {
   pg_backend backend;
   tcp_proxy proxy{port_of(backend.db.url())};
-  auto opened = open_pg_store({through(backend.db.url(), proxy.port())});
+  auto opened = open_pg_store(options_at(through(backend.db.url(), proxy.port())));
   REQUIRE_MESSAGE(opened, describe(opened.error()));
   auto& store = *opened;
   two_commits t{*store};
@@ -129,7 +135,7 @@ TEST_CASE("a lost connection fails the commit, and the next one reconnects and w
 }
 
 TEST_CASE("an unreachable server is an error that names it") {
-  auto store = open_pg_store({"postgresql://ordernode@127.0.0.1:1/ordernode"});
+  auto store = open_pg_store(options_at("postgresql://ordernode@127.0.0.1:1/ordernode"));
   REQUIRE_FALSE(store);
   CHECK(describe(store.error()).find("127.0.0.1") != std::string::npos);
 }
@@ -137,13 +143,13 @@ TEST_CASE("an unreachable server is an error that names it") {
 TEST_CASE("a missing database and a refused login are errors that say so") {
   auto base = postgres_url();
   auto slash = base.rfind('/');
-  auto missing = open_pg_store({base.substr(0, slash + 1) + "no_such_database"});
+  auto missing = open_pg_store(options_at(base.substr(0, slash + 1) + "no_such_database"));
   REQUIRE_FALSE(missing);
   CHECK(describe(missing.error()).find("no_such_database") != std::string::npos);
   auto at = base.find('@');
-  auto stranger = open_pg_store({"postgresql://no_such_user" + base.substr(at)});
+  auto stranger = open_pg_store(options_at("postgresql://no_such_user" + base.substr(at)));
   REQUIRE_FALSE(stranger);
   CHECK(describe(stranger.error()).find("no_such_user") != std::string::npos);
-  auto garbage = open_pg_store({"postgresql://[::1"});
+  auto garbage = open_pg_store(options_at("postgresql://[::1"));
   REQUIRE_FALSE(garbage);
 }

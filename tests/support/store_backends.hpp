@@ -53,7 +53,9 @@ struct pg_backend {
   pg_database db;
 
   caf::expected<std::unique_ptr<order_store>> try_open() {
-    return open_pg_store({db.url()});
+    pg_options options;
+    options.url = db.url();
+    return open_pg_store(options);
   }
 
   int64_t sql_int(const std::string& sql) {
