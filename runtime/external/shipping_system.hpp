@@ -35,7 +35,12 @@ public:
 
 // A mock with configurable latency, random failures and deterministic faults: products
 // containing `fail_match` fail their first `fail_first` attempts, products containing
-// `hang_match` never get an answer.
+// `hang_match` never get an answer. With `ledger`, every node naming the same file shares one
+// carrier that ships each order once; a ledger that cannot be opened is an error.
+caf::expected<std::shared_ptr<shipping_system>> open_mock_shipping(
+  const mock_shipping_options& options);
+
+// The same, throwing std::runtime_error on an unusable ledger (tests and tools).
 std::shared_ptr<shipping_system> make_mock_shipping(const mock_shipping_options& options);
 
 }  // namespace ordernode

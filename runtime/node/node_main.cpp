@@ -188,6 +188,11 @@ int main(int argc, char** argv) {
     }
     failures = std::move(*opened);
   }
+  auto shipping = open_mock_shipping(cfg.shipper);
+  if (!shipping) {
+    std::cerr << "ordernode: shipper.ledger: " << describe(shipping.error()) << "\n";
+    return 2;
+  }
   int exit_code = 0;
   if (cfg.admin.port != 0)
     static_cast<caf::actor_system_config&>(cfg).load<caf::io::middleman>();
@@ -200,11 +205,10 @@ int main(int argc, char** argv) {
       region_names.push_back(route.name);
     auto metrics = std::make_shared<node_metrics>(region_names, registry);
     std::atomic<bool> gave_up{false};
-    auto f = build_flow(
-      sys, cfg,
-      {std::shared_ptr<order_store>{std::move(*store)}, make_mock_processing(cfg.processor),
-       make_mock_shipping(cfg.shipper), metrics, failures},
-      registry, [&gave_up](const std::string&) { gave_up = true; });
+    auto f = build_flow(sys, cfg,
+                        {std::shared_ptr<order_store>{std::move(*store)},
+                         make_mock_processing(cfg.processor), *shipping, metrics, failures},
+                        registry, [&gave_up](const std::string&) { gave_up = true; });
     // An endpoint that cannot listen stops the node with exit code 2, before recovery: a node
     // that runs without its API or metrics looks alive to nobody.
     auto cannot_start = [&](const caf::error& err) {
