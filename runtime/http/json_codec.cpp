@@ -170,6 +170,8 @@ nlohmann::json record_json(const order_record& x) {
   doc["detail"] = x.detail;
   doc["updatedAt"] = time_json(x.updated_at);
   doc["recoveries"] = x.recoveries;
+  if (!x.owner.empty())
+    doc["node"] = x.owner;
   doc["cursor"] = x.seq;
   if (!x.history.empty()) {
     auto& history = doc["history"] = json::array();

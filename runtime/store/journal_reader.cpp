@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* order_columns =
   "seq, id, product_name, quantity, region, customer, CASE WHEN vip THEN 1 ELSE 0 END, "
-  "created_at, state, detail, updated_at, recoveries";
+  "created_at, state, detail, updated_at, recoveries, owner";
 
 // A state as the journal stores it; the schema admits no other names.
 order_state state_of(const std::string& name) {
@@ -35,6 +35,7 @@ order_record read_order(sql_cursor& q) {
   x.detail = q.text(9);
   x.updated_at = q.int64(10);
   x.recoveries = static_cast<int32_t>(q.int64(11));
+  x.owner = q.text(12);
   return x;
 }
 

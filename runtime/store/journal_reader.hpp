@@ -30,6 +30,7 @@ struct order_record {
   std::string detail;
   timestamp updated_at = 0;
   int32_t recoveries = 0;
+  std::string owner;  // The node that owns it in a cluster; empty on a one-node journal.
   std::vector<history_entry> history;  // Filled by `find` only, oldest first.
 };
 

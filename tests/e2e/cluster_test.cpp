@@ -1,0 +1,155 @@
+// Several nodes on one PostgreSQL journal: a node killed or paused mid-flight loses nothing, and
+// no order is finished or shipped twice.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "tests/support/http_node.hpp"
+#include "tests/support/journal_view.hpp"
+#include "tests/support/pg_database.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace ordernode;
+using namespace ordernode::test;
+
+namespace {
+
+// A member of the test's cluster: quick externals but a slow carrier, so that orders are in
+// flight when a node dies; every node shares one ledger.
+struct member {
+  member(const fs::path& dir, const pg_database& db, const std::string& id,
+         std::vector<std::string> extra = {})
+      : node(dir, id, dir / "unused.db", args_of(dir, db, id, std::move(extra))), api(node.port) {}
+
+  static std::vector<std::string> args_of(const fs::path& dir, const pg_database& db,
+                                          const std::string& id, std::vector<std::string> extra) {
+    std::vector<std::string> result{"--journal.url=" + db.url(),
+                                    "--node.id=" + id,
+                                    "--shipper.ledger=" + (dir / "ledger").string(),
+                                    "--shipper.latency=400ms",
+                                    "--cluster.heartbeat=200ms",
+                                    "--cluster.lease=2s"};
+    result.insert(result.end(), extra.begin(), extra.end());
+    return result;
+  }
+
+  // Posts `n` orders, every fifth a VIP; their ids.
+  std::vector<std::string> post(int n, const std::string& product) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      auto r = api.post_json(order_body(product, 1 + i % 3, i % 2 == 0 ? "eu" : "us", i % 5 == 0));
+      REQUIRE(r.status == 202);
+      ids.push_back(r.json().value("id", ""));
+    }
+    return ids;
+  }
+
+  http_node node;
+  http_client api;
+};
+
+// Shipments per order id in the shared ledger.
+std::map<std::string, int> ledger_lines(const fs::path& dir) {
+  std::map<std::string, int> result;
+  std::ifstream in{dir / "ledger"};
+  std::string id, tracking;
+  while (in >> id >> tracking)
+    ++result[id];
+  return result;
+}
+
+// Waits until none of the journal's orders is unfinished.
+void wait_all_final(journal_view& journal, std::chrono::milliseconds timeout) {
+  wait_until([&] { return journal.orders(unfinished) == 0; }, timeout);
+  CHECK(journal.orders(unfinished) == 0);
+}
+
+// Every order final exactly once: one final event each, and each completed one shipped once.
+void check_exactly_once(journal_view& journal, const fs::path& dir,
+                        const std::vector<std::string>& ids) {
+  CHECK(journal.orders() == static_cast<int64_t>(ids.size()));
+  CHECK(journal.count("SELECT COUNT(*) FROM (SELECT order_seq FROM order_events WHERE state IN "
+                      "('completed', 'failed', 'rejected', 'dead_letter') GROUP BY order_seq "
+                      "HAVING COUNT(*) <> 1) x")
+        == 0);
+  CHECK(journal.count("SELECT COUNT(*) FROM order_events WHERE state IN ('completed', 'failed', "
+                      "'rejected', 'dead_letter')")
+        == static_cast<int64_t>(ids.size()));
+  auto shipped = ledger_lines(dir);
+  for (auto& [id, n] : shipped)
+    CHECK_MESSAGE(n == 1, id);
+  CHECK(static_cast<int64_t>(shipped.size()) == journal.orders("state = 'completed'"));
+}
+
+}  // namespace
+
+TEST_CASE("a node killed mid-flight: a survivor takes over its orders, each finishes once") {
+  temp_dir dir;
+  pg_database db;
+  member a{dir.path(), db, "a"};
+  member b{dir.path(), db, "b"};
+  member c{dir.path(), db, "c"};
+  std::vector<std::string> ids;
+  for (auto* x : {&a, &b, &c}) {
+    auto posted = x->post(40, "lamp");
+    ids.insert(ids.end(), posted.begin(), posted.end());
+  }
+  journal_view journal{journal_location{journal_engine::postgresql, db.url()}};
+  auto c_unfinished = journal.orders("owner = 'c' AND " + unfinished);
+  c.node.process->signal(SIGKILL);
+  REQUIRE(c.node.process->wait(10s) == 128 + SIGKILL);
+  MESSAGE("orders of c unfinished at the kill: " << c_unfinished);
+  CHECK(c_unfinished > 0);
+  wait_all_final(journal, 30s);
+  check_exactly_once(journal, dir.path(), ids);
+  CHECK(journal.orders("owner = 'c'") == 40 - c_unfinished);
+  auto took = [&](member& x) {
+    return x.node.process->wait_for_log("orders from node c", 0ms).has_value();
+  };
+  CHECK((took(a) || took(b)));
+  CHECK(journal.count("SELECT COUNT(*) FROM order_events WHERE stage = 'cluster'") == c_unfinished);
+  // Every order reads back from every node, with its owner.
+  auto one = a.api.get("/api/orders/" + ids.back()).json();
+  CHECK(one.value("status", "") == "completed");
+  CHECK(one.value("node", "") != "c");
+  // c, restarted, finds nothing of its own to resume and ships nothing again.
+  auto before = ledger_lines(dir.path());
+  member again{dir.path(), db, "c"};
+  again.node.process->wait_for_log("cluster member c", 10s);
+  std::this_thread::sleep_for(1s);
+  CHECK(again.node.process->err().find("recovered in state") == std::string::npos);
+  CHECK(ledger_lines(dir.path()) == before);
+  CHECK(journal.orders(unfinished) == 0);
+}
+
+TEST_CASE("a node paused past its lease writes nothing for the orders it lost, and rejoins") {
+  temp_dir dir;
+  pg_database db;
+  member a{dir.path(), db, "a"};
+  member b{dir.path(), db, "b", {"--shipper.latency=4s"}};
+  auto ids = b.post(30, "desk");
+  journal_view journal{journal_location{journal_engine::postgresql, db.url()}};
+  wait_until([&] { return journal.orders("state = 'shipping'") == 30; }, 10s);
+  REQUIRE(journal.orders("state = 'shipping'") == 30);
+  b.node.process->signal(SIGSTOP);
+  wait_all_final(journal, 20s);
+  CHECK(journal.orders("owner = 'a'") == 30);
+  CHECK(a.node.process->wait_for_log("recovered 30 orders from node b", 0ms).has_value());
+  b.node.process->signal(SIGCONT);
+  // b's carrier calls come back after the pause: the shared carrier answers with the first
+  // shipment, and b's journal finds the orders fenced.
+  REQUIRE(b.node.process->wait_for_log("while this one was away; dropped them", 15s));
+  check_exactly_once(journal, dir.path(), ids);
+  // After each takeover event only a's two: shipping and completed.
+  CHECK(journal.count("SELECT COUNT(*) FROM order_events e JOIN order_events t ON "
+                      "t.order_seq = e.order_seq AND t.stage = 'cluster' AND e.n > t.n")
+        == 30 * 2);
+  // Rejoined: b beats again and takes new orders of its own.
+  auto more = b.post(2, "pen");
+  for (auto& id : more)
+    CHECK(wait_final(b.api, id, 20s).value("status", "") == "completed");
+  CHECK(journal.count("SELECT COUNT(*) FROM nodes WHERE left_at = 0") == 2);
+}
