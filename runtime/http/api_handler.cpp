@@ -191,6 +191,8 @@ void api_handler::handle(std::shared_ptr<api_exchange> x) {
       return report(std::move(x));
     case route::stats:
       return stats(std::move(x));
+    case route::cluster:
+      return x->reply(cluster());
     case route::list_orders:
       return x->reply(list_orders(*target));
     case route::post_order:
@@ -369,10 +371,32 @@ void api_handler::stats(std::shared_ptr<api_exchange> x) {
       if (!t)
         return x->reply(error_response(
           {503, "unavailable", "", "the aggregator did not answer: " + describe(t.error())}));
-      x->reply(json_response(
-        200, totals_json(*t, ctx_.extra_stats ? ctx_.extra_stats() : json::object())));
+      auto extra = ctx_.extra_stats ? ctx_.extra_stats() : json::object();
+      // A member's aggregator counts what this node finished; the cluster's totals come from
+      // the journal, each order once.
+      if (ctx_.cluster.clustered) {
+        auto all = readers_->with_reader([](journal_reader& r) { return r.finished_totals(""); });
+        if (!all || !*all)
+          return x->reply(store_failure(!all ? all.error() : all->error()));
+        extra["node"] = json::parse(totals_json(*t, {{"id", ctx_.cluster.node}}));
+        extra["cluster"] = json::parse(totals_json(**all, json::object()));
+      }
+      x->reply(json_response(200, totals_json(*t, extra)));
     });
   });
+}
+
+api_response api_handler::cluster() {
+  std::vector<node_record> nodes;
+  if (ctx_.cluster.clustered) {
+    auto xs = readers_->with_reader([](journal_reader& r) { return r.nodes(); });
+    if (!xs)
+      return store_failure(xs.error());
+    if (!*xs)
+      return store_failure(xs->error());
+    nodes = std::move(**xs);
+  }
+  return json_response(200, cluster_json(ctx_.cluster, nodes, ctx_.regions));
 }
 
 }  // namespace ordernode

@@ -16,6 +16,7 @@
 #include "runtime/core/order_rules.hpp"
 #include "runtime/http/gateway.hpp"
 #include "runtime/http/http_options.hpp"
+#include "runtime/http/http_port.hpp"
 #include "runtime/http/json_codec.hpp"
 #include "runtime/http/router.hpp"
 #include "runtime/http/static_files.hpp"
@@ -61,6 +62,7 @@ struct api_context {
   std::shared_ptr<const static_files> pages;    // The web page; none: every file is a 404.
   std::function<nlohmann::json()> extra_stats;  // Merged into GET /api/stats.
   std::function<bool()> journal_failing;        // True while journal commits fail.
+  cluster_facts cluster;
 };
 
 class reader_pool;
@@ -92,6 +94,8 @@ private:
   api_response list_orders(const request_target& target);
   api_response readyz();
   void stats(std::shared_ptr<api_exchange> x);
+
+  api_response cluster();
   void report(std::shared_ptr<api_exchange> x);
 
   api_context ctx_;

@@ -12,6 +12,13 @@
 
 namespace ordernode {
 
+// Who this node is in its cluster.
+struct cluster_facts {
+  std::string node;
+  bool clustered = false;  // Members on a PostgreSQL journal; else the node runs alone.
+  caf::timespan lease{0};  // A member without a heartbeat this long is down.
+};
+
 struct http_port {
   intake_ref intake;            // Takes the submitted orders.
   aggregator_ref aggregator;    // Answers GET /api/stats.
@@ -20,6 +27,7 @@ struct http_port {
   std::set<std::string> regions;
   order_rules rules;
   std::function<bool()> journal_failing;  // True while journal commits fail; may be empty.
+  cluster_facts cluster;
 };
 
 }  // namespace ordernode

@@ -209,6 +209,42 @@ std::string totals_json(const totals& x, const nlohmann::json& extra) {
   return dump(doc);
 }
 
+std::string cluster_json(const cluster_facts& self, const std::vector<node_record>& nodes,
+                         const std::set<std::string>& regions) {
+  json doc{{"node", self.node}, {"clustered", self.clustered}, {"nodes", json::array()}};
+  auto& xs = doc["nodes"];
+  if (!self.clustered) {
+    xs.push_back({{"id", self.node}, {"state", "up"}, {"self", true}, {"regions", regions}});
+    return dump(doc);
+  }
+  doc["leaseMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(self.lease).count();
+  for (auto& x : nodes) {
+    auto state = x.left ? "left" : x.heartbeat_age < self.lease.count() ? "up" : "down";
+    json names = json::array();
+    for (size_t start = 0; start < x.regions.size();) {
+      auto end = std::min(x.regions.find(',', start), x.regions.size());
+      names.push_back(x.regions.substr(start, end - start));
+      start = end + 1;
+    }
+    xs.push_back({{"id", x.id},
+                  {"state", state},
+                  {"self", x.id == self.node},
+                  {"regions", std::move(names)},
+                  {"http", x.http},
+                  {"admin", x.admin},
+                  {"metrics", x.metrics},
+                  {"version", x.version},
+                  {"host", x.host},
+                  {"pid", x.pid},
+                  {"startedAt", time_json(x.started_at)},
+                  {"heartbeatAgeMs", x.heartbeat_age / 1'000'000},
+                  {"inFlight", x.left ? 0 : x.in_flight},
+                  {"finished", x.finished},
+                  {"finishedPerSecond", x.left ? 0.0 : x.finished_rate}});
+  }
+  return dump(doc);
+}
+
 std::string changes_json(const std::vector<order_change>& xs) {
   json doc{{"type", "changes"}, {"changes", json::array()}};
   auto& changes = doc["changes"];

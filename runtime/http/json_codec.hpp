@@ -13,6 +13,7 @@
 #include "runtime/core/messages.hpp"
 #include "runtime/core/order_rules.hpp"
 #include "runtime/core/stages.hpp"
+#include "runtime/http/http_port.hpp"
 #include "runtime/store/journal_reader.hpp"
 
 namespace ordernode {
@@ -64,6 +65,11 @@ nlohmann::json record_json(const order_record& x);
 std::string listing_json(const std::vector<order_record>& xs, size_t limit);
 
 std::string totals_json(const totals& x, const nlohmann::json& extra);
+
+// GET /api/cluster: the members with their state ("up", "down" past the lease, "left"); a node
+// that runs alone lists itself with its `regions`.
+std::string cluster_json(const cluster_facts& self, const std::vector<node_record>& nodes,
+                         const std::set<std::string>& regions);
 
 // One WebSocket message with a batch of state changes.
 std::string changes_json(const std::vector<order_change>& xs);

@@ -115,6 +115,8 @@ routing route_request(std::string_view method, const std::string& path) {
     return only_get(route::report);
   if (path == "/api/stats")
     return only_get(route::stats);
+  if (path == "/api/cluster")
+    return only_get(route::cluster);
   if (path == "/api/orders" || path == "/api/orders/") {
     if (get)
       return found(route::list_orders);

@@ -18,6 +18,7 @@ enum class route {
   metrics,
   report,
   stats,
+  cluster,
   list_orders,
   post_order,
   get_order,

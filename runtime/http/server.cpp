@@ -83,6 +83,7 @@ public:
     ctx.regions = std::move(port.regions);
     ctx.journal_at = std::move(port.journal_at);
     ctx.journal_failing = std::move(port.journal_failing);
+    ctx.cluster = port.cluster;
     if (auto pages = static_files::load(static_dir(options)))
       ctx.pages = std::make_shared<const static_files>(std::move(*pages));
     else if (!options.static_dir.empty())

@@ -235,6 +235,7 @@ http_port http_port_of(const flow& f, const node_config& cfg) {
   result.aggregator = f.aggregator;
   result.journal = f.journal;
   result.journal_at = location_of(cfg.journal);
+  result.cluster = {cfg.node.id, cfg.clustered(), cfg.cluster.lease};
   for (auto& [name, ref] : f.dispatchers)
     result.regions.insert(name);
   result.rules = cfg.validation;

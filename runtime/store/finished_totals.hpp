@@ -12,6 +12,11 @@ constexpr const char* finished_totals_sql =
   "SELECT region, state, COUNT(*), COALESCE(SUM(quantity), 0) FROM orders "
   "WHERE state IN ('completed', 'rejected', 'failed') GROUP BY region, state";
 
+// The same over the orders of one owner node, the parameter `$1`.
+constexpr const char* owned_finished_totals_sql =
+  "SELECT region, state, COUNT(*), COALESCE(SUM(quantity), 0) FROM orders "
+  "WHERE state IN ('completed', 'rejected', 'failed') AND owner = $1 GROUP BY region, state";
+
 // Adds one row of `finished_totals_sql` to its region.
 inline void add_finished_row(totals& x, const std::string& region, const std::string& state,
                              uint64_t count, int64_t quantity) {

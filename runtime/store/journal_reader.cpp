@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "runtime/core/errors.hpp"
+#include "runtime/store/finished_totals.hpp"
 #include "runtime/store/sql_connection.hpp"
 
 namespace ordernode {
@@ -96,6 +97,56 @@ public:
       while (q->next())
         result.push_back(
           {q->int64(0), q->text(1), q->text(2), q->text(3), q->text(4), q->int64(5)});
+      return result;
+    } catch (const std::exception& ex) {
+      return make_error(errc::store_failure, ex.what());
+    }
+  }
+
+  caf::expected<totals> finished_totals(const std::string& owner) override {
+    try {
+      std::string sql = owner.empty() ? finished_totals_sql : owned_finished_totals_sql;
+      if (auto i = sql.find("$1"); i != std::string::npos)
+        sql.replace(i, 2, "?");
+      auto q = owner.empty() ? db_->query(sql) : db_->query(sql, {owner});
+      totals result;
+      while (q->next())
+        add_finished_row(result, q->text(0), q->text(1), static_cast<uint64_t>(q->int64(2)),
+                         q->int64(3));
+      sum_regions(result);
+      return result;
+    } catch (const std::exception& ex) {
+      return make_error(errc::store_failure, ex.what());
+    }
+  }
+
+  caf::expected<std::vector<node_record>> nodes() override {
+    try {
+      auto q = db_->query("SELECT id, http, admin, metrics, regions, version, host, pid, "
+                          "started_at, heartbeat, "
+                          + db_->clock_sql()
+                          + " - heartbeat, left_at, in_flight, finished, "
+                            "CAST(finished_rate * 1000 AS BIGINT) FROM nodes ORDER BY id");
+      std::vector<node_record> result;
+      while (q->next()) {
+        node_record x;
+        x.id = q->text(0);
+        x.http = q->text(1);
+        x.admin = q->text(2);
+        x.metrics = q->text(3);
+        x.regions = q->text(4);
+        x.version = q->text(5);
+        x.host = q->text(6);
+        x.pid = q->int64(7);
+        x.started_at = q->int64(8);
+        x.heartbeat = q->int64(9);
+        x.heartbeat_age = q->int64(10);
+        x.left = q->int64(11) != 0;
+        x.in_flight = q->int64(12);
+        x.finished = q->int64(13);
+        x.finished_rate = static_cast<double>(q->int64(14)) / 1000;
+        result.push_back(std::move(x));
+      }
       return result;
     } catch (const std::exception& ex) {
       return make_error(errc::store_failure, ex.what());

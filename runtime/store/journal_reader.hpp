@@ -52,6 +52,25 @@ struct error_record {
   timestamp at = 0;
 };
 
+// A member of the cluster as the table `nodes` records it.
+struct node_record {
+  std::string id;
+  std::string http;
+  std::string admin;
+  std::string metrics;
+  std::string regions;  // Comma-separated.
+  std::string version;
+  std::string host;
+  int64_t pid = 0;
+  timestamp started_at = 0;
+  timestamp heartbeat = 0;
+  int64_t heartbeat_age = 0;  // Nanoseconds since the heartbeat, by the database's clock.
+  bool left = false;          // Stopped cleanly.
+  int64_t in_flight = 0;
+  int64_t finished = 0;
+  double finished_rate = 0;
+};
+
 class journal_reader {
 public:
   virtual ~journal_reader() = default;
@@ -64,6 +83,12 @@ public:
 
   // The newest `limit` errors, newest first.
   virtual caf::expected<std::vector<error_record>> errors(size_t limit) = 0;
+
+  // The totals over finished orders, of the node `owner` or, when empty, of all.
+  virtual caf::expected<totals> finished_totals(const std::string& owner) = 0;
+
+  // Every node that ever joined the cluster, by id.
+  virtual caf::expected<std::vector<node_record>> nodes() = 0;
 
   // How many orders are in each state.
   virtual caf::expected<std::vector<std::pair<order_state, uint64_t>>> count_by_state() = 0;

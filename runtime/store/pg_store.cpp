@@ -250,7 +250,9 @@ public:
   caf::expected<totals> finished_totals() override {
     if (auto err = ready())
       return err;
-    auto rows = conn_->query(finished_totals_sql);
+    // A member of a cluster counts what it finished: the cluster's totals are the sum.
+    auto rows = options_.cluster ? conn_->query(owned_finished_totals_sql, {options_.node})
+                                 : conn_->query(finished_totals_sql);
     if (!rows)
       return rows.error();
     totals result;

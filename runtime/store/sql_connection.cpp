@@ -7,6 +7,7 @@
 
 #include "runtime/core/errors.hpp"
 #include "runtime/store/pg_connection.hpp"
+#include "runtime/store/pg_schema.hpp"
 
 namespace ordernode {
 
@@ -58,6 +59,10 @@ public:
     return std::make_unique<sqlite_cursor>(db_, sql, params);
   }
 
+  std::string clock_sql() const override {
+    return "CAST((julianday('now') - 2440587.5) * 86400000000000.0 AS INTEGER)";
+  }
+
 private:
   // SQLite's progress handler: a non-zero result interrupts the statement.
   static int past_deadline(void* deadline) {
@@ -106,6 +111,10 @@ public:
     if (!rows)
       throw std::runtime_error(describe(rows.error()));
     return std::make_unique<pg_cursor>(std::move(*rows));
+  }
+
+  std::string clock_sql() const override {
+    return pg_clock;
   }
 
 private:

@@ -37,6 +37,9 @@ public:
   virtual std::unique_ptr<sql_cursor> query(const std::string& sql,
                                             const std::vector<sql_param>& params = {}) = 0;
 
+  // An SQL expression of the database's clock, in UTC nanoseconds.
+  virtual std::string clock_sql() const = 0;
+
   // The first column of the first row.
   int64_t value(const std::string& sql, const std::vector<sql_param>& params = {});
 };

@@ -111,6 +111,23 @@ TEST_CASE("a node killed mid-flight: a survivor takes over its orders, each fini
   };
   CHECK((took(a) || took(b)));
   CHECK(journal.count("SELECT COUNT(*) FROM order_events WHERE stage = 'cluster'") == c_unfinished);
+  // The cluster as any node sees it: c is down; the totals count each order once.
+  auto nodes = a.api.get("/api/cluster").json()["nodes"];
+  std::map<std::string, std::string> states;
+  for (auto& x : nodes)
+    states[x.value("id", "")] = x.value("state", "");
+  CHECK(states == std::map<std::string, std::string>{{"a", "up"}, {"b", "up"}, {"c", "down"}});
+  auto completed = [](const nlohmann::json& x) {
+    return x["all"].value("completed", -1);
+  };
+  auto stats_a = a.api.get("/api/stats").json();
+  auto stats_b = b.api.get("/api/stats").json();
+  CHECK(completed(stats_a["cluster"]) == 120);
+  CHECK(completed(stats_b["cluster"]) == 120);
+  CHECK(stats_a["node"].value("id", "") == "a");
+  CHECK(completed(stats_a["node"]) + completed(stats_b["node"])
+          + journal.orders("owner = 'c' AND state = 'completed'")
+        == 120);
   // Every order reads back from every node, with its owner.
   auto one = a.api.get("/api/orders/" + ids.back()).json();
   CHECK(one.value("status", "") == "completed");
