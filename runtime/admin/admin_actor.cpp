@@ -29,11 +29,11 @@ struct admin_state {
 };
 
 admin_reply ok(std::string text) {
-  return {admin_reply::ok, std::move(text), {}};
+  return {admin_reply::ok, std::move(text), {}, {}};
 }
 
 admin_reply failed(std::string text) {
-  return {admin_reply::failed, std::move(text) + "\n", {}};
+  return {admin_reply::failed, std::move(text) + "\n", {}, {}};
 }
 
 // Parses a whole positive number of at most `max`; nullopt otherwise.
@@ -47,8 +47,24 @@ std::optional<int64_t> parse_count(const std::string& x, int64_t max) {
 }
 
 admin_reply run_query(journal_reader& reader, const journal_location& journal,
-                      const std::vector<std::string>& words) {
+                      const cluster_facts& cluster, const std::vector<std::string>& words) {
   auto& cmd = words[0];
+  if (cmd == "nodes") {
+    admin_reply result;
+    if (!cluster.clustered) {
+      result.text = "node " + cluster.node + " runs alone (an SQLite journal, or cluster.enabled "
+                    "is off)\n";
+      result.members.push_back({cluster.node, "up", ""});
+      return result;
+    }
+    auto nodes = reader.nodes();
+    if (!nodes)
+      return failed("cannot read the journal: " + describe(nodes.error()));
+    result.text = format_nodes(*nodes, cluster);
+    for (auto& x : *nodes)
+      result.members.push_back({x.id, state_of(x, cluster.lease), x.admin});
+    return result;
+  }
   if (cmd == "order") {
     if (words.size() != 2)
       return failed("usage: order ID");
@@ -97,14 +113,14 @@ admin_reply run_query(journal_reader& reader, const journal_location& journal,
     auto data = load_report_data(journal);
     if (!data)
       return failed(describe(data.error()));
-    return {admin_reply::ok, render_summary(*data), render_html(*data)};
+    return {admin_reply::ok, render_summary(*data), render_html(*data), {}};
   }
   return failed("unknown query " + cmd);
 }
 
 // Runs on its own thread: the journal's reads block.
 query_actor::behavior_type queries(query_actor::stateful_pointer<query_state> self,
-                                   journal_location journal) {
+                                   journal_location journal, cluster_facts cluster) {
   return {
     [=](admin_atom, const std::vector<std::string>& words) -> admin_reply {
       auto& st = self->state;
@@ -114,7 +130,7 @@ query_actor::behavior_type queries(query_actor::stateful_pointer<query_state> se
           return failed("cannot open the journal: " + describe(reader.error()));
         st.reader = std::move(*reader);
       }
-      auto reply = run_query(*st.reader, journal, words);
+      auto reply = run_query(*st.reader, journal, cluster, words);
       // A reader whose connection failed is opened anew for the next query.
       if (reply.code != admin_reply::ok)
         st.reader.reset();
@@ -162,7 +178,8 @@ caf::result<admin_reply> run_inject(admin_pointer self, const admin_context& ctx
 }
 
 admin_commands_actor::behavior_type admin(admin_pointer self, admin_context ctx) {
-  self->state.queries = self->spawn<caf::detached + caf::linked>(queries, ctx.journal_at);
+  self->state.queries =
+    self->spawn<caf::detached + caf::linked>(queries, ctx.journal_at, ctx.cluster);
   return {
     [=](admin_atom, const std::string& line) -> caf::result<admin_reply> {
       auto words = split_words(line);
@@ -198,7 +215,7 @@ admin_commands_actor::behavior_type admin(admin_pointer self, admin_context ctx)
         return run_source(self, ctx, words);
       if (cmd == "inject")
         return run_inject(self, ctx, words);
-      if (cmd == "orders" || cmd == "order" || cmd == "errors" || cmd == "report")
+      if (cmd == "orders" || cmd == "order" || cmd == "errors" || cmd == "report" || cmd == "nodes")
         return self->delegate(self->state.queries, admin_atom::value, std::move(words));
       return failed("unknown command \"" + cmd + "\"; try help");
     },
@@ -219,6 +236,9 @@ const std::string& admin_help() {
     "source rate N             let the source generate N orders per second\n"
     "inject NAME               crash the actor NAME (an exit with a non-normal reason)\n"
     "report [FILE]             a summary; the shell saves the HTML report to FILE\n"
+    "nodes                     the nodes of the cluster: state, regions, load, addresses\n"
+    "use NODE                  attach the shell to another node of the cluster\n"
+    "actors --all              the actors of every node of the cluster\n"
     "help                      this text\n"
     "quit                      leave the shell\n";
   return text;

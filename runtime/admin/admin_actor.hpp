@@ -9,6 +9,7 @@
 #include <caf/actor_system.hpp>
 
 #include "runtime/core/actor_registry.hpp"
+#include "runtime/core/cluster_facts.hpp"
 #include "runtime/admin/admin_protocol.hpp"
 #include "runtime/core/stages.hpp"
 #include "runtime/store/journal_location.hpp"
@@ -21,6 +22,7 @@ struct admin_context {
   source_ref source;  // May be invalid: source.enabled is off.
   aggregator_ref aggregator;
   journal_location journal_at;  // Read on a detached worker, never on the scheduler.
+  cluster_facts cluster;
 };
 
 // The commands, one line each.

@@ -116,4 +116,20 @@ std::string format_totals(const totals& x) {
   return format_table(rows);
 }
 
+std::string format_nodes(const std::vector<node_record>& nodes, const cluster_facts& self) {
+  std::vector<std::vector<std::string>> rows{
+    {"NODE", "STATE", "REGIONS", "IN-FLIGHT", "FINISHED/S", "HEARTBEAT", "HTTP", "ADMIN"}};
+  for (auto& x : nodes) {
+    auto state = std::string{state_of(x, self.lease)};
+    auto up = state == "up";
+    char rate[32];
+    std::snprintf(rate, sizeof(rate), "%.1f", up ? x.finished_rate : 0.0);
+    rows.push_back({x.id + (x.id == self.node ? " *" : ""), state, x.regions,
+                    up ? std::to_string(x.in_flight) : "-", rate,
+                    std::to_string(x.heartbeat_age / 1'000'000) + " ms ago",
+                    x.http.empty() ? "-" : x.http, x.admin.empty() ? "-" : x.admin});
+  }
+  return format_table(rows) + std::to_string(nodes.size()) + " nodes (* this one)\n";
+}
+
 }  // namespace ordernode

@@ -6,6 +6,7 @@
 
 #include "runtime/core/actor_registry.hpp"
 #include "runtime/core/messages.hpp"
+#include "runtime/core/cluster_facts.hpp"
 #include "runtime/store/journal_reader.hpp"
 
 namespace ordernode {
@@ -29,6 +30,9 @@ std::string format_errors(const std::vector<error_record>& errors);
 
 // The aggregator's totals, overall and per region.
 std::string format_totals(const totals& x);
+
+// The `nodes` table: one row per member with its state by `self.lease`.
+std::string format_nodes(const std::vector<node_record>& nodes, const cluster_facts& self);
 
 // "2h03m", "4m10s", "12.4s".
 std::string format_uptime(timestamp elapsed);

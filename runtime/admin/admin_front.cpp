@@ -22,7 +22,7 @@ using wake_atom = caf::atom_constant<caf::atom("adminwake")>;
 using clock_type = std::chrono::steady_clock;
 
 admin_reply refused(std::string text) {
-  return {admin_reply::refused, std::move(text), {}};
+  return {admin_reply::refused, std::move(text), {}, {}};
 }
 
 class admin_front : public caf::event_based_actor {
@@ -192,7 +192,7 @@ private:
         };
         auto& target = commands.get();
         if (!target) {
-          answer({admin_reply::failed, "the admin actor is not running; try again\n", {}});
+          answer({admin_reply::failed, "the admin actor is not running; try again\n", {}, {}});
           return;
         }
         helper->request(target, timeout, admin_atom::value, line)
@@ -200,6 +200,7 @@ private:
                 [=](caf::error& err) {
                   answer({admin_reply::failed,
                           "the admin actor did not answer: " + describe(err) + "\n",
+                          {},
                           {}});
                 });
       },

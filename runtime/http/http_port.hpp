@@ -6,18 +6,12 @@
 #include <set>
 #include <string>
 
+#include "runtime/core/cluster_facts.hpp"
 #include "runtime/core/order_rules.hpp"
 #include "runtime/core/stages.hpp"
 #include "runtime/store/journal_location.hpp"
 
 namespace ordernode {
-
-// Who this node is in its cluster.
-struct cluster_facts {
-  std::string node;
-  bool clustered = false;  // Members on a PostgreSQL journal; else the node runs alone.
-  caf::timespan lease{0};  // A member without a heartbeat this long is down.
-};
 
 struct http_port {
   intake_ref intake;            // Takes the submitted orders.

@@ -219,7 +219,7 @@ std::string cluster_json(const cluster_facts& self, const std::vector<node_recor
   }
   doc["leaseMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(self.lease).count();
   for (auto& x : nodes) {
-    auto state = x.left ? "left" : x.heartbeat_age < self.lease.count() ? "up" : "down";
+    auto state = state_of(x, self.lease);
     json names = json::array();
     for (size_t start = 0; start < x.regions.size();) {
       auto end = std::min(x.regions.find(',', start), x.regions.size());

@@ -91,7 +91,8 @@ caf::expected<std::unique_ptr<admin_endpoint>> start_admin(caf::actor_system& sy
   x.bind = cfg.admin.bind;
   x.port = static_cast<uint16_t>(cfg.admin.port);
   x.max_message = static_cast<size_t>(cfg.admin.max_message);
-  x.context = {registry, f.source, f.aggregator, location_of(cfg.journal)};
+  x.context = {registry, f.source, f.aggregator, location_of(cfg.journal),
+               {cfg.node.id, cfg.clustered(), cfg.cluster.lease}};
   x.supervision = cfg.supervisor;
   x.intake = f.intake;
   x.errors = f.errors;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <caf/expected.hpp>
+#include <caf/timespan.hpp>
 
 #include "runtime/core/messages.hpp"
 #include "runtime/store/journal_location.hpp"
@@ -70,6 +71,11 @@ struct node_record {
   int64_t finished = 0;
   double finished_rate = 0;
 };
+
+// "up", "down" (no heartbeat for `lease`) or "left" (stopped cleanly).
+inline const char* state_of(const node_record& x, caf::timespan lease) {
+  return x.left ? "left" : x.heartbeat_age < lease.count() ? "up" : "down";
+}
 
 class journal_reader {
 public:

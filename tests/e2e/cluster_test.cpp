@@ -10,6 +10,7 @@
 #include "tests/support/http_node.hpp"
 #include "tests/support/journal_view.hpp"
 #include "tests/support/pg_database.hpp"
+#include "tests/support/shell_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
@@ -17,17 +18,24 @@ using namespace ordernode::test;
 
 namespace {
 
+const std::string admin_token = "cluster-secret";
+
 // A member of the test's cluster: quick externals but a slow carrier, so that orders are in
 // flight when a node dies; every node shares one ledger.
 struct member {
   member(const fs::path& dir, const pg_database& db, const std::string& id,
          std::vector<std::string> extra = {})
-      : node(dir, id, dir / "unused.db", args_of(dir, db, id, std::move(extra))), api(node.port) {}
+      : admin_port(free_port()),
+        node(dir, id, dir / "unused.db", args_of(dir, db, id, admin_port, std::move(extra))),
+        api(node.port) {}
 
   static std::vector<std::string> args_of(const fs::path& dir, const pg_database& db,
-                                          const std::string& id, std::vector<std::string> extra) {
+                                          const std::string& id, int admin_port,
+                                          std::vector<std::string> extra) {
     std::vector<std::string> result{"--journal.url=" + db.url(),
                                     "--node.id=" + id,
+                                    "--admin.port=" + std::to_string(admin_port),
+                                    "--admin.token=" + admin_token,
                                     "--shipper.ledger=" + (dir / "ledger").string(),
                                     "--shipper.latency=400ms",
                                     "--cluster.heartbeat=200ms",
@@ -47,6 +55,7 @@ struct member {
     return ids;
   }
 
+  int admin_port;
   http_node node;
   http_client api;
 };
@@ -128,6 +137,26 @@ TEST_CASE("a node killed mid-flight: a survivor takes over its orders, each fini
   CHECK(completed(stats_a["node"]) + completed(stats_b["node"])
           + journal.orders("owner = 'c' AND state = 'completed'")
         == 120);
+  // The shell sees the cluster from any node, attaches to another, lists every node's actors.
+  auto port_of = [](member& x) {
+    return std::to_string(x.admin_port);
+  };
+  auto listed =
+    shell(dir.path(), {"--port", port_of(a), "--token", admin_token, "--exec", "nodes"});
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("a *") != std::string::npos);
+  CHECK(listed.out.find("down") != std::string::npos);
+  auto all =
+    shell(dir.path(), {"--port", port_of(a), "--token", admin_token, "--exec", "actors --all"});
+  CHECK(all.exit_code == 0);
+  CHECK(all.out.find("NODE  ") == 0);
+  CHECK(all.out.find("\nb     journal") != std::string::npos);
+  CHECK(all.out.find("\nc     (down)") != std::string::npos);
+  auto used =
+    shell(dir.path(), {"--port", port_of(a), "--token", admin_token}, "", "use b\nnodes\nuse c\n");
+  CHECK(used.out.find("attached to node b") != std::string::npos);
+  CHECK(used.out.find("b *") != std::string::npos);
+  CHECK(used.err.find("node c is down") != std::string::npos);
   // Every order reads back from every node, with its owner.
   auto one = a.api.get("/api/orders/" + ids.back()).json();
   CHECK(one.value("status", "") == "completed");

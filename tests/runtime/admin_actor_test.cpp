@@ -57,8 +57,11 @@ struct admin_fixture : fixture {
     auto aggregator = spawn(aggregator_probe, t);
     registry->started("source", "source", caf::actor_cast<caf::actor>(source));
     registry->started("aggregator", "aggregator", caf::actor_cast<caf::actor>(aggregator));
-    uut = track(spawn_admin(
-      sys, {registry, source, aggregator, journal_location::sqlite_file(journal_path)}));
+    uut = track(spawn_admin(sys, {registry,
+                                  source,
+                                  aggregator,
+                                  journal_location::sqlite_file(journal_path),
+                                  {"node-t", false, {}}}));
   }
 
   admin_reply run(const std::string& line) {
@@ -173,7 +176,8 @@ TEST_CASE("a missing journal is a clear failure, not a crash") {
   auto uut = f.track(spawn_admin(f.sys, {std::make_shared<actor_registry>(),
                                          {},
                                          {},
-                                         journal_location::sqlite_file(dir.file("missing.db"))}));
+                                         journal_location::sqlite_file(dir.file("missing.db")),
+                                         {}}));
   auto r = f.ask<admin_reply>(uut, admin_atom::value, std::string{"orders"});
   CHECK(r.code == admin_reply::failed);
   CHECK(contains(r.text, "cannot open the journal"));

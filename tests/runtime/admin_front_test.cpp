@@ -18,7 +18,7 @@ admin_commands_actor::behavior_type fake_commands(admin_commands_actor::pointer 
   return {
     [=](admin_atom, const std::string& line) -> admin_reply {
       forward(self, sink, "commands", line);
-      return {admin_reply::ok, "ran " + line + "\n", {}};
+      return {admin_reply::ok, "ran " + line + "\n", {}, {}};
     },
   };
 }
