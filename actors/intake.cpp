@@ -36,6 +36,15 @@ void reenter(intake_pointer self, const flow_entries& entries, stored_order& x) 
                error_report{x.item.id, stage_id::intake, error_type::recovery,
                             "region '" + x.item.region + "' is no longer configured", now()});
       return;
+    case order_state::shipping:
+      // At the attempt it was at, or waits for at its recorded time.
+      if (x.attempt > 1) {
+        send_for(self, vip, entries.shipper.get(), resume_atom::value, std::move(x.item), x.attempt,
+                 x.due);
+        return;
+      }
+      send_for(self, vip, entries.shipper.get(), ship_atom::value, std::move(x.item));
+      return;
     default:
       send_for(self, vip, entries.shipper.get(), ship_atom::value, std::move(x.item));
   }

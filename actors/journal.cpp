@@ -252,6 +252,8 @@ void record(journal_pointer self, order_event& e) {
     return;
   }
   x.state = e.state;
+  x.attempt = e.attempt;
+  x.due = e.due;
   if (!st.change_listeners.empty())
     st.changes.push_back(order_change{e, x.item.product_name, x.item.region, x.item.customer,
                                       x.item.quantity, x.item.vip});
@@ -292,9 +294,9 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
   if (auto unfinished = st.store->unfinished()) {
     for (auto& x : *unfinished) {
       st.recovered.push_back(x.item);
-      st.live.emplace(x.item.item.id,
-                      journal_state::live_order{x.seq, x.item.item, x.item.state, x.item.recoveries,
-                                                0, x.next_event, x.epoch});
+      st.live.emplace(x.item.item.id, journal_state::live_order{
+                                        x.seq, x.item.item, x.item.state, x.item.recoveries, 0,
+                                        x.next_event, x.epoch, x.item.attempt, x.item.due});
     }
   } else {
     spdlog::critical("journal cannot read unfinished orders: {}", describe(unfinished.error()));
@@ -389,7 +391,7 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
       for (auto& [id, x] : self->state.live)
         if (std::find(states.begin(), states.end(), x.state) != states.end()
             && (region.empty() || x.item.region == region))
-          result.push_back(stored_order{x.item, x.state, x.recoveries});
+          result.push_back(stored_order{x.item, x.state, x.recoveries, x.attempt, x.due});
       std::sort(result.begin(), result.end(), [](auto& x, auto& y) {
         return x.item.vip != y.item.vip ? x.item.vip : x.item.created_at < y.item.created_at;
       });
@@ -411,8 +413,9 @@ journal_with_outbox_actor::behavior_type journal(journal_pointer self,
         spdlog::info("order {}: taken over from node {} in state {} (epoch {})", x.item.item.id,
                      from, to_string(x.item.state), x.epoch);
         st.live.insert_or_assign(
-          x.item.item.id, journal_state::live_order{x.seq, x.item.item, x.item.state,
-                                                    x.item.recoveries, 0, x.next_event, x.epoch});
+          x.item.item.id,
+          journal_state::live_order{x.seq, x.item.item, x.item.state, x.item.recoveries, 0,
+                                    x.next_event, x.epoch, x.item.attempt, x.item.due});
         result.push_back(std::move(x.item));
       }
       if (!result.empty())

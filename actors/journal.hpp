@@ -49,6 +49,8 @@ struct journal_state {
     timestamp accepted_at = 0;  // 0 for orders recovered at start.
     int32_t next_event = 1;     // The `n` of its next recorded event.
     int64_t epoch = 1;          // Its epoch in the store: changes are fenced by it.
+    int32_t attempt = 0;        // Its shipping attempt and when it is due (order_event).
+    timestamp due = 0;
   };
 
   std::shared_ptr<order_store> store;

@@ -58,7 +58,7 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
   auto attempt = [=](order& x, int32_t n) {
     auto detail = n == 1 ? std::string{} : "attempt " + std::to_string(n);
     send_for(self, x.vip, journal,
-             order_event{x.id, order_state::shipping, stage_id::shipper, detail, now()});
+             order_event{x.id, order_state::shipping, stage_id::shipper, detail, now(), n});
     auto delay = system->latency(x);
     if (delay >= options.attempt_timeout)
       self->delayed_send(self, options.attempt_timeout, timeout_atom::value, std::move(x), n);
@@ -73,6 +73,14 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
       spdlog::warn("order {}: shipping attempt {} failed ({}), retrying in {} ms", x.id, n, cause,
                    std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
       metrics->region_of(x).shipping_retries->Increment();
+      // Recorded, so that a node resuming the order goes on with this attempt at this time.
+      auto at = now();
+      auto due = at + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count();
+      send_for(self, x.vip, journal,
+               order_event{x.id, order_state::shipping, stage_id::shipper,
+                           "attempt " + std::to_string(n) + " failed: " + cause + "; attempt "
+                             + std::to_string(n + 1) + " due",
+                           at, n + 1, due});
       self->delayed_send(self, delay, retry_atom::value, std::move(x), n + 1);
       return;
     }
@@ -96,6 +104,17 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
       st.holding.insert(x.id);
       stage.handled(backlog(self));
       attempt(x, 1);
+    },
+    [=](resume_atom, order& x, int32_t n, timestamp due) {
+      auto& st = self->state;
+      if (st.holding.count(x.id) > 0 || st.recent.count(x.id) > 0)
+        return;
+      st.holding.insert(x.id);
+      stage.handled(backlog(self));
+      auto wait = std::max<timestamp>(0, due - now());
+      spdlog::info("order {}: shipping resumes with attempt {} in {} ms", x.id, n,
+                   wait / 1'000'000);
+      self->delayed_send(self, std::chrono::nanoseconds{wait}, retry_atom::value, std::move(x), n);
     },
     [=](retry_atom, order& x, int32_t n) {
       stage.counters->handled.fetch_add(1, std::memory_order_relaxed);

@@ -43,11 +43,16 @@ struct order_event {
   stage_id stage = stage_id::intake;
   std::string detail;
   timestamp at = 0;
+  // The shipper's attempt this event starts (due 0) or plans at `due`: a node that resumes the
+  // order, after a crash or a takeover, goes on with that attempt at that time.
+  int32_t attempt = 0;
+  timestamp due = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_event& x) {
-  return f(caf::meta::type_name("order_event"), x.order_id, x.state, x.stage, x.detail, x.at);
+  return f(caf::meta::type_name("order_event"), x.order_id, x.state, x.stage, x.detail, x.at,
+           x.attempt, x.due);
 }
 
 // An error of any stage, routed to the error channel.
@@ -99,11 +104,13 @@ struct stored_order {
   order item;
   order_state state = order_state::received;
   int32_t recoveries = 0;
+  int32_t attempt = 0;  // The shipping attempt it was at or waits for (order_event::attempt).
+  timestamp due = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stored_order& x) {
-  return f(caf::meta::type_name("stored_order"), x.item, x.state, x.recoveries);
+  return f(caf::meta::type_name("stored_order"), x.item, x.state, x.recoveries, x.attempt, x.due);
 }
 
 // Counts and quantity sums of one region, or of all.

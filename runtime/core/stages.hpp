@@ -102,9 +102,11 @@ using aggregator_actor = finished_listener::extend<caf::replies_to<totals_atom>:
                                                    caf::reacts_to<subscribe_atom, caf::actor>,
                                                    caf::reacts_to<report_atom>>;
 
-// Ships processed orders, retrying failed attempts with delayed messages.
+// Ships processed orders, retrying failed attempts with delayed messages; `resume` goes on with
+// a recovered order at its recorded attempt and time.
 using shipper_actor =
   caf::typed_actor<caf::reacts_to<ship_atom, order>, caf::reacts_to<retry_atom, order, int32_t>,
+                   caf::reacts_to<resume_atom, order, int32_t, timestamp>,
                    caf::reacts_to<finish_atom, order, int32_t>,
                    caf::reacts_to<timeout_atom, order, int32_t>>;
 

@@ -85,6 +85,8 @@ CREATE TABLE IF NOT EXISTS journal_writers(
   last_commit BIGINT NOT NULL);
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS due BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS nodes(
   id TEXT PRIMARY KEY,
   http TEXT NOT NULL,
@@ -122,9 +124,10 @@ const std::vector<std::pair<const char*, std::string>>& pg_commit_statements() {
     // Runs first: the rows it locks stay this node's until the commit ends, so the statements
     // after it that join them write nothing for an order another node took over.
     {"update_orders",
-     "UPDATE orders o SET state = u.state, detail = u.detail, updated_at = u.at FROM "
-     "unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
-     "AS u(seq, state, detail, at, epoch) "
+     "UPDATE orders o SET state = u.state, detail = u.detail, updated_at = u.at, "
+     "attempt = u.attempt, due = u.due FROM "
+     "unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $7::int[], "
+     "$8::bigint[]) AS u(seq, state, detail, at, epoch, attempt, due) "
      "WHERE o.seq = u.seq AND o.owner = $6 AND o.epoch = u.epoch RETURNING o.seq"},
     {"insert_events",
      "INSERT INTO event_log(order_seq, n, state, stage, detail, at) "

@@ -93,7 +93,7 @@ public:
           failed_ats.add(int64_t{x.event.at});
         }
       }
-      pg_array order_seqs, order_states, order_details, order_ats, order_epochs;
+      pg_array order_seqs, order_states, order_details, order_ats, order_epochs, attempts, dues;
       for (auto& [seq, x] : latest) {
         changed.push_back(seq);
         order_seqs.add(seq);
@@ -101,9 +101,12 @@ public:
         order_details.add(x->event.detail);
         order_ats.add(int64_t{x->event.at});
         order_epochs.add(x->epoch);
+        attempts.add(int64_t{x->event.attempt});
+        dues.add(int64_t{x->event.due});
       }
-      conn_->send("update_orders", {order_seqs.str(), order_states.str(), order_details.str(),
-                                    order_ats.str(), order_epochs.str(), options_.node});
+      conn_->send("update_orders",
+                  {order_seqs.str(), order_states.str(), order_details.str(), order_ats.str(),
+                   order_epochs.str(), options_.node, attempts.str(), dues.str()});
       updated = sent++;
       conn_->send("insert_events", {seqs.str(), ns.str(), states.str(), stages.str(), details.str(),
                                     ats.str(), epochs.str(), options_.node});
@@ -324,8 +327,9 @@ private:
              "SELECT t.seq, t.id, t.product_name, t.quantity, t.region, t.customer, "
              "t.vip, t.created_at, t.state, t.recoveries, "
              "(SELECT COALESCE(MAX(e.n), -1) + "}
-           + std::to_string(next) + " FROM event_log e WHERE e.order_seq = t.seq), t.epoch FROM "
-           + from + " t ORDER BY t.vip DESC, t.seq";
+           + std::to_string(next)
+           + " FROM event_log e WHERE e.order_seq = t.seq), t.epoch, t.attempt, t.due FROM " + from
+           + " t ORDER BY t.vip DESC, t.seq";
   }
 
   static caf::expected<std::vector<stored_entry>> read_entries(caf::expected<pg_rows> rows) {
@@ -347,6 +351,8 @@ private:
       x.item.recoveries = static_cast<int32_t>(rows->int64(i, 9));
       x.next_event = static_cast<int32_t>(rows->int64(i, 10));
       x.epoch = rows->int64(i, 11);
+      x.item.attempt = static_cast<int32_t>(rows->int64(i, 12));
+      x.item.due = rows->int64(i, 13);
       result.push_back(std::move(x));
     }
     return result;

@@ -109,10 +109,13 @@ CREATE TABLE IF NOT EXISTS nodes(
 )sql";
 
 // Schema 4 gives each order an owner node and an epoch, as on PostgreSQL (one node owns all of
-// an SQLite journal's orders, so nothing reads them here but the views).
+// an SQLite journal's orders, so nothing reads them here but the views), and the shipping
+// attempt it is at or waits for.
 constexpr const char* add_owners = R"sql(
 ALTER TABLE orders ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN due INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 // Schema 2 kept each event's state and stage as text in a table order_events with a rowid and
@@ -245,8 +248,10 @@ public:
                             + state_name(order_state::received) + "', ?)");
     insert_event_.emplace(db_, insert_events_sql(1));
     insert_events_.emplace(db_, insert_events_sql(events_per_insert));
-    update_order_.emplace(db_,
-                          "UPDATE orders SET state = ?, detail = ?, updated_at = ? WHERE seq = ?");
+    update_order_.emplace(
+      db_,
+      "UPDATE orders SET state = ?, detail = ?, updated_at = ?, attempt = ?, due = ? "
+      "WHERE seq = ?");
     insert_failure_.emplace(db_,
                             "INSERT INTO failures(order_seq, stage, cause, at) VALUES(?, ?, ?, ?)");
     insert_error_.emplace(db_,
@@ -315,7 +320,9 @@ public:
         q.bind(1, state_name(change->event.state));
         q.bind(2, change->event.detail);
         q.bind(3, static_cast<int64_t>(change->event.at));
-        q.bind(4, static_cast<int64_t>(seq));
+        q.bind(4, change->event.attempt);
+        q.bind(5, static_cast<int64_t>(change->event.due));
+        q.bind(6, static_cast<int64_t>(seq));
         q.exec();
         q.reset();
       }
@@ -358,11 +365,11 @@ public:
 
   caf::expected<std::vector<stored_entry>> unfinished() override {
     try {
-      SQLite::Statement q(
-        db_, std::string{"SELECT seq, id, product_name, quantity, region, customer, "
-                         "vip, created_at, state, recoveries, "}
-               + next_event_sql + " FROM orders WHERE state NOT IN " + final_states_sql()
-               + " ORDER BY vip DESC, seq");
+      SQLite::Statement q(db_,
+                          std::string{"SELECT seq, id, product_name, quantity, region, customer, "
+                                      "vip, created_at, state, recoveries, "}
+                            + next_event_sql + ", attempt, due FROM orders WHERE state NOT IN "
+                            + final_states_sql() + " ORDER BY vip DESC, seq");
       std::vector<stored_entry> result;
       while (q.executeStep()) {
         stored_entry x;
@@ -378,6 +385,8 @@ public:
           parse_order_state(q.getColumn(8).getString()).value_or(order_state::received);
         x.item.recoveries = q.getColumn(9).getInt();
         x.next_event = q.getColumn(10).getInt();
+        x.item.attempt = q.getColumn(11).getInt();
+        x.item.due = q.getColumn(12).getInt64();
         result.push_back(std::move(x));
       }
       return result;

@@ -137,10 +137,13 @@ TEST_CASE_FIXTURE(intake_fixture, "recover routes every stored order by its stat
     stored(make_order("x", "mouse", 1, "us"), order_state::processed),
     stored(make_order("s", "mouse", 1, "eu"), order_state::shipping),
     stored(make_order("m", "mouse", 1, "mars"), order_state::processing),
+    stored(make_order("t", "mouse", 1, "eu"), order_state::shipping),
   };
+  script.unfinished.back().attempt = 3;  // Waits for its third attempt.
+  script.unfinished.back().due = 77;
   script.live = script.unfinished;
   auto uut = start(10, script);
-  CHECK(ask<uint64_t>(uut, recover_atom::value) == 6);
+  CHECK(ask<uint64_t>(uut, recover_atom::value) == 7);
   expect<unfinished_atom>("journal");
   REQUIRE(expect_one<order>("validator").id == "r");
   CHECK(last_urgent);
@@ -148,6 +151,10 @@ TEST_CASE_FIXTURE(intake_fixture, "recover routes every stored order by its stat
   REQUIRE(std::get<1>(expect<process_atom, order>("dispatcher-us")).id == "p");
   REQUIRE(std::get<1>(expect<ship_atom, order>("shipper")).id == "x");
   REQUIRE(std::get<1>(expect<ship_atom, order>("shipper")).id == "s");
+  auto resumed = expect<resume_atom, order, int32_t, timestamp>("shipper");
+  CHECK(std::get<1>(resumed).id == "t");
+  CHECK(std::get<2>(resumed) == 3);
+  CHECK(std::get<3>(resumed) == 77);
   auto report = expect_one<error_report>("errors");
   CHECK(report.order_id == "m");
   CHECK(report.stage == stage_id::intake);
@@ -156,8 +163,8 @@ TEST_CASE_FIXTURE(intake_fixture, "recover routes every stored order by its stat
   expect_quiet("dispatcher-eu", 1ms);
   expect_quiet("dispatcher-us", 1ms);
   expect_quiet("shipper", 1ms);
-  CHECK(in_flight(uut) == 6);
-  self->send(uut, finished_atom::value, finished({"r", "v", "p", "x", "s", "m"}));
+  CHECK(in_flight(uut) == 7);
+  self->send(uut, finished_atom::value, finished({"r", "v", "p", "x", "s", "m", "t"}));
   CHECK(in_flight(uut) == 0);
 }
 

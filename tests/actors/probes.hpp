@@ -149,6 +149,9 @@ inline shipper_actor::behavior_type shipper_probe(shipper_actor::pointer self, c
     [=](retry_atom, order& x, int32_t n) {
       forward(self, sink, "shipper", retry_atom::value, std::move(x), n);
     },
+    [=](resume_atom, order& x, int32_t n, timestamp due) {
+      forward(self, sink, "shipper", resume_atom::value, std::move(x), n, due);
+    },
     [=](finish_atom, order& x, int32_t n) {
       forward(self, sink, "shipper", finish_atom::value, std::move(x), n);
     },

@@ -71,6 +71,14 @@ struct shipper_fixture : deterministic_fixture {
     return e;
   }
 
+  // The recorded plan after a failed attempt: attempt `n` due `delay` later.
+  void plan(const std::string& id, int32_t n, caf::timespan at, caf::timespan delay) {
+    auto e = next_event(id, order_state::shipping, at);
+    CHECK(e.attempt == n);
+    CHECK(e.due - e.at == std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count());
+    CHECK(e.detail.find("attempt " + std::to_string(n - 1) + " failed: ") == 0);
+  }
+
   // Moves the clock to just before `t` (since the start), checking that neither the journal
   // nor the error channel got anything on the way, then to `t`.
   void nothing_before(caf::timespan t) {
@@ -115,9 +123,11 @@ TEST_CASE_FIXTURE(shipper_fixture, "a shipment failing twice completes on the th
   self->send(uut, ship_atom::value, make_order("order-2", "fragile"));
   std::vector<std::string> details;
   details.push_back(next_event("order-2", order_state::shipping, 0ms).detail);
+  plan("order-2", 2, 0ms, 50ms);
   // Each retry comes exactly `retry-delay` after the failed attempt (fixed backoff).
   nothing_before(50ms);
   details.push_back(next_event("order-2", order_state::shipping, 50ms).detail);
+  plan("order-2", 3, 50ms, 50ms);
   nothing_before(100ms);
   details.push_back(next_event("order-2", order_state::shipping, 100ms).detail);
   CHECK(details == std::vector<std::string>{"", "attempt 2", "attempt 3"});
@@ -134,7 +144,9 @@ TEST_CASE_FIXTURE(shipper_fixture, "a shipment failing beyond max-retries goes t
   for (int i = 0; i < 4; ++i) {
     if (i > 0)
       nothing_before(i * 10ms);
-    next_event("order-3", order_state::shipping, i * 10ms);
+    CHECK(next_event("order-3", order_state::shipping, i * 10ms).attempt == i + 1);
+    if (i < 3)
+      plan("order-3", i + 2, i * 10ms, 10ms);
   }
   auto report = expect_one<error_report>("errors");
   CHECK(last_time == 30ms);  // Right after the last attempt failed.
@@ -159,11 +171,14 @@ TEST_CASE_FIXTURE(shipper_fixture, "exponential backoff doubles the retry delay 
   auto uut = start_with(options, {{"cursed", 4}});
   self->send(uut, ship_atom::value, make_order("order-4", "cursed"));
   next_event("order-4", order_state::shipping, 0ms);
+  plan("order-4", 2, 0ms, 50ms);
   // Waits of 50 ms, 100 ms, then 150 ms: 200 ms capped at max-retry-delay.
   nothing_before(50ms);
   CHECK(next_event("order-4", order_state::shipping, 50ms).detail == "attempt 2");
+  plan("order-4", 3, 50ms, 100ms);
   nothing_before(150ms);
   CHECK(next_event("order-4", order_state::shipping, 150ms).detail == "attempt 3");
+  plan("order-4", 4, 150ms, 150ms);
   nothing_before(300ms);
   CHECK(next_event("order-4", order_state::shipping, 300ms).detail == "attempt 4");
   auto report = expect_one<error_report>("errors");
@@ -189,7 +204,7 @@ TEST_CASE_FIXTURE(shipper_fixture, "an order waiting for its retry does not bloc
     times.push_back(last_time);
   };
   advance(300ms - 1ns);
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 4; ++i)
     next();
   expect_quiet("journal");  // The retry of "slow" is not due yet.
   advance(1ns);
@@ -199,10 +214,11 @@ TEST_CASE_FIXTURE(shipper_fixture, "an order waiting for its retry does not bloc
   CHECK(events
         == std::vector<std::pair<std::string, order_state>>{{"slow", s::shipping},
                                                             {"fast", s::shipping},
+                                                            {"slow", s::shipping},
                                                             {"fast", s::completed},
                                                             {"slow", s::shipping},
                                                             {"slow", s::completed}});
-  CHECK(times == std::vector<caf::timespan>{0ms, 0ms, 0ms, 300ms, 300ms});
+  CHECK(times == std::vector<caf::timespan>{0ms, 0ms, 0ms, 0ms, 300ms, 300ms});
 }
 
 TEST_CASE_FIXTURE(shipper_fixture, "a shipment waits the shipping system's latency") {
@@ -229,6 +245,10 @@ TEST_CASE_FIXTURE(shipper_fixture, "an attempt without an answer times out and i
     if (attempt > 1)
       nothing_before(at);
     next_event("order-hangs", order_state::shipping, at);
+    if (attempt < 4) {
+      nothing_before(at + 50ms);
+      plan("order-hangs", attempt + 1, at + 50ms, 10ms);
+    }
   }
   nothing_before(4 * 50ms + 3 * 10ms);
   auto report = expect_one<error_report>("errors");
@@ -239,6 +259,24 @@ TEST_CASE_FIXTURE(shipper_fixture, "an attempt without an answer times out and i
   expect_quiet("journal");
   expect_quiet("errors");
   CHECK(system->attempts().empty());
+}
+
+TEST_CASE_FIXTURE(shipper_fixture, "a resumed order goes on with its attempt at its due time") {
+  auto uut = start({{"fragile", 2}}, 50ms);
+  auto due = ordernode::now() + std::chrono::nanoseconds(40ms).count();
+  self->send(uut, resume_atom::value, make_order("order-7", "fragile"), int32_t{3}, due);
+  expect_quiet("journal");
+  advance(35ms);
+  expect_quiet("journal");  // Not before its recorded time.
+  advance(10ms);
+  CHECK(expect_one<order_event>("journal").detail == "attempt 3");
+  CHECK(expect_one<order_event>("journal").state == order_state::completed);
+  // Held: a second resume or ship of it does nothing.
+  self->send(uut, resume_atom::value, make_order("order-7", "fragile"), int32_t{3}, due);
+  self->send(uut, ship_atom::value, make_order("order-7", "fragile"));
+  run_all();
+  expect_quiet("journal");
+  CHECK(system->attempts() == attempt_log{{"order-7", 3}});
 }
 
 TEST_CASE_FIXTURE(shipper_fixture, "an order re-sent while held or after shipping ships once") {
@@ -266,7 +304,7 @@ TEST_CASE_FIXTURE(shipper_fixture, "an order re-sent after the shipper gave up i
   CHECK(last_time == 3ms);  // At once, without new attempts.
   CHECK(again.order_id == "order-9");
   CHECK(again.cause == first.cause);
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 4 + 3; ++i)  // Four attempts, three plans.
     CHECK(expect_one<order_event>("journal").state == order_state::shipping);
   run_all();
   expect_quiet("journal");

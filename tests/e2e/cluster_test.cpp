@@ -199,3 +199,34 @@ TEST_CASE("a node paused past its lease writes nothing for the orders it lost, a
     CHECK(wait_final(b.api, id, 20s).value("status", "") == "completed");
   CHECK(journal.count("SELECT COUNT(*) FROM nodes WHERE left_at = 0") == 2);
 }
+
+TEST_CASE("an order waiting for its third shipping attempt resumes with attempt 3 at its time") {
+  temp_dir dir;
+  pg_database db;
+  std::vector<std::string> fragile{"--shipper.fail-match=fragile", "--shipper.fail-first=2",
+                                   "--shipper.retry-delay=3s", "--shipper.latency=1ms"};
+  member a{dir.path(), db, "a", fragile};
+  member b{dir.path(), db, "b", fragile};
+  auto id = b.post(1, "fragile vase").at(0);
+  journal_view journal{journal_location{journal_engine::postgresql, db.url()}};
+  auto where = "id = '" + id + "'";
+  wait_until([&] { return journal.orders(where + " AND attempt = 3") == 1; }, 15s);
+  REQUIRE(journal.orders(where + " AND attempt = 3") == 1);
+  auto due = journal.count("SELECT due FROM orders WHERE " + where);
+  b.node.process->signal(SIGKILL);
+  REQUIRE(b.node.process->wait(10s) == 128 + SIGKILL);
+  CHECK(wait_final(a.api, id, 20s).value("status", "") == "completed");
+  // After the takeover: attempt 3, not before its time, then completed; no attempt 1 again.
+  auto after = [&](const std::string& what) {
+    return journal.count(
+      "SELECT COUNT(*) FROM order_events e JOIN order_events t ON "
+      "t.order_seq = e.order_seq AND t.stage = 'cluster' AND e.n > t.n "
+      "JOIN orders o ON o.seq = e.order_seq WHERE o."
+      + where + " AND " + what);
+  };
+  CHECK(after("e.state = 'shipping' AND e.detail = 'attempt 3' AND e.at >= " + std::to_string(due))
+        == 1);
+  CHECK(after("e.state = 'shipping'") == 1);
+  CHECK(after("e.state = 'completed'") == 1);
+  CHECK(ledger_lines(dir.path()) == std::map<std::string, int>{{id, 1}});
+}
