@@ -78,6 +78,7 @@ aggregator_actor::behavior_type aggregator(aggregator_pointer self, journal_acto
       add_finished(self->state.current, batch);
       publish(self);
     },
+    [=](dropped_atom, const std::vector<std::string>&) {},
     [=](totals_atom) { return self->state.current; },
     [=](subscribe_atom, caf::actor& x) {
       caf::anon_send(x, totals_atom::value, self->state.current);

@@ -12,6 +12,7 @@ finished_listener::behavior_type failures_writer(finished_listener::pointer,
       if (!file->append(xs))
         spdlog::error("cannot append to the failures file {}", file->path());
     },
+    [=](dropped_atom, const std::vector<std::string>&) {},
   };
 }
 

@@ -169,6 +169,10 @@ intake_actor::behavior_type intake(intake_pointer self, journal_actor journal, f
       auto& st = self->state;
       st.in_flight -= std::min(st.in_flight, static_cast<uint64_t>(batch.size()));
     },
+    [=](dropped_atom, const std::vector<std::string>& ids) {
+      auto& st = self->state;
+      st.in_flight -= std::min(st.in_flight, static_cast<uint64_t>(ids.size()));
+    },
     [=](in_flight_atom) { return self->state.in_flight; },
     [=](redrive_atom, std::vector<order_state>& states, std::string& region) {
       self->request(journal, caf::infinite, live_atom::value, std::move(states), std::move(region))

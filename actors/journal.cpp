@@ -99,6 +99,9 @@ void drop_lost(journal_pointer self, const std::vector<int64_t>& seqs) {
     "journal: {} orders were taken over by another node while this one was away; "
     "dropped them",
     ids.size());
+  std::vector<std::string> dropped{ids.begin(), ids.end()};
+  for (auto& listener : st.listeners)
+    self->send(listener, dropped_atom::value, dropped);
 }
 
 void commit(journal_pointer self) {

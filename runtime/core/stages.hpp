@@ -52,15 +52,18 @@ using take_atom = caf::atom_constant<caf::atom("take")>;
 using result_atom = caf::atom_constant<caf::atom("result")>;
 using check_results_atom = caf::atom_constant<caf::atom("chkresult")>;
 using take_over_atom = caf::atom_constant<caf::atom("takeover")>;
+using dropped_atom = caf::atom_constant<caf::atom("dropped")>;
 
 // Receives the outcomes of its submissions in batches. High-volume clients use this instead of
 // one request per order: CAF 0.17 keeps pending responses in a flat map with linear lookup.
 using admission_listener =
   caf::typed_actor<caf::reacts_to<admitted_atom, std::vector<admission_note>>>;
 
-// Receives the orders that reached a final state, in committed batches.
+// Receives the orders that reached a final state, in committed batches, and the ids of orders
+// this node dropped unfinished because another node of the cluster took them over.
 using finished_listener =
-  caf::typed_actor<caf::reacts_to<finished_atom, std::vector<finished_order>>>;
+  caf::typed_actor<caf::reacts_to<finished_atom, std::vector<finished_order>>,
+                   caf::reacts_to<dropped_atom, std::vector<std::string>>>;
 
 // Receives every committed state change (new orders included), in committed batches.
 using change_listener = caf::typed_actor<caf::reacts_to<changed_atom, std::vector<order_change>>>;

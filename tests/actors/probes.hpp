@@ -176,6 +176,9 @@ inline intake_actor::behavior_type intake_probe(intake_actor::pointer self, caf:
     [=](finished_atom, std::vector<finished_order>& xs) {
       forward(self, sink, "intake", finished_atom::value, std::move(xs));
     },
+    [=](dropped_atom, std::vector<std::string>& xs) {
+      forward(self, sink, "intake", dropped_atom::value, std::move(xs));
+    },
     [=](admitted_atom, std::vector<admission_note>& xs) {
       forward(self, sink, "intake", admitted_atom::value, std::move(xs));
     },
@@ -213,6 +216,9 @@ inline finished_listener::behavior_type listener_probe(finished_listener::pointe
   return {
     [=](finished_atom, std::vector<finished_order>& xs) {
       forward(self, sink, "listener", finished_atom::value, std::move(xs));
+    },
+    [=](dropped_atom, std::vector<std::string>& xs) {
+      forward(self, sink, "listener", dropped_atom::value, std::move(xs));
     },
   };
 }

@@ -175,7 +175,9 @@ TEST_CASE("a node paused past its lease writes nothing for the orders it lost, a
   temp_dir dir;
   pg_database db;
   member a{dir.path(), db, "a"};
-  member b{dir.path(), db, "b", {"--shipper.latency=4s"}};
+  // Room for 30 orders in flight: b takes new ones after the pause only if it let go of the
+  // 30 it lost.
+  member b{dir.path(), db, "b", {"--shipper.latency=4s", "--node.max-in-flight=30"}};
   auto ids = b.post(30, "desk");
   journal_view journal{journal_location{journal_engine::postgresql, db.url()}};
   wait_until([&] { return journal.orders("state = 'shipping'") == 30; }, 10s);

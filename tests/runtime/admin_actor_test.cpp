@@ -25,6 +25,7 @@ source_actor::behavior_type source_probe(source_actor::pointer self, caf::actor 
 aggregator_actor::behavior_type aggregator_probe(aggregator_actor::pointer, totals answer) {
   return {
     [=](finished_atom, const std::vector<finished_order>&) {},
+    [=](dropped_atom, const std::vector<std::string>&) {},
     [=](totals_atom) { return answer; },
     [=](subscribe_atom, const caf::actor&) {},
     [=](report_atom) {},

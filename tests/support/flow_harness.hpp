@@ -57,6 +57,7 @@ inline finished_listener::behavior_type record_finished(finished_listener::point
       std::lock_guard<std::mutex> guard{log->mtx};
       log->items.insert(log->items.end(), batch.begin(), batch.end());
     },
+    [=](dropped_atom, const std::vector<std::string>&) {},
   };
 }
 

@@ -110,6 +110,7 @@ caf::behavior driver(caf::stateful_actor<driver_state>* self, intake_actor intak
       }
       submit_more(self, intake);
     },
+    [=](dropped_atom, const std::vector<std::string>&) {},
     [=](pace_atom) {
       submit_more(self, intake);
       if (self->state.submitted < self->state.total)
