@@ -133,6 +133,26 @@ async function loadTotals() {
   } catch (e) { /* the node is down; the socket retries */ }
 }
 
+// The strip of nodes: each member with its state and rate, this one marked.
+async function loadNodes() {
+  try {
+    const res = await fetch('/api/cluster');
+    if (!res.ok) return;
+    const c = await res.json();
+    const strip = $('nodes');
+    strip.replaceChildren(...c.nodes.map((n) => {
+      const el = document.createElement('div');
+      el.className = `node ${n.state}${n.self ? ' self' : ''}`;
+      el.dataset.node = n.id;
+      el.title = n.http ? `http://${n.http}/` : n.id;
+      const rate = n.state === 'up' && n.finishedPerSecond !== undefined
+        ? ` · ${Math.round(n.finishedPerSecond)}/s` : '';
+      el.textContent = `${n.id} ${n.state}${rate}`;
+      return el;
+    }));
+  } catch (e) { /* the node is down; the next poll retries */ }
+}
+
 let delay = 500;
 function connect() {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
@@ -177,5 +197,7 @@ $('order-form').addEventListener('submit', async (ev) => {
 });
 
 setInterval(draw, 1000);
+setInterval(loadNodes, 2000);
+loadNodes();
 draw();
 connect();

@@ -92,6 +92,10 @@ async function main() {
     await page.goto(base + '/');
     await page.locator('#conn', { hasText: 'live' }).waitFor({ timeout: 10000 });
     check(true, 'the page connected to /ws');
+    // A node alone shows itself in the strip of nodes, up.
+    const self = page.locator('#nodes .node.self.up');
+    await self.waitFor({ timeout: 10000 });
+    check((await self.textContent()).includes(' up'), 'the strip of nodes shows this node up');
     // The journal starts publishing once the socket subscribed; wait until the hub counts it.
     for (let i = 0; i < 100; i++) {
       const stats = await (await fetch(`${base}/api/stats`)).json();
