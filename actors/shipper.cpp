@@ -129,7 +129,7 @@ shipper_actor::behavior_type shipper(shipper_pointer self, shipper_options optio
         stage.out->Increment();
         send_for(self, x.vip, journal,
                  order_event{x.id, order_state::completed, stage_id::shipper, "tracking " + *result,
-                             now()});
+                             now(), n});
         return;
       }
       fail(x, n, describe(result.error()));

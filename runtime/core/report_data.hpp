@@ -56,6 +56,7 @@ struct report_data {
   uint64_t orders = 0;
   std::vector<count_row> by_state;
   std::vector<region_row> by_region;
+  std::vector<region_row> by_node;  // The same per owner node of a cluster (`region`: the node).
   std::vector<product_row> by_product;
   std::vector<count_row> error_types;   // "stage / type" with counts.
   std::vector<count_row> error_causes;  // The most frequent causes.

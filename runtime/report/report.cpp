@@ -127,6 +127,19 @@ std::string render_html(const report_data& x) {
     html += "</table>\n";
   }
 
+  if (!x.by_node.empty()) {
+    html += "<h2>Orders by node</h2>\n";
+    bars.clear();
+    for (auto& r : x.by_node)
+      bars.push_back({r.region, static_cast<double>(r.total)});
+    html += bar_chart(bars);
+    html += "<table>\n" + header({"node", "orders", "completed", "failed", "rejected"});
+    for (auto& r : x.by_node)
+      html += "<tr>" + cell(r.region) + num(r.total) + num(r.completed) + num(r.failed)
+              + num(r.rejected) + "</tr>\n";
+    html += "</table>\n";
+  }
+
   html += "<h2>Orders by product</h2>\n";
   bars.clear();
   for (auto& r : x.by_product)
@@ -178,6 +191,10 @@ std::string render_summary(const report_data& x) {
   for (auto& r : x.by_state)
     text += "  " + r.label + ": " + std::to_string(r.count) + "\n";
   text += "shipping retries: " + std::to_string(x.retries) + "\n";
+  for (auto& r : x.by_node)
+    text += "node " + r.region + ": " + std::to_string(r.total) + " orders, "
+            + std::to_string(r.completed) + " completed, " + std::to_string(r.failed) + " failed, "
+            + std::to_string(r.rejected) + " rejected\n";
   text += "errors:";
   uint64_t errors = 0;
   for (auto& r : x.error_types)

@@ -92,6 +92,17 @@ caf::expected<report_data> load_report_data(const journal_location& where,
     }
     {
       auto q = db.query(
+        "SELECT owner, COUNT(*), SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN state IN ('failed', 'dead_letter') THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN state = 'rejected' THEN 1 ELSE 0 END) "
+        "FROM orders WHERE owner <> '' GROUP BY owner ORDER BY 1");
+      while (q->next())
+        x.by_node.push_back({q->text(0), static_cast<uint64_t>(q->int64(1)),
+                             static_cast<uint64_t>(q->int64(2)), static_cast<uint64_t>(q->int64(3)),
+                             static_cast<uint64_t>(q->int64(4))});
+    }
+    {
+      auto q = db.query(
         "SELECT product_name, COUNT(*), SUM(quantity) FROM orders "
         "GROUP BY product_name ORDER BY 2 DESC, 1 LIMIT 20");
       while (q->next())
@@ -106,10 +117,15 @@ caf::expected<report_data> load_report_data(const journal_location& where,
     x.failure_causes = counts(db,
                               "SELECT stage || ': ' || cause, COUNT(*) FROM failures "
                               "GROUP BY stage, cause ORDER BY 2 DESC, 1 LIMIT 10");
-    x.shipping_attempts = counts(db,
-                                 "SELECT attempts, COUNT(*) FROM (SELECT COUNT(*) AS attempts "
-                                 "FROM order_events WHERE state = 'shipping' AND stage = 'shipper' "
-                                 "GROUP BY order_seq) a GROUP BY attempts ORDER BY attempts");
+    // A completed order records the attempt that shipped it; journals from before schema 4
+    // count the shipping events instead.
+    x.shipping_attempts =
+      counts(db,
+             "SELECT attempts, COUNT(*) FROM (SELECT CASE WHEN o.attempt > 0 THEN o.attempt ELSE "
+             "(SELECT COUNT(*) FROM order_events e WHERE e.order_seq = o.seq AND "
+             "e.state = 'shipping' AND e.stage = 'shipper') END AS attempts FROM orders o "
+             "WHERE o.state = 'completed') a WHERE attempts > 0 GROUP BY attempts "
+             "ORDER BY attempts");
     for (auto& row : x.shipping_attempts)
       x.retries += (std::stoull(row.label) - 1) * row.count;
     {

@@ -157,6 +157,11 @@ TEST_CASE("a node killed mid-flight: a survivor takes over its orders, each fini
   CHECK(used.out.find("attached to node b") != std::string::npos);
   CHECK(used.out.find("b *") != std::string::npos);
   CHECK(used.err.find("node c is down") != std::string::npos);
+  // The report covers the cluster, and each node.
+  auto report = a.api.get("/api/report");
+  CHECK(report.status == 200);
+  CHECK(report.body.find("<h2>Orders by node</h2>") != std::string::npos);
+  CHECK(report.body.find("<tr><td>a</td>") != std::string::npos);
   // Every order reads back from every node, with its owner.
   auto one = a.api.get("/api/orders/" + ids.back()).json();
   CHECK(one.value("status", "") == "completed");
