@@ -291,10 +291,12 @@ api_response api_handler::admission_response(const order& x, const admission_not
     res.body = doc.dump();
   } else {
     res.status = 202;
-    res.body = accepted_json(x.id, replayed, note.outcome == admission::forwarded);
+    res.body =
+      accepted_json(x.id, replayed, note.outcome == admission::forwarded, ctx_.cluster.clustered);
   }
-  // A forwarded order is in the journal of the node that takes it from the broker.
-  if (note.outcome != admission::forwarded)
+  // A forwarded order is in the journal of the node that takes it from the broker: on a
+  // cluster, the journal this node reads too.
+  if (note.outcome != admission::forwarded || ctx_.cluster.clustered)
     res.headers.emplace_back("Location", "/api/orders/" + x.id);
   if (replayed)
     res.headers.emplace_back("Idempotent-Replayed", "true");

@@ -262,14 +262,20 @@ std::string changes_json(const std::vector<order_change>& xs) {
   return dump(doc);
 }
 
-std::string accepted_json(const std::string& id, bool replayed, bool forwarded) {
+std::string accepted_json(const std::string& id, bool replayed, bool forwarded, bool readable) {
   // Hot path: formatted by hand; `id` is a UUID and needs no escaping.
   std::string result;
   result.reserve(120 + 2 * id.size());
   result += R"({"id":")";
   result += id;
-  if (forwarded) {
+  if (forwarded && !readable) {
     result += R"(","status":"forwarded","replayed":false})";
+    return result;
+  }
+  if (forwarded) {
+    result += R"(","status":"forwarded","statusUrl":"/api/orders/)";
+    result += id;
+    result += R"(","replayed":false})";
     return result;
   }
   result += R"(","status":"received","statusUrl":"/api/orders/)";

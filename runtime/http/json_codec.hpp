@@ -74,7 +74,9 @@ std::string cluster_json(const cluster_facts& self, const std::vector<node_recor
 // One WebSocket message with a batch of state changes.
 std::string changes_json(const std::vector<order_change>& xs);
 
-// The answer to an accepted POST; a forwarded order has no status URL on this node.
-std::string accepted_json(const std::string& id, bool replayed, bool forwarded = false);
+// The answer to an accepted POST; a forwarded order has a status URL only where the journal of
+// the node that takes it is `readable` (a cluster's shared journal).
+std::string accepted_json(const std::string& id, bool replayed, bool forwarded = false,
+                          bool readable = false);
 
 }  // namespace ordernode

@@ -87,6 +87,8 @@ ALTER TABLE orders ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS epoch BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS attempt INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS due BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS outbox_by_owner ON outbox(owner, seq);
 CREATE TABLE IF NOT EXISTS nodes(
   id TEXT PRIMARY KEY,
   http TEXT NOT NULL,
@@ -144,10 +146,11 @@ const std::vector<std::pair<const char*, std::string>>& pg_commit_statements() {
      "INSERT INTO errors(order_id, stage, type, cause, at) SELECT * FROM "
      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
      "ON CONFLICT DO NOTHING"},
+    // Each node publishes its own outbox rows.
     {"insert_outbox",
-     "INSERT INTO outbox(exchange, routing_key, message_id, payload, created_at) SELECT * FROM "
-     "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
-     "ON CONFLICT DO NOTHING"},
+     "INSERT INTO outbox(exchange, routing_key, message_id, payload, created_at, owner) "
+     "SELECT u.*, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
+     "AS u ON CONFLICT DO NOTHING"},
     {"delete_outbox", "DELETE FROM outbox WHERE seq = ANY($1::bigint[])"},
     {"mark_commit",
      "INSERT INTO journal_writers(writer, last_commit) VALUES($1, $2) "

@@ -143,7 +143,7 @@ public:
       }
       conn_->send("insert_outbox",
                   {unsettled.outbox_exchanges.str(), keys.str(), unsettled.outbox_ids.str(),
-                   payloads.str(), unsettled.outbox_created.str()});
+                   payloads.str(), unsettled.outbox_created.str(), options_.node});
       added_outbox = sent++;
     }
     if (!batch.published.empty()) {
@@ -282,8 +282,8 @@ public:
       return err;
     auto rows = conn_->query(
       "SELECT seq, exchange, routing_key, message_id, payload, created_at FROM outbox "
-      "WHERE seq > $1 ORDER BY seq LIMIT $2",
-      {std::to_string(after), std::to_string(limit)});
+      "WHERE seq > $1 AND owner = $3 ORDER BY seq LIMIT $2",
+      {std::to_string(after), std::to_string(limit), options_.node});
     if (!rows)
       return rows.error();
     outbox_page result;
@@ -292,7 +292,8 @@ public:
                                                rows->text(i, 2), rows->text(i, 3), rows->text(i, 4),
                                                rows->int64(i, 5)});
     result.backlog = static_cast<uint64_t>(std::max<int64_t>(0, outbox_rows_));
-    auto first = conn_->query("SELECT created_at FROM outbox ORDER BY seq LIMIT 1");
+    auto first = conn_->query("SELECT created_at FROM outbox WHERE owner = $1 ORDER BY seq LIMIT 1",
+                              {options_.node});
     if (!first)
       return first.error();
     if (first->size() > 0)
@@ -478,7 +479,7 @@ private:
   // The outbox backlog is counted as rows come and go; it starts from a count at each start
   // and after a lost commit.
   caf::error count_outbox() {
-    auto count = conn_->query("SELECT COUNT(*) FROM outbox");
+    auto count = conn_->query("SELECT COUNT(*) FROM outbox WHERE owner = $1", {options_.node});
     if (!count)
       return count.error();
     outbox_rows_ = count->int64(0, 0);

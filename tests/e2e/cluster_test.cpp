@@ -237,3 +237,45 @@ TEST_CASE("an order waiting for its third shipping attempt resumes with attempt 
   CHECK(after("e.state = 'completed'") == 1);
   CHECK(ledger_lines(dir.path()) == std::map<std::string, int>{{id, 1}});
 }
+
+TEST_CASE("with RabbitMQ: a front publishes, two workers process, the front reads the status") {
+  auto amqp = std::getenv("ORDERNODE_TEST_AMQP_URL");
+  REQUIRE_MESSAGE(amqp != nullptr, "ORDERNODE_TEST_AMQP_URL is not set: run tools/test.sh");
+  temp_dir dir;
+  pg_database db;
+  auto tag = "c" + db.name();
+  auto broker = [&](bool publish) {
+    return std::vector<std::string>{"--broker.enabled=true",
+                                    "--broker.url=" + std::string{amqp},
+                                    "--broker.exchange=orders-" + tag,
+                                    "--broker.results-exchange=results-" + tag,
+                                    "--broker.queue-prefix=orders-" + tag + ".",
+                                    std::string{"--broker.publish="} + (publish ? "true" : "false"),
+                                    std::string{"--broker.consume="} + (publish ? "false" : "true"),
+                                    "--shipper.latency=1ms"};
+  };
+  member w1{dir.path(), db, "w1", broker(false)};
+  member w2{dir.path(), db, "w2", broker(false)};
+  member front{dir.path(), db, "front", broker(true)};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    auto r = front.api.post_json(order_body("lamp", 1, i % 2 == 0 ? "eu" : "us"));
+    REQUIRE(r.status == 202);
+    CHECK(r.json().value("statusUrl", "").find("/api/orders/") == 0);
+    ids.push_back(r.json().value("id", ""));
+  }
+  std::set<std::string> owners;
+  for (auto& id : ids) {
+    auto x = wait_final(front.api, id, 30s);
+    CHECK(x.value("status", "") == "completed");
+    owners.insert(x.value("node", ""));
+  }
+  CHECK(owners.count("front") == 0);  // The front only publishes.
+  CHECK(owners.size() >= 1);
+  journal_view journal{journal_location{journal_engine::postgresql, db.url()}};
+  check_exactly_once(journal, dir.path(), ids);
+  // The workers' results come back to the front, which saw every order it published finish.
+  wait_until([&] { return journal.count("SELECT COUNT(*) FROM outbox") == 0; }, 10s);
+  CHECK(journal.count("SELECT COUNT(*) FROM outbox") == 0);
+  CHECK(front.node.process->wait_for_log("lost", 0ms) == std::nullopt);
+}
