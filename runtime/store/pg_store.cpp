@@ -440,30 +440,36 @@ private:
     auto result = [&]() -> caf::error {
       if (auto err = conn_->exec(pg_schema_lock))
         return err;
-      if (auto err = conn_->exec(pg_schema))
-        return err;
-      // The unfinished orders by owner: what a node resumes and what a takeover moves.
-      if (auto err = conn_->exec("CREATE INDEX IF NOT EXISTS orders_open ON orders(owner, region) "
-                                 "WHERE state NOT IN "
-                                 + final_states_sql()))
-        return err;
-      if (auto err = name_codes())
-        return err;
-      auto version = conn_->query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
-      if (!version)
-        return version.error();
-      auto found = version->int64(0, 0);
+      // A journal at this version is left alone: its DDL would wait for the exclusive locks
+      // of tables that running nodes write, and deadlock with their commits.
+      auto exists = conn_->query("SELECT to_regclass('schema_version') IS NOT NULL");
+      if (!exists)
+        return exists.error();
+      int64_t found = 0;
+      if (exists->boolean(0, 0)) {
+        auto version = conn_->query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+        if (!version)
+          return version.error();
+        found = version->int64(0, 0);
+      }
       if (found > pg_schema_version)
         return make_error(errc::store_failure, "journal schema version " + std::to_string(found)
                                                  + " is newer than this build's "
                                                  + std::to_string(pg_schema_version));
       if (found < pg_schema_version) {
+        if (auto err = conn_->exec(pg_schema))
+          return err;
+        // The unfinished orders by owner: what a node resumes and what a takeover moves.
+        if (auto err = conn_->exec("CREATE INDEX IF NOT EXISTS orders_open ON orders(owner, "
+                                   "region) WHERE state NOT IN "
+                                   + final_states_sql()))
+          return err;
         auto added = conn_->query("INSERT INTO schema_version(version, applied_at) VALUES($1, $2)",
                                   {std::to_string(pg_schema_version), std::to_string(now())});
         if (!added)
           return added.error();
       }
-      return caf::none;
+      return name_codes();
     }();
     if (result) {
       conn_->exec("ROLLBACK");
