@@ -38,6 +38,13 @@ private:
 // Array literals for statements that take a whole batch as one parameter ($1::text[], ...).
 class pg_array {
 public:
+  static pg_array of(const std::vector<std::string>& xs) {
+    pg_array result;
+    for (auto& x : xs)
+      result.add(x);
+    return result;
+  }
+
   void add(int64_t x);
 
   void add(bool x);

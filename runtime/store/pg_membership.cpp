@@ -102,9 +102,7 @@ public:
                                                       caf::timespan lease) override {
     if (auto err = ready())
       return err;
-    pg_array names;
-    for (auto& x : regions)
-      names.add(x);
+    auto names = pg_array::of(regions);
     auto rows = conn_->query(
       "SELECT o.owner, COUNT(*) FROM orders o LEFT JOIN nodes n ON n.id = o.owner "
       "WHERE o.state NOT IN "

@@ -225,9 +225,7 @@ public:
                                                      caf::timespan lease) override {
     if (auto err = ready())
       return err;
-    pg_array names;
-    for (auto& x : regions)
-      names.add(x);
+    auto names = pg_array::of(regions);
     auto lease_ns = std::to_string(lease.count());
     // The advisory lock lets one node at a time take over `from`; SKIP LOCKED leaves the rows
     // of a commit still running for a later pass.
