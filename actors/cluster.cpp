@@ -10,7 +10,8 @@ namespace ordernode {
 cluster_actor::behavior_type cluster(cluster_actor::stateful_pointer<cluster_state> self,
                                      cluster_options options, std::shared_ptr<membership> members,
                                      std::vector<std::string> regions, journal_actor journal,
-                                     intake_ref intake, std::shared_ptr<node_metrics> metrics) {
+                                     intake_ref intake, std::shared_ptr<node_metrics> metrics,
+                                     std::function<void(const std::string&)> lost) {
   self->state.members = std::move(members);
   metrics = or_unrecorded(std::move(metrics));
   auto take_over = [=](const std::string& from, uint64_t orders) {
@@ -46,8 +47,10 @@ cluster_actor::behavior_type cluster(cluster_actor::stateful_pointer<cluster_sta
     if (auto err = st.members->beat(load)) {
       if (err.category() == caf::atom("ordernode")
           && err.code() == static_cast<uint8_t>(errc::node_id_taken)) {
-        spdlog::critical("{}; this node stops its heartbeat", describe(err));
+        spdlog::critical("{}; this node stops", describe(err));
         st.beating = false;
+        if (lost)
+          lost(describe(err));
       } else {
         spdlog::error("cluster heartbeat failed: {}", describe(err));
       }
@@ -71,8 +74,11 @@ cluster_actor::behavior_type cluster(cluster_actor::stateful_pointer<cluster_sta
       }
       if (orphans->empty())
         st.down.clear();
-      else
-        take_over(orphans->front().node, orphans->front().orders);
+      else {
+        // In turns: a node whose takeover keeps failing does not hold up the others.
+        auto& x = (*orphans)[st.turn++ % orphans->size()];
+        take_over(x.node, x.orders);
+      }
     },
     [=](leave_atom) {
       auto& st = self->state;

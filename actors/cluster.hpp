@@ -1,6 +1,7 @@
 // The cluster member: keeps this node's heartbeat and takes over the orders of nodes that are down.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -33,6 +34,7 @@ struct cluster_state {
   std::set<std::string> down;  // Nodes seen down with orders, for one log line each.
   bool taking_over = false;
   bool beating = true;  // False once the node left or its id was taken.
+  size_t turn = 0;      // Which of several down nodes to take over next.
   double finished = 0;
   timestamp last_beat = 0;
 
@@ -41,11 +43,14 @@ struct cluster_state {
 
 // Every `heartbeat`, renews this node's row in `members` with its load, then looks for nodes
 // down past `lease` that own unfinished orders of `regions`; asks the journal to take those
-// over (one node at a time) and hands them to the intake, which resumes each from its last
-// recorded state, VIP first. Run it detached: the membership blocks on the database.
+// over (one node at a time, in turns) and hands them to the intake, which resumes each from its
+// last recorded state, VIP first. Once another process took this node's id (this one was away
+// past its lease), it calls `lost`: the node must stop. Run it detached: the membership blocks
+// on the database.
 cluster_actor::behavior_type cluster(cluster_actor::stateful_pointer<cluster_state> self,
                                      cluster_options options, std::shared_ptr<membership> members,
                                      std::vector<std::string> regions, journal_actor journal,
-                                     intake_ref intake, std::shared_ptr<node_metrics> metrics);
+                                     intake_ref intake, std::shared_ptr<node_metrics> metrics,
+                                     std::function<void(const std::string&)> lost);
 
 }  // namespace ordernode

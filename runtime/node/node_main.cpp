@@ -91,7 +91,10 @@ caf::expected<std::unique_ptr<admin_endpoint>> start_admin(caf::actor_system& sy
   x.bind = cfg.admin.bind;
   x.port = static_cast<uint16_t>(cfg.admin.port);
   x.max_message = static_cast<size_t>(cfg.admin.max_message);
-  x.context = {registry, f.source, f.aggregator, location_of(cfg.journal),
+  x.context = {registry,
+               f.source,
+               f.aggregator,
+               location_of(cfg.journal),
                {cfg.node.id, cfg.clustered(), cfg.cluster.lease}};
   x.supervision = cfg.supervisor;
   x.intake = f.intake;
@@ -269,8 +272,11 @@ int main(int argc, char** argv) {
         metrics_listener ? with_port(cfg.metrics.bind, metrics_listener->port()) : "";
       if (auto err = members->advertise(self_info))
         spdlog::error("cannot publish this node's addresses to the cluster: {}", describe(err));
-      member = sys.spawn<caf::detached>(cluster, cfg.cluster, members, self_info.regions, f.journal,
-                                        f.intake, metrics);
+      member = sys.spawn<caf::detached>(
+        cluster, cfg.cluster, members, self_info.regions, f.journal, f.intake, metrics,
+        std::function<void(const std::string&)>{[&gave_up](const std::string&) {
+          gave_up = true;
+        }});
       spdlog::info(
         "cluster member {} (heartbeat {} ms, lease {} ms)", cfg.node.id,
         std::chrono::duration_cast<std::chrono::milliseconds>(cfg.cluster.heartbeat).count(),
@@ -298,17 +304,19 @@ int main(int argc, char** argv) {
       spdlog::info("{} received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
       drain(sys, f, cfg.node.shutdown_deadline);
     }
-    if (member) {
-      // Gone, not down: the other nodes take what is still unfinished at once.
-      caf::scoped_actor self{sys};
-      self->request(member, std::chrono::seconds(5), leave_atom::value)
-        .receive([](bool) {}, [](caf::error&) {});
-      self->send_exit(member, caf::exit_reason::user_shutdown);
-    }
     flush_notifications(sys, f, std::chrono::seconds(5));
     if (admin)
       admin->stop();
     stop_flow(f);
+    // Gone, not down: the other nodes take what is still unfinished at once, now that nothing
+    // of this node's flow can still act on it. A node whose id was taken leaves nothing.
+    if (member) {
+      caf::scoped_actor self{sys};
+      if (!gave_up)
+        self->request(member, std::chrono::seconds(5), leave_atom::value)
+          .receive([](bool) {}, [](caf::error&) {});
+      self->send_exit(member, caf::exit_reason::user_shutdown);
+    }
   }
   spdlog::info("ordernode stopped");
   spdlog::shutdown();

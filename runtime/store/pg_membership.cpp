@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 
 #include "runtime/core/errors.hpp"
@@ -17,9 +20,11 @@ std::string join_names(const std::vector<std::string>& xs) {
   return result;
 }
 
-// Whether the process `pid` of this host is gone.
+// Whether the process `pid` of this host is gone. A restart in a container may get the pid of
+// its predecessor: that one is gone too.
 bool process_gone(int32_t pid) {
-  return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+  return pid == static_cast<int32_t>(::getpid())
+         || (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH);
 }
 
 class pg_membership : public membership {

@@ -140,8 +140,10 @@ const std::vector<std::pair<const char*, std::string>>& pg_commit_statements() {
      "ON CONFLICT DO NOTHING"},
     {"insert_failures",
      "INSERT INTO failures(order_seq, stage, cause, at) SELECT u.seq, u.stage, u.cause, u.at FROM "
-     "unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS u(seq, stage, cause, at) "
-     "JOIN orders o ON o.seq = u.seq AND o.owner = $5 ON CONFLICT DO NOTHING"},
+     "unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $6::bigint[]) "
+     "AS u(seq, stage, cause, at, epoch) "
+     "JOIN orders o ON o.seq = u.seq AND o.owner = $5 AND o.epoch = u.epoch "
+     "ON CONFLICT DO NOTHING"},
     {"insert_errors",
      "INSERT INTO errors(order_id, stage, type, cause, at) SELECT * FROM "
      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
@@ -150,7 +152,10 @@ const std::vector<std::pair<const char*, std::string>>& pg_commit_statements() {
     {"insert_outbox",
      "INSERT INTO outbox(exchange, routing_key, message_id, payload, created_at, owner) "
      "SELECT u.*, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
-     "AS u ON CONFLICT DO NOTHING"},
+     "AS u(exchange, routing_key, message_id, payload, created_at) "
+     // Not the result of an order another node owns now.
+     "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = u.message_id AND o.owner <> $6) "
+     "ON CONFLICT DO NOTHING"},
     {"delete_outbox", "DELETE FROM outbox WHERE seq = ANY($1::bigint[])"},
     {"mark_commit",
      "INSERT INTO journal_writers(writer, last_commit) VALUES($1, $2) "

@@ -75,7 +75,7 @@ public:
     std::vector<int64_t> changed;
     if (!batch.changes.empty()) {
       pg_array seqs, ns, states, stages, details, ats, epochs;
-      pg_array failed_seqs, failed_stages, failed_causes, failed_ats;
+      pg_array failed_seqs, failed_stages, failed_causes, failed_ats, failed_epochs;
       std::unordered_map<int64_t, const state_change*> latest;
       for (auto& x : batch.changes) {
         seqs.add(x.seq);
@@ -91,6 +91,7 @@ public:
           failed_stages.add(to_string(x.event.stage));
           failed_causes.add(x.event.detail);
           failed_ats.add(int64_t{x.event.at});
+          failed_epochs.add(x.epoch);
         }
       }
       pg_array order_seqs, order_states, order_details, order_ats, order_epochs, attempts, dues;
@@ -113,7 +114,7 @@ public:
       ++sent;
       if (!failed_seqs.empty()) {
         conn_->send("insert_failures", {failed_seqs.str(), failed_stages.str(), failed_causes.str(),
-                                        failed_ats.str(), options_.node});
+                                        failed_ats.str(), options_.node, failed_epochs.str()});
         ++sent;
       }
     }
@@ -211,7 +212,7 @@ public:
     // shared the database without a cluster, writes nothing more for it.
     return read_entries(conn_->query(
       "WITH taken AS (UPDATE orders SET owner = $1, epoch = epoch + 1 WHERE state NOT IN "
-        + final_states_sql() + " AND (NOT $2::boolean OR owner = $1 OR owner = '') RETURNING *) "
+        + final_states_sql() + " AND (NOT $2::boolean OR owner = $1) RETURNING *) "
         + entry_select("taken"),
       {options_.node, options_.cluster ? "true" : "false"}));
   }
@@ -230,7 +231,8 @@ public:
     // The advisory lock lets one node at a time take over `from`; SKIP LOCKED leaves the rows
     // of a commit still running for a later pass.
     return read_entries(conn_->query(
-      std::string{"WITH taken AS (UPDATE orders o SET owner = $1, epoch = o.epoch + 1 FROM "
+      std::string{"WITH taken AS (UPDATE orders o SET owner = $1, epoch = o.epoch + 1, "
+                  "recoveries = o.recoveries + 1 FROM "
                   "(SELECT seq FROM orders WHERE owner = $2 AND state NOT IN "}
         + final_states_sql()
         + " AND region = ANY($3::text[]) AND pg_try_advisory_xact_lock(7303886, hashtext($2)) "
@@ -312,7 +314,8 @@ public:
       "WHERE e.order_seq = m.seq), $2, $3, 'replayed from dead_letter', $1 FROM moved m) "
       "SELECT COUNT(*) FROM moved",
       {at, std::to_string(static_cast<int>(order_state::received)),
-       std::to_string(static_cast<int>(stage_id::replay)), options_.node});
+       std::to_string(static_cast<int>(stage_id::replay)),
+       options_.cluster ? std::string{} : options_.node});
     if (!rows)
       return rows.error();
     return static_cast<uint64_t>(rows->int64(0, 0));
