@@ -9,6 +9,7 @@
 
 #include "tests/support/http_node.hpp"
 #include "tests/support/journal_view.hpp"
+#include "tests/support/node_output.hpp"
 #include "tests/support/pg_database.hpp"
 #include "tests/support/shell_process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -60,16 +61,6 @@ struct member {
   http_client api;
 };
 
-// Shipments per order id in the shared ledger.
-std::map<std::string, int> ledger_lines(const fs::path& dir) {
-  std::map<std::string, int> result;
-  std::ifstream in{dir / "ledger"};
-  std::string id, tracking;
-  while (in >> id >> tracking)
-    ++result[id];
-  return result;
-}
-
 // Waits until none of the journal's orders is unfinished.
 void wait_all_final(journal_view& journal, std::chrono::milliseconds timeout) {
   wait_until([&] { return journal.orders(unfinished) == 0; }, timeout);
@@ -87,7 +78,7 @@ void check_exactly_once(journal_view& journal, const fs::path& dir,
   CHECK(journal.count("SELECT COUNT(*) FROM order_events WHERE state IN ('completed', 'failed', "
                       "'rejected', 'dead_letter')")
         == static_cast<int64_t>(ids.size()));
-  auto shipped = ledger_lines(dir);
+  auto shipped = ledger_counts(dir / "ledger");
   for (auto& [id, n] : shipped)
     CHECK_MESSAGE(n == 1, id);
   CHECK(static_cast<int64_t>(shipped.size()) == journal.orders("state = 'completed'"));
@@ -167,12 +158,12 @@ TEST_CASE("a node killed mid-flight: a survivor takes over its orders, each fini
   CHECK(one.value("status", "") == "completed");
   CHECK(one.value("node", "") != "c");
   // c, restarted, finds nothing of its own to resume and ships nothing again.
-  auto before = ledger_lines(dir.path());
+  auto before = ledger_counts(dir.path() / "ledger");
   member again{dir.path(), db, "c"};
   again.node.process->wait_for_log("cluster member c", 10s);
   std::this_thread::sleep_for(1s);
   CHECK(again.node.process->err().find("recovered in state") == std::string::npos);
-  CHECK(ledger_lines(dir.path()) == before);
+  CHECK(ledger_counts(dir.path() / "ledger") == before);
   CHECK(journal.orders(unfinished) == 0);
 }
 
@@ -246,7 +237,7 @@ TEST_CASE("an order waiting for its third shipping attempt resumes with attempt 
         == 1);
   CHECK(after("e.state = 'shipping'") == 1);
   CHECK(after("e.state = 'completed'") == 1);
-  CHECK(ledger_lines(dir.path()) == std::map<std::string, int>{{id, 1}});
+  CHECK(ledger_counts(dir.path() / "ledger") == std::map<std::string, int>{{id, 1}});
 }
 
 TEST_CASE("with RabbitMQ: a front publishes, two workers process, the front reads the status") {

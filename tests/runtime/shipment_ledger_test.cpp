@@ -12,24 +12,12 @@
 #include "runtime/core/errors.hpp"
 #include "runtime/external/shipment_ledger.hpp"
 #include "runtime/external/shipping_system.hpp"
+#include "tests/support/node_output.hpp"
 #include "tests/support/orders.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace ordernode;
 using namespace ordernode::test;
-
-namespace {
-
-std::map<std::string, int> lines_by_id(const std::string& path) {
-  std::map<std::string, int> result;
-  std::ifstream in{path};
-  std::string id, tracking;
-  while (in >> id >> tracking)
-    ++result[id];
-  return result;
-}
-
-}  // namespace
 
 TEST_CASE("a second ledger on the same file sees the first one's shipments") {
   temp_dir dir;
@@ -42,7 +30,7 @@ TEST_CASE("a second ledger on the same file sees the first one's shipments") {
   CHECK(*(*b)->find("o1") == "T1");
   CHECK(*(*b)->record("o1", "T2") == "T1");
   CHECK((*a)->find("o2")->empty());
-  CHECK(lines_by_id(path) == std::map<std::string, int>{{"o1", 1}});
+  CHECK(ledger_counts(path) == std::map<std::string, int>{{"o1", 1}});
 }
 
 TEST_CASE("processes shipping the same orders at once write each order once") {
@@ -80,7 +68,7 @@ TEST_CASE("processes shipping the same orders at once write each order once") {
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
   }
-  auto seen = lines_by_id(path);
+  auto seen = ledger_counts(path);
   CHECK(seen.size() == orders);
   for (auto& [id, n] : seen)
     CHECK_MESSAGE(n == 1, id);
